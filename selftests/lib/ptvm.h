@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ptvm: a minimal VMM for pisteer's tests.  It makes a KVM VM with an
+ * in-kernel irqchip and 1..PTVM_MAX_VCPUS vCPUs (one host thread each)
+ * running guest code that counts interrupt arrivals per vCPU and vector,
+ * opens PCI devices through VFIO, and connects their MSI-X vectors to the
+ * VM the way QEMU does: VFIO_DEVICE_SET_IRQS eventfds -> KVM_IRQFD -> a GSI
+ * whose KVM_SET_GSI_ROUTING entry is an MSI to a chosen vCPU and vector.
+ *
+ * Functions return 0 (or a valid pointer) on success; on failure they
+ * return a negative errno (or NULL with errno set) and leave a message for
+ * ptvm_strerror().
+ */
+#ifndef PTVM_H
+#define PTVM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ptvm_layout.h"
+
+#define PTVM_MAX_GSIS		64
+#define PTVM_MAX_DEV_VECS	32
+
+struct ptvm;
+struct ptvm_dev;
+
+/* The last error message of this thread's ptvm/ptdev calls. */
+const char *ptvm_strerror(void);
+
+/* Record an error message (with strerror(@err) when @err): returns -@err. */
+int ptvm_fail(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* --- VMs ----------------------------------------------------------- */
+
+enum ptvm_wait_mode {
+	PTVM_WAIT_HALT = 0,	/* hlt between interrupts (blocked vCPU) */
+	PTVM_WAIT_SPIN = 1,	/* pause loop (running vCPU) */
+};
+
+struct ptvm *ptvm_create(int nr_vcpus);
+void ptvm_destroy(struct ptvm *vm);
+
+int ptvm_nr_vcpus(const struct ptvm *vm);
+int ptvm_vm_fd(const struct ptvm *vm);
+void *ptvm_mem(const struct ptvm *vm, size_t *size);
+pid_t ptvm_vcpu_tid(const struct ptvm *vm, int vcpu);
+void ptvm_set_wait_mode(struct ptvm *vm, enum ptvm_wait_mode mode);
+
+/* Arrivals of @vector on @vcpu since the VM started. */
+uint32_t ptvm_count(const struct ptvm *vm, int vcpu, uint8_t vector);
+
+/* Wait until @vcpu has counted more than @base arrivals of @vector. */
+int ptvm_wait_count(const struct ptvm *vm, int vcpu, uint8_t vector,
+		    uint32_t base, unsigned int timeout_ms);
+
+/* A vCPU that hit a fatal guest exception or a KVM_RUN error: its message. */
+const char *ptvm_vcpu_failure(const struct ptvm *vm, int vcpu);
+
+/*
+ * Route @gsi as a fixed, edge, physical-destination MSI to the local APIC
+ * of @vcpu with @vector, and commit the whole routing table at once
+ * (KVM_SET_GSI_ROUTING), as a VMM does when the guest reprograms an MSI.
+ * @vcpu may also name an APIC ID with no vCPU, to test misrouting.
+ */
+int ptvm_route_msi(struct ptvm *vm, uint32_t gsi, int vcpu, uint8_t vector);
+
+/* KVM_IRQFD: make a signal of @efd inject @gsi (or stop doing so). */
+int ptvm_irqfd(struct ptvm *vm, int efd, uint32_t gsi, bool assign);
+
+/* --- VFIO devices -------------------------------------------------- */
+
+/* PCI addresses of devices bound to vfio-pci with this vendor:device. */
+int ptdev_find(uint16_t vendor, uint16_t device, char bdfs[][16], int max);
+
+/*
+ * Open @bdf through VFIO (its own type1v2 container), enable memory space
+ * and bus mastering, and enable all its MSI-X vectors with an eventfd each.
+ */
+struct ptvm_dev *ptdev_open(const char *bdf);
+void ptdev_close(struct ptvm_dev *dev);
+
+const char *ptdev_bdf(const struct ptvm_dev *dev);
+int ptdev_nr_vectors(const struct ptvm_dev *dev);
+int ptdev_eventfd(const struct ptvm_dev *dev, int vec);
+
+/* Map @vm's memory for DMA at IOVA = GPA, as a VMM does. */
+int ptdev_map_guest(struct ptvm_dev *dev, struct ptvm *vm);
+
+/* 32-bit access to BAR0. */
+uint32_t ptdev_read32(struct ptvm_dev *dev, uint32_t off);
+void ptdev_write32(struct ptvm_dev *dev, uint32_t off, uint32_t val);
+
+/* Connect vector i of @dev to @gsi_base + i in @vm (KVM_IRQFD for each). */
+int ptdev_attach(struct ptvm_dev *dev, struct ptvm *vm, uint32_t gsi_base);
+int ptdev_detach(struct ptvm_dev *dev, struct ptvm *vm, uint32_t gsi_base);
+
+/* --- the emulated Intel 82574L (QEMU e1000e) ----------------------- */
+
+#define E1000E_VENDOR		0x8086
+#define E1000E_DEVICE		0x10d3
+#define E1000E_NR_VECTORS	5
+
+/*
+ * Map the five interrupt causes RXQ0, RXQ1, TXQ0, TXQ1, OTHER to MSI-X
+ * vectors 0..4 with throttle interval @eitr_us, unmask them.
+ */
+int e1000e_irq_setup(struct ptvm_dev *dev, unsigned int eitr_us);
+
+/* Raise the cause that maps to MSI-X vector @vec (ICS write). */
+void e1000e_irq_raise(struct ptvm_dev *dev, int vec);
+
+/* Mask every cause again. */
+void e1000e_irq_teardown(struct ptvm_dev *dev);
+
+/* --- helpers --------------------------------------------------------- */
+
+uint64_t ptvm_now_ns(void);
+void ptvm_sleep_us(unsigned int us);
+
+#endif
