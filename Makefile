@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# pisteer top-level Makefile.
+#
+#   make               CLI, test programs and both modules against KDIR
+#   make modules-all   both modules against every pinned kernel (kernels.env)
+#   make check         everything make check does (see README.md)
+#   make demo          the main job on the emulated host
+#
+# Kernel modules are built only through Kbuild (make -C KDIR M=...), the way
+# DKMS builds them.
+
+include kernels.env
+
+RELEASE := $(shell cat VERSION)
+KVERS := $(KVER_61) $(KVER_612)
+RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
+KDIR ?= $(if $(wildcard $(RUNNING_KDIR)),$(RUNNING_KDIR),/lib/modules/$(KVER_612)/build)
+
+B := build
+CC ?= cc
+CFLAGS ?= -O2 -g
+USER_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Iuapi \
+	-DPISTEER_RELEASE='"$(RELEASE)"'
+LDLIBS_JSON := -ljson-c
+
+CLI_SRCS := tools/pisteer.c tools/cmd_version.c tools/lib/pisteer_dev.c
+CLI_LIB_SRCS := $(filter-out tools/pisteer.c,$(CLI_SRCS))
+CLI_HDRS := tools/commands.h tools/lib/pisteer_dev.h uapi/linux/pisteer.h
+
+PTVM_SRCS := selftests/lib/ptvm.c selftests/lib/ptdev.c selftests/lib/e1000e.c \
+	selftests/lib/procirq.c selftests/lib/guest.S
+TEST_LIB_HDRS := $(wildcard selftests/lib/*.h)
+KTAP_SRCS := selftests/lib/ktap.c
+
+VM_TESTS := passthrough_irq version_ioctl
+VM_TEST_BINS := $(addprefix $(B)/selftests/,$(VM_TESTS))
+UNIT_TEST_BINS := $(B)/selftests/cli_unit
+
+.PHONY: all cli tests modules modules-all deps check demo clean help
+
+all: cli tests modules
+
+help:
+	@sed -n '3,12p' Makefile
+
+cli: $(B)/pisteer
+tests: $(VM_TEST_BINS) $(UNIT_TEST_BINS)
+
+$(B)/pisteer: $(CLI_SRCS) $(CLI_HDRS) VERSION
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $(CLI_SRCS) $(LDLIBS_JSON)
+
+$(B)/selftests/cli_unit: selftests/tools/cli_unit.c $(CLI_LIB_SRCS) $(CLI_HDRS) \
+		$(KTAP_SRCS) $(TEST_LIB_HDRS) VERSION
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< $(CLI_LIB_SRCS) $(KTAP_SRCS) $(LDLIBS_JSON)
+
+$(B)/selftests/passthrough_irq: selftests/vm/passthrough_irq.c $(PTVM_SRCS) \
+		$(KTAP_SRCS) $(TEST_LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -pthread -o $@ $< $(PTVM_SRCS) $(KTAP_SRCS)
+
+$(B)/selftests/version_ioctl: selftests/vm/version_ioctl.c $(KTAP_SRCS) \
+		$(TEST_LIB_HDRS) uapi/linux/pisteer.h VERSION
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< $(KTAP_SRCS)
+
+modules:
+	@test -d "$(KDIR)" || { echo "no kernel build dir $(KDIR): run scripts/deps.sh or set KDIR" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+# One copy of the module sources per pinned kernel, so that both builds can
+# live side by side (Kbuild writes its objects next to the sources).
+MOD_SRCS := Kbuild VERSION $(wildcard kmod/Kbuild kmod/*.[ch] guest/Kbuild guest/*.[ch]) \
+	uapi/linux/pisteer.h
+
+modules-all: $(foreach k,$(KVERS),$(B)/modules/$(k)/.built)
+
+$(B)/modules/%/.built: $(MOD_SRCS)
+	@rm -rf $(B)/modules/$*
+	@mkdir -p $(B)/modules/$*
+	@cp --parents $(MOD_SRCS) $(B)/modules/$*/
+	$(MAKE) -C /lib/modules/$*/build M=$(CURDIR)/$(B)/modules/$* W=1 modules \
+		> $(B)/modules/$*/build.log 2>&1 || { cat $(B)/modules/$*/build.log; exit 1; }
+	@touch $@
+
+deps:
+	bash scripts/deps.sh
+
+check: deps
+	bash selftests/check.sh
+
+demo: deps
+	$(MAKE) cli tests modules-all
+	bash selftests/demo.sh
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
+	rm -rf $(B)

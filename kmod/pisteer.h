@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pisteer host module: internal interfaces between its parts.
+ */
+#ifndef PISTEER_H
+#define PISTEER_H
+
+#include <linux/types.h>
+
+int pisteer_chrdev_init(void);
+void pisteer_chrdev_exit(void);
+
+int pisteer_copy_struct_in(void *dst, size_t ksize, size_t min_size,
+			   const void __user *src, u32 *usize);
+int pisteer_copy_struct_out(void __user *dst, void *src, size_t ksize,
+			    u32 usize);
+
+#endif /* PISTEER_H */

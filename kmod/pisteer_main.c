@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pisteer: steer interrupts of passthrough NICs/HCAs to the KVM vCPU they
+ * are meant for, and report per vector how they are delivered.
+ *
+ * Module entry and exit: every part is set up here in order and torn down
+ * in reverse, so that unloading leaves the system as it was before load.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/pisteer.h>
+
+#include "pisteer.h"
+
+static int __init pisteer_init(void)
+{
+	int ret;
+
+	ret = pisteer_chrdev_init();
+	if (ret)
+		return ret;
+	pr_info("release %s, ABI %u.%u loaded\n", PISTEER_RELEASE,
+		PISTEER_ABI_MAJOR, PISTEER_ABI_MINOR);
+	return 0;
+}
+
+static void __exit pisteer_exit(void)
+{
+	pisteer_chrdev_exit();
+	pr_info("unloaded\n");
+}
+
+module_init(pisteer_init);
+module_exit(pisteer_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Steering of passthrough-device interrupts to KVM vCPUs");
+MODULE_VERSION(PISTEER_RELEASE);

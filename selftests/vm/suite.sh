@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The VM test suite: run inside the rig (selftests/rig/vm-run) as one KTAP
+# document, one subtest per test program.  Functional tests are never
+# retried: a failure or an oops is the result.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/selftests/lib/ktap.sh"
+bin=$top/build/selftests
+
+# The deliberately wrong check must fail (exit 1), or the test proves
+# nothing.  Its results are expected failures: show them as diagnostics.
+wrong_target_fails() {
+	"$bin/passthrough_irq" --wrong-target -n 2 | sed 's/^/# /'
+	[ "${PIPESTATUS[0]}" -eq 1 ]
+}
+
+ktap_plan 3
+ktap_diag "kernel $(uname -r)"
+ktap_run module_lifecycle "$top/selftests/vm/module_lifecycle.sh"
+ktap_run passthrough_irq "$bin/passthrough_irq"
+ktap_run passthrough_irq_wrong_target_fails wrong_target_fails
+ktap_finish

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pisteer version: the tool's release and, when the module is loaded, the
+ * module's release, ABI and features.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "lib/pisteer_dev.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: pisteer version [--json]\n"
+		"\n"
+		"Print the release of this tool and of the loaded pisteer module\n"
+		"(its ABI version and feature bits).\n"
+		"\n"
+		"  --json   one JSON object: tool, abi, module {release, abi_major,\n"
+		"           abi_minor, features} or module_error\n");
+}
+
+void version_print_text(FILE *out, const struct pisteer_version *ver)
+{
+	fprintf(out, "pisteer tool %s (ABI %d.%d)\n", PISTEER_RELEASE,
+		PISTEER_ABI_MAJOR, PISTEER_ABI_MINOR);
+	if (!ver)
+		return;
+	fprintf(out, "pisteer module %s (ABI %u.%u), features %#llx\n",
+		ver->release[0] ? ver->release : "(unknown)", ver->abi_major,
+		ver->abi_minor, (unsigned long long)ver->features);
+}
+
+char *version_to_json(const struct pisteer_version *ver, int module_err)
+{
+	json_object *root = json_object_new_object(), *mod;
+	char *doc;
+
+	if (!root)
+		return NULL;
+	json_object_object_add(root, "tool", json_object_new_string(PISTEER_RELEASE));
+	json_object_object_add(root, "abi_major", json_object_new_int(PISTEER_ABI_MAJOR));
+	json_object_object_add(root, "abi_minor", json_object_new_int(PISTEER_ABI_MINOR));
+	if (ver) {
+		mod = json_object_new_object();
+		json_object_object_add(mod, "release", json_object_new_string(ver->release));
+		json_object_object_add(mod, "abi_major", json_object_new_int64(ver->abi_major));
+		json_object_object_add(mod, "abi_minor", json_object_new_int64(ver->abi_minor));
+		json_object_object_add(mod, "features",
+				       json_object_new_uint64(ver->features));
+		json_object_object_add(root, "module", mod);
+	} else {
+		json_object_object_add(root, "module_error",
+				       json_object_new_string(strerror(module_err)));
+	}
+	doc = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+						    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+	return doc;
+}
+
+int cmd_version(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	struct pisteer_version ver;
+	int opt, fd, err = 0, json = 0;
+	char *doc;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return PST_EXIT_OK;
+		default:
+			usage(stderr);
+			return PST_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "pisteer version: unexpected argument '%s'\n",
+			argv[optind]);
+		return PST_EXIT_USAGE;
+	}
+
+	fd = pst_dev_open();
+	if (fd < 0) {
+		err = -fd;
+	} else {
+		err = -pst_query_version(fd, &ver);
+		if (err)
+			fprintf(stderr, "pisteer: version query: %s\n", strerror(err));
+		close(fd);
+	}
+
+	if (json) {
+		doc = version_to_json(err ? NULL : &ver, err);
+		if (!doc)
+			return PST_EXIT_FAIL;
+		printf("%s\n", doc);
+		free(doc);
+	} else {
+		version_print_text(stdout, err ? NULL : &ver);
+	}
+	if (!err && pst_check_abi(&ver)) {
+		fprintf(stderr, "pisteer: module ABI %u.%u, this tool speaks %d.x\n",
+			ver.abi_major, ver.abi_minor, PISTEER_ABI_MAJOR);
+		return PST_EXIT_ABI;
+	}
+	return err ? pst_exit_for(err) : PST_EXIT_OK;
+}

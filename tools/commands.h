@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The pisteer subcommands: one file each, registered in pisteer.c.
+ * Each gets argv from its own name on and returns an exit status
+ * (enum pst_exit).
+ */
+#ifndef PISTEER_COMMANDS_H
+#define PISTEER_COMMANDS_H
+
+#include <stdio.h>
+
+struct pisteer_version;
+
+struct pst_command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+};
+
+int cmd_version(int argc, char **argv);
+
+/* Reports of cmd_version, split out so unit tests can check them. */
+void version_print_text(FILE *out, const struct pisteer_version *ver);
+/* Returns a malloc'ed JSON document, or NULL on allocation failure. */
+char *version_to_json(const struct pisteer_version *ver, int module_err);
+
+#endif

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Talking to the host module through /dev/pisteer, and turning what goes
+ * wrong into one clear message and a documented exit status.
+ */
+#ifndef PISTEER_DEV_H
+#define PISTEER_DEV_H
+
+#include <linux/pisteer.h>
+
+/* Exit statuses of the pisteer command (documented in --help and pisteer.8). */
+enum pst_exit {
+	PST_EXIT_OK = 0,
+	PST_EXIT_FAIL = 1,		/* the operation failed */
+	PST_EXIT_USAGE = 2,		/* bad command line */
+	PST_EXIT_NO_MODULE = 3,		/* pisteer.ko not loaded */
+	PST_EXIT_PERM = 4,		/* not root / no CAP_SYS_ADMIN */
+	PST_EXIT_ABI = 5,		/* module ABI the tool cannot use */
+};
+
+/* The device path: $PISTEER_DEV, else /dev/pisteer. */
+const char *pst_dev_path(void);
+
+/*
+ * Open the device.  Returns an fd, or -errno after printing why to stderr
+ * ("module not loaded", "needs root", ...).
+ */
+int pst_dev_open(void);
+
+/* Exit status for a failure with @err (a positive errno). */
+enum pst_exit pst_exit_for(int err);
+
+/*
+ * PISTEER_IOC_VERSION.  On success @ver holds what the module filled in
+ * and zeros past it (an older module fills less).  Returns 0 or -errno.
+ */
+int pst_query_version(int fd, struct pisteer_version *ver);
+
+/* Can this tool use a module that answered @ver?  0, or -EPROTO. */
+int pst_check_abi(const struct pisteer_version *ver);
+
+#endif

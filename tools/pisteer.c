@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pisteer: command-line front end of the pisteer host module.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "lib/pisteer_dev.h"
+
+static const struct pst_command commands[] = {
+	{ "version", "release and ABI of this tool and of the loaded module",
+	  cmd_version },
+};
+
+#define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out,
+		"usage: pisteer [--help] [--version] COMMAND [ARGS]\n"
+		"\n"
+		"Steer interrupts of passthrough NICs/HCAs to the KVM vCPU they are\n"
+		"meant for, and report how they are delivered (pisteer.ko).\n"
+		"\n"
+		"Commands:\n");
+	for (i = 0; i < NR_COMMANDS; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out,
+		"\n"
+		"'pisteer COMMAND --help' describes a command.\n"
+		"\n"
+		"Environment:\n"
+		"  PISTEER_DEV  device node of the module (default /dev/pisteer)\n"
+		"\n"
+		"Exit status:\n"
+		"  0  success\n"
+		"  1  the operation failed\n"
+		"  2  bad command line\n"
+		"  3  the pisteer module is not loaded (/dev/pisteer missing)\n"
+		"  4  permission denied: run as root (CAP_SYS_ADMIN)\n"
+		"  5  the loaded module speaks an ABI this tool cannot use\n");
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return PST_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return PST_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(1, argv);
+	for (i = 0; i < NR_COMMANDS; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "pisteer: unknown command '%s' (see pisteer --help)\n",
+		argv[1]);
+	return PST_EXIT_USAGE;
+}
