@@ -71,7 +71,7 @@ int cmd_version(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
-	struct pisteer_version ver;
+	struct pisteer_version ver = { 0 };
 	int opt, fd, err = 0, json = 0;
 	char *doc;
 

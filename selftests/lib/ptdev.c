@@ -61,7 +61,7 @@ int ptdev_find(uint16_t vendor, uint16_t device, char bdfs[][16], int max)
 	if (!d)
 		return 0;
 	while ((de = readdir(d)) && n < max) {
-		unsigned int v, dv;
+		unsigned int v = 0, dv = 0;
 
 		if (!strchr(de->d_name, ':') || strlen(de->d_name) >= 16)
 			continue;
@@ -94,9 +94,9 @@ static int config_rw16(struct ptvm_dev *dev, uint32_t off, uint16_t *val,
 	ssize_t n;
 
 	if (write)
-		n = pwrite(dev->fd, val, 2, dev->config.offset + off);
+		n = pwrite(dev->fd, val, 2, (off_t)(dev->config.offset + off));
 	else
-		n = pread(dev->fd, val, 2, dev->config.offset + off);
+		n = pread(dev->fd, val, 2, (off_t)(dev->config.offset + off));
 	if (n != 2)
 		return ptvm_fail(n < 0 ? errno : EIO, "%s: config %s at %#x",
 				 dev->bdf, write ? "write" : "read", off);
@@ -320,7 +320,7 @@ uint32_t ptdev_read32(struct ptvm_dev *dev, uint32_t off)
 
 	if (dev->bar0_map)
 		return dev->bar0_map[off / 4];
-	if (pread(dev->fd, &val, 4, dev->bar0.offset + off) != 4)
+	if (pread(dev->fd, &val, 4, (off_t)(dev->bar0.offset + off)) != 4)
 		return ~0u;
 	return val;
 }
@@ -331,7 +331,7 @@ void ptdev_write32(struct ptvm_dev *dev, uint32_t off, uint32_t val)
 		dev->bar0_map[off / 4] = val;
 		return;
 	}
-	if (pwrite(dev->fd, &val, 4, dev->bar0.offset + off) != 4)
+	if (pwrite(dev->fd, &val, 4, (off_t)(dev->bar0.offset + off)) != 4)
 		ptvm_fail(errno, "%s: BAR0 write at %#x", dev->bdf, off);
 }
 

@@ -147,10 +147,10 @@ static void write_idt(struct ptvm *vm)
 {
 	uint32_t stubs = PTVM_CODE_GPA + (uint32_t)(ptvm_guest_stubs - ptvm_guest_start);
 	uint32_t *idt = (uint32_t *)(vm->mem + PTVM_IDT_GPA);
-	int v;
+	size_t v;
 
 	for (v = 0; v < 256; v++) {
-		uint32_t h = stubs + v * PTVM_STUB_SIZE;
+		uint32_t h = stubs + (uint32_t)v * PTVM_STUB_SIZE;
 
 		idt[2 * v] = (PTVM_SEL_CODE << 16) | (h & 0xffff);
 		idt[2 * v + 1] = (h & 0xffff0000) | 0x8e00;	/* present 32-bit int gate */

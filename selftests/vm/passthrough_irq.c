@@ -5,8 +5,14 @@
  * An emulated Intel 82574L bound to vfio-pci is assigned to a 2-vCPU KVM VM
  * the way QEMU does it (MSI-X eventfds -> KVM_IRQFD -> MSI routes).  Each of
  * its five MSI-X vectors is raised through the Interrupt Cause Set register
- * and must arrive exactly once on the routed vCPU and never on the other,
- * before and after the routes are reprogrammed at run time.
+ * and must arrive on the routed vCPU and never on the other, before and
+ * after the routes are reprogrammed at run time.
+ *
+ * "Exactly" is counted against what the device really sent, read from the
+ * host IRQ's count in /proc/interrupts: every MSI-X message the host took
+ * must arrive once on the routed vCPU.  QEMU 7.2's 82574L can send more
+ * messages than were raised (an EITR pending flag it never clears, see the
+ * rig notes); such duplicates are reported, and fewer than raised fails.
  *
  * --wrong-target checks every phase against the other vCPU instead: the
  * test must then fail (the suite runs it so to prove it can).
@@ -40,14 +46,27 @@ static bool wrong_target;
 static uint64_t *rtt_ns;
 static int nr_rtt, max_rtt;
 
+static int duplicates;
+
 struct snapshot {
-	uint32_t count[NR_VCPUS][NR_VEC];
+	uint32_t count[NR_VCPUS][NR_VEC];	/* guest arrivals */
+	long long host[NR_VEC];			/* host IRQ count, -1: none */
 };
+
+static void host_irq_name(int v, char *buf, size_t len)
+{
+	snprintf(buf, len, "vfio-msix[%d](%s)", v, ptdev_bdf(dev));
+}
 
 static void take_snapshot(struct snapshot *s)
 {
+	char name[64];
 	int c, v;
 
+	for (v = 0; v < NR_VEC; v++) {
+		host_irq_name(v, name, sizeof(name));
+		s->host[v] = procirq_count(name, NULL);
+	}
 	for (c = 0; c < NR_VCPUS; c++)
 		for (v = 0; v < NR_VEC; v++)
 			s->count[c][v] = ptvm_count(vm, c, GUEST_VEC(v));
@@ -86,8 +105,10 @@ static bool raise_once(int vec)
 }
 
 /*
- * Compare arrivals since @before with @expect: vector v must have arrived
- * @n times on vCPU expect[v] and never elsewhere.  Mismatches are printed.
+ * Compare arrivals since @before with @expect: the device must have sent
+ * at least @n messages on each vector (host IRQ count), and every one of
+ * them must have arrived on vCPU expect[v] and none elsewhere.
+ * Mismatches are printed; duplicates sent by the device are counted.
  */
 static bool check_arrivals(const struct snapshot *before,
 			   const struct snapshot *after, const int *expect,
@@ -97,18 +118,48 @@ static bool check_arrivals(const struct snapshot *before,
 	int c, v;
 
 	for (v = 0; v < NR_VEC; v++) {
+		long long sent = after->host[v] - before->host[v];
+
+		if (before->host[v] < 0 || after->host[v] < 0) {
+			ktap_diag("vector %d: no host IRQ vfio-msix[%d] in /proc/interrupts",
+				  v, v);
+			return false;
+		}
+		if (sent < n) {
+			ok = false;
+			ktap_diag("vector %d: raised %d times, the host took %lld",
+				  v, n, sent);
+		} else if (sent > n) {
+			duplicates += (int)(sent - n);
+			ktap_diag("vector %d: raised %d times, the device sent %lld (QEMU e1000e duplicates)",
+				  v, n, sent);
+		}
 		for (c = 0; c < NR_VCPUS; c++) {
-			long got = (long)after->count[c][v] - before->count[c][v];
-			long want = c == expect[v] ? n : 0;
+			long long got = (long long)after->count[c][v] - before->count[c][v];
+			long long want = c == expect[v] ? sent : 0;
 
 			if (got == want)
 				continue;
 			ok = false;
-			ktap_diag("vector %d on vCPU %d: %ld arrivals, expected %ld%s",
-				  v, c, got, want,
-				  want && got > want ? " (duplicates)" : "");
+			ktap_diag("vector %d on vCPU %d: %lld arrivals, expected %lld",
+				  v, c, got, want);
 		}
 	}
+	return ok;
+}
+
+static bool no_arrivals(const struct snapshot *before,
+			const struct snapshot *after)
+{
+	bool ok = true;
+	int c, v;
+
+	for (v = 0; v < NR_VEC; v++)
+		for (c = 0; c < NR_VCPUS; c++)
+			if (after->count[c][v] != before->count[c][v]) {
+				ktap_diag("vector %d arrived on vCPU %d", v, c);
+				ok = false;
+			}
 	return ok;
 }
 
@@ -155,19 +206,19 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static double us(uint64_t ns)
+{
+	return (double)ns / 1e3;
+}
+
 static void report_rtt(void)
 {
 	if (!nr_rtt)
 		return;
 	qsort(rtt_ns, nr_rtt, sizeof(*rtt_ns), cmp_u64);
 	ktap_diag("round trip ICS write -> guest handler count, %d interrupts: min %.1f us, p50 %.1f us, p99 %.1f us, max %.1f us",
-		  nr_rtt, rtt_ns[0] / 1e3, rtt_ns[nr_rtt / 2] / 1e3,
-		  rtt_ns[(nr_rtt * 99) / 100] / 1e3, rtt_ns[nr_rtt - 1] / 1e3);
-}
-
-static void host_irq_names(int v, char *buf, size_t len)
-{
-	snprintf(buf, len, "vfio-msix[%d](%s)", v, ptdev_bdf(dev));
+		  nr_rtt, us(rtt_ns[0]), us(rtt_ns[nr_rtt / 2]),
+		  us(rtt_ns[(nr_rtt * 99) / 100]), us(rtt_ns[nr_rtt - 1]));
 }
 
 static void usage(const char *prog)
@@ -189,9 +240,8 @@ int main(int argc, char **argv)
 	static const int to_vcpu0[NR_VEC] = { 0, 0, 0, 0, 0 };
 	static const int to_vcpu1[NR_VEC] = { 1, 1, 1, 1, 1 };
 	static const int split[NR_VEC] = { 0, 1, 0, 1, 0 };
-	long long host_before[NR_VEC], host_after;
-	struct snapshot before, after;
-	char bdfs[8][16], name[64];
+	struct snapshot before, after, start;
+	char bdfs[8][16];
 	const char *bdf = NULL;
 	int opt, v, efd;
 	uint64_t signals;
@@ -244,19 +294,16 @@ int main(int argc, char **argv)
 			 bdf, NR_VCPUS, dev ? ptdev_nr_vectors(dev) : 0))
 		ktap_skip_rest("setup failed");
 
-	for (v = 0; v < NR_VEC; v++) {
-		host_irq_names(v, name, sizeof(name));
-		host_before[v] = procirq_count(name, NULL);
-	}
+	take_snapshot(&start);
 
 	ktap_result(phase(to_vcpu0, &before, &after),
-		    "all vectors routed to vCPU 0: %d each there, none on vCPU 1",
+		    "all vectors routed to vCPU 0: each of %d+ sent arrived there, none on vCPU 1",
 		    per_vector);
 	ktap_result(phase(to_vcpu1, &before, &after),
-		    "rerouted at run time to vCPU 1: %d each there, none on vCPU 0",
+		    "rerouted at run time to vCPU 1: each of %d+ sent arrived there, none on vCPU 0",
 		    per_vector);
 	ktap_result(phase(split, &before, &after),
-		    "split routing (even vectors vCPU 0, odd vCPU 1): exact counts");
+		    "split routing (even vectors vCPU 0, odd vCPU 1): each arrived on its vCPU only");
 
 	/* The checker itself must catch a misdelivery: feed it a wrong one. */
 	{
@@ -269,17 +316,22 @@ int main(int argc, char **argv)
 			    "the arrival check rejects a deliberately wrong target");
 	}
 
+	/* Over the three phases: host IRQs taken = guest arrivals, per vector. */
 	ok = true;
 	for (v = 0; v < NR_VEC; v++) {
-		host_irq_names(v, name, sizeof(name));
-		host_after = procirq_count(name, NULL);
-		if (host_before[v] < 0 || host_after - host_before[v] < 3 * per_vector) {
-			ktap_diag("host IRQ %s: %lld -> %lld", name,
-				  host_before[v], host_after);
+		long long host = after.host[v] - start.host[v];
+		long long guest = 0;
+		int c;
+
+		for (c = 0; c < NR_VCPUS; c++)
+			guest += after.count[c][v] - start.count[c][v];
+		if (start.host[v] < 0 || host < 3LL * per_vector || host != guest) {
+			ktap_diag("vector %d: host IRQ taken %lld times, guest arrivals %lld",
+				  v, host, guest);
 			ok = false;
 		}
 	}
-	ktap_result(ok, "each delivery went through the host's VFIO MSI-X IRQ (/proc/interrupts)");
+	ktap_result(ok, "every delivery went through the host's VFIO MSI-X IRQ, one arrival per host IRQ");
 
 	/* With the irqfd gone the eventfd still fires, but nothing is injected. */
 	ptdev_detach(dev, vm, GSI_BASE);
@@ -294,10 +346,11 @@ int main(int argc, char **argv)
 	ok = read(efd, &signals, sizeof(signals)) == sizeof(signals) && signals >= 1;
 	if (!ok)
 		ktap_diag("eventfd of vector 0 was not signalled");
-	ok = check_arrivals(&before, &after, (const int[NR_VEC]){ 0 }, 0) && ok;
+	ok = no_arrivals(&before, &after) && ok;
 	ktap_result(ok, "after KVM_IRQFD deassign the vector reaches VFIO's eventfd and no vCPU");
 
 	report_rtt();
+	ktap_diag("duplicate MSI-X messages sent by the emulated 82574L: %d", duplicates);
 	for (v = 0; v < NR_VCPUS; v++)
 		if (ptvm_vcpu_failure(vm, v))
 			ktap_diag("vCPU %d: %s", v, ptvm_vcpu_failure(vm, v));

@@ -16,7 +16,7 @@ const char *pst_dev_path(void)
 	return p && *p ? p : "/dev/" PISTEER_DEVICE_NAME;
 }
 
-enum pst_exit pst_exit_for(int err)
+int pst_exit_for(int err)
 {
 	switch (err) {
 	case ENOENT:

@@ -28,7 +28,7 @@ const char *pst_dev_path(void);
 int pst_dev_open(void);
 
 /* Exit status for a failure with @err (a positive errno). */
-enum pst_exit pst_exit_for(int err);
+int pst_exit_for(int err);
 
 /*
  * PISTEER_IOC_VERSION.  On success @ver holds what the module filled in
