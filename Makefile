@@ -29,12 +29,12 @@ CLI_LIB_SRCS := $(filter-out tools/pisteer.c,$(CLI_SRCS))
 CLI_HDRS := tools/commands.h tools/lib/pisteer_dev.h uapi/linux/pisteer.h
 
 PTVM_SRCS := selftests/lib/ptvm.c selftests/lib/ptdev.c selftests/lib/e1000e.c \
-	selftests/lib/procirq.c selftests/lib/guest.S
+	selftests/lib/procirq.c selftests/lib/stats.c selftests/lib/guest.S
 TEST_LIB_HDRS := $(wildcard selftests/lib/*.h)
 KTAP_SRCS := selftests/lib/ktap.c
 
 VM_TESTS := passthrough_irq version_ioctl
-VM_TEST_BINS := $(addprefix $(B)/selftests/,$(VM_TESTS))
+VM_TEST_BINS := $(addprefix $(B)/selftests/,$(VM_TESTS)) $(B)/selftests/ptvm_demo
 UNIT_TEST_BINS := $(B)/selftests/cli_unit
 
 .PHONY: all cli tests modules modules-all deps check demo clean help
@@ -60,6 +60,10 @@ $(B)/selftests/passthrough_irq: selftests/vm/passthrough_irq.c $(PTVM_SRCS) \
 		$(KTAP_SRCS) $(TEST_LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -pthread -o $@ $< $(PTVM_SRCS) $(KTAP_SRCS)
+
+$(B)/selftests/ptvm_demo: selftests/demo/ptvm_demo.c $(PTVM_SRCS) $(TEST_LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -pthread -o $@ $< $(PTVM_SRCS)
 
 $(B)/selftests/version_ioctl: selftests/vm/version_ioctl.c $(KTAP_SRCS) \
 		$(TEST_LIB_HDRS) uapi/linux/pisteer.h VERSION

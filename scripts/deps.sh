@@ -15,9 +15,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${PISTEER_CACHE:-/var/cache/pisteer}
 
 pkgs=(
-	build-essential make gcc-12 bc kmod xz-utils zstd cpio
-	python3 sparse clang-tidy
-	qemu-system-x86 busybox-static util-linux iproute2
+	build-essential make gcc-12 bc kmod xz-utils zstd cpio gzip perl git
+	sparse clang-tidy libjson-c-dev jq
+	qemu-system-x86 busybox-static util-linux iproute2 hostname
 	libibverbs-dev rdma-core ibverbs-providers perftest libnuma-dev
 	"linux-headers-$KVER_61=$PKGVER_61"
 	"linux-headers-$KVER_612=$PKGVER_612"

@@ -56,6 +56,13 @@ clang_tidy_all() {
 	fi
 }
 
+dkms_version() {
+	local want have
+	want=$(cat VERSION)
+	have=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' dkms.conf)
+	[ "$have" = "$want" ] || { echo "dkms.conf says '$have', VERSION '$want'"; return 1; }
+}
+
 vm_suite() {
 	selftests/rig/vm-run --kernel "$1" --timeout "$vm_timeout" -- selftests/vm/suite.sh
 }
@@ -67,10 +74,11 @@ stage() {
 }
 
 run_all() {
-	ktap_plan 10
+	ktap_plan 11
 	stage ktap_check "build: CLI, test programs, modules against KDIR (make)" \
 		make --no-print-directory all
 	stage ktap_run "unit: CLI code" build/selftests/cli_unit build/pisteer
+	stage ktap_check "dkms.conf PACKAGE_VERSION equals VERSION" dkms_version
 	stage ktap_check "modules build for $KVER_61 with W=1, no warnings" \
 		modules_build "$KVER_61"
 	stage ktap_check "modules build for $KVER_612 with W=1, no warnings" \

@@ -57,6 +57,25 @@ void e1000e_irq_raise(struct ptvm_dev *dev, int vec)
 	ptdev_write32(dev, E1000_ICS, 1u << (E1000_CAUSE_SHIFT + vec));
 }
 
+int e1000e_raise_wait(struct ptvm_dev *dev, struct ptvm *vm, int vec,
+		      uint8_t vector, unsigned int timeout_ms, uint64_t *rtt_ns)
+{
+	uint32_t base = ptvm_count_total(vm, vector);
+	uint64_t t0 = ptvm_now_ns();
+	uint64_t deadline = t0 + (uint64_t)timeout_ms * 1000000ull;
+
+	e1000e_irq_raise(dev, vec);
+	while (ptvm_count_total(vm, vector) == base) {
+		if (ptvm_now_ns() > deadline)
+			return ptvm_fail(ETIMEDOUT,
+					 "%s vector %d: no arrival within %u ms",
+					 ptdev_bdf(dev), vec, timeout_ms);
+		__builtin_ia32_pause();
+	}
+	*rtt_ns = ptvm_now_ns() - t0;
+	return 0;
+}
+
 void e1000e_irq_teardown(struct ptvm_dev *dev)
 {
 	ptdev_write32(dev, E1000_IMC, ~0u);

@@ -420,6 +420,16 @@ uint32_t ptvm_count(const struct ptvm *vm, int vcpu, uint8_t vector)
 			       __ATOMIC_ACQUIRE);
 }
 
+uint32_t ptvm_count_total(const struct ptvm *vm, uint8_t vector)
+{
+	uint32_t sum = 0;
+	int c;
+
+	for (c = 0; c < vm->nr_vcpus; c++)
+		sum += ptvm_count(vm, c, vector);
+	return sum;
+}
+
 int ptvm_wait_count(const struct ptvm *vm, int vcpu, uint8_t vector,
 		    uint32_t base, unsigned int timeout_ms)
 {

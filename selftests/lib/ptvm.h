@@ -52,6 +52,9 @@ void ptvm_set_wait_mode(struct ptvm *vm, enum ptvm_wait_mode mode);
 /* Arrivals of @vector on @vcpu since the VM started. */
 uint32_t ptvm_count(const struct ptvm *vm, int vcpu, uint8_t vector);
 
+/* Arrivals of @vector on all vCPUs together. */
+uint32_t ptvm_count_total(const struct ptvm *vm, uint8_t vector);
+
 /* Wait until @vcpu has counted more than @base arrivals of @vector. */
 int ptvm_wait_count(const struct ptvm *vm, int vcpu, uint8_t vector,
 		    uint32_t base, unsigned int timeout_ms);
@@ -114,6 +117,14 @@ void e1000e_irq_raise(struct ptvm_dev *dev, int vec);
 
 /* Mask every cause again. */
 void e1000e_irq_teardown(struct ptvm_dev *dev);
+
+/*
+ * Raise device vector @vec, which @vm receives as guest @vector, and wait
+ * until some vCPU has taken one more of it.  Stores the round trip (ICS
+ * write to the guest handler's count) in *@rtt_ns.  0, or -ETIMEDOUT.
+ */
+int e1000e_raise_wait(struct ptvm_dev *dev, struct ptvm *vm, int vec,
+		      uint8_t vector, unsigned int timeout_ms, uint64_t *rtt_ns);
 
 /* --- helpers --------------------------------------------------------- */
 

@@ -28,6 +28,7 @@
 #include "../lib/ktap.h"
 #include "../lib/procirq.h"
 #include "../lib/ptvm.h"
+#include "../lib/stats.h"
 
 #define NR_VCPUS	2
 #define NR_VEC		E1000E_NR_VECTORS
@@ -72,35 +73,17 @@ static void take_snapshot(struct snapshot *s)
 			s->count[c][v] = ptvm_count(vm, c, GUEST_VEC(v));
 }
 
-static uint32_t total_arrivals(int vec)
-{
-	uint32_t sum = 0;
-	int c;
-
-	for (c = 0; c < NR_VCPUS; c++)
-		sum += ptvm_count(vm, c, GUEST_VEC(vec));
-	return sum;
-}
-
 /* Raise @vec once and wait until some vCPU has taken it. */
 static bool raise_once(int vec)
 {
-	uint32_t base = total_arrivals(vec);
-	uint64_t t0, deadline;
+	uint64_t rtt;
 
-	t0 = ptvm_now_ns();
-	deadline = t0 + ARRIVAL_MS * 1000000ull;
-	e1000e_irq_raise(dev, vec);
-	while (total_arrivals(vec) == base) {
-		if (ptvm_now_ns() > deadline) {
-			ktap_diag("vector %d: no arrival within %d ms", vec,
-				  ARRIVAL_MS);
-			return false;
-		}
-		__builtin_ia32_pause();
+	if (e1000e_raise_wait(dev, vm, vec, GUEST_VEC(vec), ARRIVAL_MS, &rtt)) {
+		ktap_diag("%s", ptvm_strerror());
+		return false;
 	}
 	if (nr_rtt < max_rtt)
-		rtt_ns[nr_rtt++] = ptvm_now_ns() - t0;
+		rtt_ns[nr_rtt++] = rtt;
 	return true;
 }
 
@@ -199,26 +182,13 @@ static bool phase(const int *target, struct snapshot *before,
 	return check_arrivals(before, after, expect, per_vector) && ok;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double us(uint64_t ns)
-{
-	return (double)ns / 1e3;
-}
-
 static void report_rtt(void)
 {
-	if (!nr_rtt)
-		return;
-	qsort(rtt_ns, nr_rtt, sizeof(*rtt_ns), cmp_u64);
-	ktap_diag("round trip ICS write -> guest handler count, %d interrupts: min %.1f us, p50 %.1f us, p99 %.1f us, max %.1f us",
-		  nr_rtt, us(rtt_ns[0]), us(rtt_ns[nr_rtt / 2]),
-		  us(rtt_ns[(nr_rtt * 99) / 100]), us(rtt_ns[nr_rtt - 1]));
+	struct stats st = stats_summary(rtt_ns, nr_rtt);
+
+	if (st.n)
+		ktap_diag("round trip ICS write -> guest handler count, %d interrupts: min %.1f us, p50 %.1f us, p99 %.1f us, max %.1f us",
+			  st.n, st.min_us, st.p50_us, st.p99_us, st.max_us);
 }
 
 static void usage(const char *prog)
