@@ -33,7 +33,7 @@ PTVM_SRCS := selftests/lib/ptvm.c selftests/lib/ptdev.c selftests/lib/e1000e.c \
 TEST_LIB_HDRS := $(wildcard selftests/lib/*.h)
 KTAP_SRCS := selftests/lib/ktap.c
 
-VM_TESTS := passthrough_irq version_ioctl
+VM_TESTS := passthrough_irq passthrough_multi version_ioctl
 VM_TEST_BINS := $(addprefix $(B)/selftests/,$(VM_TESTS)) $(B)/selftests/ptvm_demo
 UNIT_TEST_BINS := $(B)/selftests/cli_unit
 
@@ -57,6 +57,11 @@ $(B)/selftests/cli_unit: selftests/tools/cli_unit.c $(CLI_LIB_SRCS) $(CLI_HDRS) 
 	$(CC) $(USER_CFLAGS) -o $@ $< $(CLI_LIB_SRCS) $(KTAP_SRCS) $(LDLIBS_JSON)
 
 $(B)/selftests/passthrough_irq: selftests/vm/passthrough_irq.c $(PTVM_SRCS) \
+		$(KTAP_SRCS) $(TEST_LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -pthread -o $@ $< $(PTVM_SRCS) $(KTAP_SRCS)
+
+$(B)/selftests/passthrough_multi: selftests/vm/passthrough_multi.c $(PTVM_SRCS) \
 		$(KTAP_SRCS) $(TEST_LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -pthread -o $@ $< $(PTVM_SRCS) $(KTAP_SRCS)

@@ -74,7 +74,7 @@ stage() {
 }
 
 run_all() {
-	ktap_plan 11
+	ktap_plan 12
 	stage ktap_check "build: CLI, test programs, modules against KDIR (make)" \
 		make --no-print-directory all
 	stage ktap_run "unit: CLI code" build/selftests/cli_unit build/pisteer
@@ -87,6 +87,8 @@ run_all() {
 	stage ktap_check "sparse clean on $KVER_612 (C=2)" sparse_check "$KVER_612"
 	stage ktap_check "checkpatch --strict clean: kmod/ guest/ uapi/" checkpatch_all
 	stage ktap_check "clang-tidy clean: tools/ selftests/" clang_tidy_all
+	stage ktap_run "rig self-test: exit status, kernel-log bug detection, timeout" \
+		selftests/rig/selftest.sh
 	stage ktap_run "vm suite on $KVER_61" vm_suite 6.1
 	stage ktap_run "vm suite on $KVER_612" vm_suite 6.12
 	ktap_finish
