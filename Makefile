@@ -24,7 +24,8 @@ USER_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Iuapi \
 	-DPISTEER_RELEASE='"$(RELEASE)"'
 LDLIBS_JSON := -ljson-c
 
-CLI_SRCS := tools/pisteer.c tools/cmd_version.c tools/lib/pisteer_dev.c
+CLI_SRCS := tools/pisteer.c tools/cmd_version.c tools/cmd_status.c \
+	tools/lib/pisteer_dev.c
 CLI_LIB_SRCS := $(filter-out tools/pisteer.c,$(CLI_SRCS))
 CLI_HDRS := tools/commands.h tools/lib/pisteer_dev.h uapi/linux/pisteer.h
 
@@ -33,7 +34,7 @@ PTVM_SRCS := selftests/lib/ptvm.c selftests/lib/ptdev.c selftests/lib/e1000e.c \
 TEST_LIB_HDRS := $(wildcard selftests/lib/*.h)
 KTAP_SRCS := selftests/lib/ktap.c
 
-VM_TESTS := passthrough_irq passthrough_multi version_ioctl
+VM_TESTS := passthrough_irq passthrough_multi version_ioctl list_ioctl
 VM_TEST_BINS := $(addprefix $(B)/selftests/,$(VM_TESTS)) $(B)/selftests/ptvm_demo
 UNIT_TEST_BINS := $(B)/selftests/cli_unit
 
@@ -69,6 +70,11 @@ $(B)/selftests/passthrough_multi: selftests/vm/passthrough_multi.c $(PTVM_SRCS) 
 $(B)/selftests/ptvm_demo: selftests/demo/ptvm_demo.c $(PTVM_SRCS) $(TEST_LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -pthread -o $@ $< $(PTVM_SRCS)
+
+$(B)/selftests/list_ioctl: selftests/vm/list_ioctl.c tools/lib/pisteer_dev.c \
+		$(KTAP_SRCS) $(TEST_LIB_HDRS) $(CLI_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< tools/lib/pisteer_dev.c $(KTAP_SRCS)
 
 $(B)/selftests/version_ioctl: selftests/vm/version_ioctl.c $(KTAP_SRCS) \
 		$(TEST_LIB_HDRS) uapi/linux/pisteer.h VERSION

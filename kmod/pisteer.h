@@ -10,6 +10,10 @@
 int pisteer_chrdev_init(void);
 void pisteer_chrdev_exit(void);
 
+struct pisteer_vector;
+
+int pisteer_scan(struct pisteer_vector **out, unsigned int *nr);
+
 int pisteer_copy_struct_in(void *dst, size_t ksize, size_t min_size,
 			   const void __user *src, u32 *usize);
 int pisteer_copy_struct_out(void __user *dst, void *src, size_t ksize,

@@ -10,7 +10,10 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/pisteer.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 
 #include "pisteer.h"
 
@@ -30,9 +33,80 @@ static long pisteer_ioc_version(void __user *uarg)
 	memset(&ver, 0, sizeof(ver));
 	ver.abi_major = PISTEER_ABI_MAJOR;
 	ver.abi_minor = PISTEER_ABI_MINOR;
-	ver.features = 0;
+	ver.features = PISTEER_FEAT_LIST_VECTORS;
 	strscpy(ver.release, PISTEER_RELEASE, sizeof(ver.release));
 	return pisteer_copy_struct_out(uarg, &ver, sizeof(ver), usize);
+}
+
+static bool vector_matches(const struct pisteer_list_vectors *req,
+			   const struct pisteer_vector *v)
+{
+	if ((req->flags & PISTEER_LIST_F_PID) && v->vm_pid != req->pid)
+		return false;
+	if ((req->flags & PISTEER_LIST_F_PCI) &&
+	    (v->pci_seg != req->pci_seg || v->pci_bus != req->pci_bus ||
+	     v->pci_devfn != req->pci_devfn))
+		return false;
+	return true;
+}
+
+static int copy_vectors_out(u64 uptr, u32 esize,
+			    const struct pisteer_vector *vecs, unsigned int nr)
+{
+	u8 __user *dst = u64_to_user_ptr(uptr);
+	size_t n = min_t(size_t, esize, sizeof(*vecs));
+	unsigned int i;
+
+	for (i = 0; i < nr; i++, dst += esize) {
+		if (copy_to_user(dst, &vecs[i], n))
+			return -EFAULT;
+		if (esize > n && clear_user(dst + n, esize - n))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+static long pisteer_ioc_list_vectors(void __user *uarg)
+{
+	struct pisteer_list_vectors req;
+	struct pisteer_vector *vecs;
+	unsigned int nr, i, kept = 0;
+	u32 usize;
+	int ret;
+
+	BUILD_BUG_ON(sizeof(struct pisteer_vector) != PISTEER_VECTOR_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(req) != PISTEER_LIST_VECTORS_SIZE_VER0);
+
+	ret = pisteer_copy_struct_in(&req, sizeof(req),
+				     PISTEER_LIST_VECTORS_SIZE_VER0, uarg, &usize);
+	if (ret)
+		return ret;
+	if ((req.flags & ~PISTEER_LIST_F_ALL) || req.reserved || req.reserved2 ||
+	    req.entry_size < PISTEER_VECTOR_SIZE_VER0 || req.entry_size > PAGE_SIZE)
+		return -EINVAL;
+	if (req.count && !req.entries)
+		return -EFAULT;
+
+	ret = pisteer_scan(&vecs, &nr);
+	if (ret)
+		return ret;
+	for (i = 0; i < nr; i++)
+		if (vector_matches(&req, &vecs[i]))
+			vecs[kept++] = vecs[i];
+
+	if (kept > req.count)
+		ret = -ENOSPC;
+	else
+		ret = copy_vectors_out(req.entries, req.entry_size, vecs, kept);
+	kvfree(vecs);
+	if (ret && ret != -ENOSPC)
+		return ret;
+
+	req.count = kept;
+	req.entry_size = sizeof(struct pisteer_vector);
+	if (pisteer_copy_struct_out(uarg, &req, sizeof(req), usize))
+		return -EFAULT;
+	return ret;
 }
 
 static long pisteer_ioctl(struct file *file, unsigned int cmd,
@@ -46,6 +120,8 @@ static long pisteer_ioctl(struct file *file, unsigned int cmd,
 	switch (cmd) {
 	case PISTEER_IOC_VERSION:
 		return pisteer_ioc_version(uarg);
+	case PISTEER_IOC_LIST_VECTORS:
+		return pisteer_ioc_list_vectors(uarg);
 	default:
 		return -ENOTTY;
 	}

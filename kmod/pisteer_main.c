@@ -37,3 +37,4 @@ module_exit(pisteer_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Steering of passthrough-device interrupts to KVM vCPUs");
 MODULE_VERSION(PISTEER_RELEASE);
+MODULE_SOFTDEP("pre: kvm");

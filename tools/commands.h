@@ -18,6 +18,11 @@ struct pst_command {
 };
 
 int cmd_version(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+
+struct pisteer_vector;
+/* The JSON of pisteer status: a malloc'ed array document, or NULL. */
+char *status_to_json(const struct pisteer_vector *v, unsigned int n);
 
 /* Reports of cmd_version, split out so unit tests can check them. */
 void version_print_text(FILE *out, const struct pisteer_version *ver);

@@ -11,6 +11,8 @@
 static const struct pst_command commands[] = {
 	{ "version", "release and ABI of this tool and of the loaded module",
 	  cmd_version },
+	{ "status", "per passthrough vector: VM, device, vCPU, host IRQ, delivery mode",
+	  cmd_status },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

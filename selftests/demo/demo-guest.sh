@@ -26,6 +26,32 @@ insmod "$mods/kmod/pisteer.ko" || exit 1
 ls -l /dev/pisteer
 "$cli" version || exit 1
 
+section "pisteer status: what the module discovers"
+fifo=$(mktemp -d)
+mkfifo "$fifo/in" "$fifo/out"
+"$top/build/selftests/ptvm_demo" -H <"$fifo/in" >"$fifo/out" &
+holder=$!
+exec {hin}>"$fifo/in" {hout}<"$fifo/out"
+read -r -t 120 -u "$hout" line
+echo "A passthrough VM (pid $holder) holds an 82574L; its guest routes the MSI-X"
+echo "vectors alternately to vCPU 0 and 1:"
+echo
+"$cli" status
+echo r >&"$hin"
+read -r -t 60 -u "$hout" line
+echo
+echo "The guest reprograms every MSI to the other vCPU; pisteer sees it:"
+echo
+"$cli" status --vm "$holder"
+echo
+echo "The same as JSON (first vector): pisteer status --vm $holder --json"
+"$cli" status --vm "$holder" --json | jq -M '.[0]'
+exec {hin}>&- {hout}<&-
+wait "$holder"
+rm -rf "$fifo"
+echo
+echo "That VM has exited: $("$cli" status)"
+
 section "A passthrough VM takes real device interrupts"
 "$top/build/selftests/ptvm_demo" -n "${PISTEER_DEMO_COUNT:-20}"
 rc=$?

@@ -6,6 +6,10 @@
  * which host CPU took the host IRQ, which vCPU the guest saw it on, and
  * the round trip.  Exit status 0 when every interrupt the device sent
  * reached the routed vCPU, 1 otherwise.
+ *
+ * With -H it only sets the VM up (even vectors to vCPU 0, odd to vCPU 1),
+ * prints "ready", and holds it for other tests: a line "r" on stdin swaps
+ * the routes (prints "rerouted"), end of input ends it.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -158,17 +162,56 @@ static bool phase(const char *title, const int *target)
 	return ok;
 }
 
+static bool route_all(const int *target)
+{
+	int v;
+
+	for (v = 0; v < NR_VEC; v++)
+		if (ptvm_route_msi(vm, GSI_BASE + v, target[v], GUEST_VEC(v)))
+			return false;
+	return true;
+}
+
+/* -H: hold the VM for other tests; "r" on stdin swaps routes, EOF ends. */
+static int hold(const int *split, const int *swapped)
+{
+	const int *now = split;
+	char line[64];
+
+	if (!route_all(now)) {
+		fprintf(stderr, "route: %s\n", ptvm_strerror());
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin)) {
+		if (line[0] != 'r')
+			continue;
+		now = now == split ? swapped : split;
+		if (!route_all(now)) {
+			fprintf(stderr, "route: %s\n", ptvm_strerror());
+			return 1;
+		}
+		printf("rerouted\n");
+		fflush(stdout);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const int split[NR_VEC] = { 0, 1, 0, 1, 0 };
 	static const int swapped[NR_VEC] = { 1, 0, 1, 0, 1 };
 	const char *bdf = NULL;
 	char bdfs[8][16];
-	bool ok;
+	bool ok, hold_vm = false;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "d:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:n:H")) != -1) {
 		switch (opt) {
+		case 'H':
+			hold_vm = true;
+			break;
 		case 'd':
 			bdf = optarg;
 			break;
@@ -180,7 +223,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-d BDF] [-n COUNT]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-d BDF] [-n COUNT] [-H]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -198,6 +241,12 @@ int main(int argc, char **argv)
 	    ptdev_attach(dev, vm, GSI_BASE)) {
 		fprintf(stderr, "set-up failed: %s\n", ptvm_strerror());
 		return 1;
+	}
+	if (hold_vm) {
+		ok = hold(split, swapped) == 0;
+		ptdev_close(dev);
+		ptvm_destroy(vm);
+		return ok ? 0 : 1;
 	}
 	printf("Passthrough VM: pid %d, %d vCPUs (threads %d, %d), %s with %d MSI-X vectors\n"
 	       "on KVM irqfds (VFIO eventfd -> KVM_IRQFD -> MSI route to one vCPU).\n"

@@ -151,6 +151,124 @@ static void test_json_report(void)
 	ktap_result(ok, "JSON report parses back with module or module_error");
 }
 
+static void test_bdf(void)
+{
+	static const char *const bad[] = {
+		"", "0000:00:02", "00:02", "0000:00:20.0", "0000:00:02.8",
+		"10000:00:02.0", "0000:100:02.0", "0000:00:02.0x", "zz:00.0",
+		"0000:00:02.0 ",
+	};
+	struct pst_bdf b;
+	char buf[16];
+	bool ok;
+	size_t i;
+
+	ok = !pst_parse_bdf("0000:3b:00.1", &b) && b.seg == 0 && b.bus == 0x3b &&
+	     b.devfn == 1;
+	ok = ok && !pst_parse_bdf("3b:1f.7", &b) && b.seg == 0 && b.bus == 0x3b &&
+	     b.devfn == (0x1f << 3 | 7);
+	ok = ok && !pst_parse_bdf("ffff:ff:1f.7", &b) && b.seg == 0xffff;
+	pst_format_bdf(0x10, 0x3b, 0x09, buf, sizeof(buf));
+	ok = ok && !strcmp(buf, "0010:3b:01.1");
+	ktap_result(ok, "PCI address: long and short forms parse, formats back");
+
+	ok = true;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (!pst_parse_bdf(bad[i], &b)) {
+			ktap_diag("accepted '%s'", bad[i]);
+			ok = false;
+		}
+	}
+	ktap_result(ok, "PCI address: %zu malformed forms refused", i);
+}
+
+static void test_cpulist(void)
+{
+	__u64 w[PISTEER_AFFINITY_WORDS] = { 0 };
+	char buf[256];
+	bool ok;
+
+	pst_format_cpulist(w, PISTEER_AFFINITY_WORDS, buf, sizeof(buf));
+	ok = !strcmp(buf, "-");
+	w[0] = 0xf | 1ULL << 8 | 1ULL << 63;
+	w[1] = 0x3;
+	w[15] = 1ULL << 63;
+	pst_format_cpulist(w, PISTEER_AFFINITY_WORDS, buf, sizeof(buf));
+	ok = ok && !strcmp(buf, "0-3,8,63-65,1023");
+	if (!ok)
+		ktap_diag("got '%s'", buf);
+	ktap_result(ok, "CPU masks print as lists, ranges across words, CPU 1023");
+}
+
+static void test_names(void)
+{
+	ktap_result(!strcmp(pst_mode_name(PISTEER_MODE_POSTED), "posted") &&
+		    !strcmp(pst_mode_name(PISTEER_MODE_REMAPPED), "remapped") &&
+		    !strcmp(pst_mode_name(99), "unknown") &&
+		    !strcmp(pst_reason_name(PISTEER_REASON_NO_APICV), "no APICv/AVIC") &&
+		    !strcmp(pst_reason_name(PISTEER_REASON_NOT_SINGLE_DEST),
+			    "guest MSI not single-destination") &&
+		    !strcmp(pst_reason_name(PISTEER_REASON_NONE), "") &&
+		    !strcmp(pst_reason_name(999), "unknown reason"),
+		    "mode and reason names");
+}
+
+static void test_status_json(void)
+{
+	struct pisteer_vector v[2];
+	json_object *root, *o, *x;
+	char *doc;
+	bool ok;
+
+	memset(v, 0, sizeof(v));
+	v[0].vm_pid = 42;
+	v[0].vm_fd = 11;
+	v[0].pci_bus = 0x3b;
+	v[0].pci_devfn = 1;
+	v[0].irq_type = PISTEER_IRQ_MSIX;
+	v[0].index = 3;
+	v[0].host_irq = 77;
+	v[0].gsi = 35;
+	v[0].guest_vector = 0x43;
+	v[0].vcpu = 1;
+	v[0].vcpu_pcpu = 5;
+	v[0].irq_effective_cpu = 2;
+	v[0].irq_affinity[0] = 0x6;
+	v[0].mode = PISTEER_MODE_REMAPPED;
+	v[0].reason = PISTEER_REASON_NOT_PAIRED;
+	v[1] = v[0];
+	v[1].vcpu = -1;
+	v[1].vcpu_pcpu = -1;
+	v[1].irq_effective_cpu = -1;
+	v[1].mode = PISTEER_MODE_POSTED;
+	v[1].reason = 0;
+
+	doc = status_to_json(v, 2);
+	root = doc ? json_tokener_parse(doc) : NULL;
+	ok = root && json_object_array_length(root) == 2;
+	o = ok ? json_object_array_get_idx(root, 0) : NULL;
+	ok = ok && json_object_object_get_ex(o, "vm", &x) &&
+	     !strcmp(json_object_get_string(x), "42-11") &&
+	     json_object_object_get_ex(o, "device", &x) &&
+	     !strcmp(json_object_get_string(x), "0000:3b:00.1") &&
+	     json_object_object_get_ex(o, "irq_affinity", &x) &&
+	     !strcmp(json_object_get_string(x), "1-2") &&
+	     json_object_object_get_ex(o, "vcpu", &x) && json_object_get_int(x) == 1 &&
+	     json_object_object_get_ex(o, "reason", &x) &&
+	     !strcmp(json_object_get_string(x), "not paired");
+	o = ok ? json_object_array_get_idx(root, 1) : NULL;
+	ok = ok && json_object_object_get_ex(o, "vcpu", &x) && !x &&
+	     json_object_object_get_ex(o, "vcpu_pcpu", &x) && !x &&
+	     json_object_object_get_ex(o, "reason", &x) && !x &&
+	     json_object_object_get_ex(o, "mode", &x) &&
+	     !strcmp(json_object_get_string(x), "posted");
+	if (!ok && doc)
+		ktap_diag("%s", doc);
+	json_object_put(root);
+	free(doc);
+	ktap_result(ok, "status JSON: fields, VM id pid-fd, unknowns as null");
+}
+
 static void test_cli(void)
 {
 	int rc;
@@ -176,6 +294,15 @@ static void test_cli(void)
 	rc = run("PISTEER_DEV=/nonexistent/pisteer", "version --json");
 	ktap_result(rc == PST_EXIT_NO_MODULE && strstr(out, "\"module_error\""),
 		    "no module, --json: module_error in the document, exit 3");
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "status");
+	ktap_result(rc == PST_EXIT_NO_MODULE && strstr(err, "not loaded"),
+		    "status without the module: 'not loaded', exit 3");
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "status --vm 12x");
+	ktap_result(rc == PST_EXIT_USAGE && strstr(err, "--vm takes a process id"),
+		    "status --vm 12x: refused before anything else, exit 2");
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "status --device 00:02");
+	ktap_result(rc == PST_EXIT_USAGE && strstr(err, "--device takes a PCI address"),
+		    "status --device 00:02: refused, exit 2");
 	rc = run("PISTEER_DEV=/dev/null", "version");
 	ktap_result(rc == PST_EXIT_FAIL && strstr(err, "version query"),
 		    "a device that is not pisteer's: the failed query is reported, exit 1");
@@ -196,12 +323,16 @@ int main(int argc, char **argv)
 	close(fd);
 	unlink(out_path);
 
-	ktap_plan(13);
+	ktap_plan(21);
 	test_exit_mapping();
 	test_dev_path();
 	test_abi_check();
 	test_text_report();
 	test_json_report();
+	test_bdf();
+	test_cpulist();
+	test_names();
+	test_status_json();
 	test_cli();
 	ktap_finish();
 }

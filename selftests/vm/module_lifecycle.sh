@@ -11,6 +11,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 mods=$top/build/modules/$(uname -r)
 cli=$top/build/pisteer
 release=$(cat "$top/VERSION")
+abi=$(awk '/define PISTEER_ABI_MAJOR/ { M = $3 } /define PISTEER_ABI_MINOR/ { m = $3 }
+	END { print M "." m }' "$top/uapi/linux/pisteer.h")
 
 ktap_plan 9
 
@@ -26,10 +28,10 @@ ktap_check "insmod pisteer.ko creates /dev/pisteer" \
 ktap_run "version_ioctl" "$top/build/selftests/version_ioctl"
 
 ktap_check "pisteer version names the loaded module's release and ABI" \
-	bash -c "'$cli' version | grep -qx 'pisteer module $release (ABI 0.1), features 0'"
+	bash -c "'$cli' version | grep -qxE 'pisteer module $release \\(ABI $abi\\), features 0x[0-9a-f]+'"
 
 ktap_check "pisteer version --json has the module object" \
-	bash -c "'$cli' version --json | jq -e '.module.release == \"$release\" and .module.abi_major == 0' >/dev/null"
+	bash -c "'$cli' version --json | jq -e '.module.release == \"$release\" and (.module.abi_major|tostring) + \".\" + (.module.abi_minor|tostring) == \"$abi\"' >/dev/null"
 
 ktap_check "rmmod pisteer removes /dev/pisteer" \
 	bash -c "rmmod pisteer && ! test -e /dev/pisteer && ! grep -qw pisteer /proc/modules"

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,144 @@ int pst_query_version(int fd, struct pisteer_version *ver)
 	memset((char *)&v + v.size, 0, sizeof(v) - v.size);
 	v.release[sizeof(v.release) - 1] = '\0';
 	*ver = v;
+	return 0;
+}
+
+int pst_parse_bdf(const char *s, struct pst_bdf *bdf)
+{
+	unsigned int seg = 0, bus, dev, fn;
+	int end = -1;
+
+	/* Hex digits and separators only: scanf alone would take "0x". */
+	if (!*s || s[strspn(s, "0123456789abcdefABCDEF:.")])
+		return -EINVAL;
+	if (sscanf(s, "%x:%x:%x.%x%n", &seg, &bus, &dev, &fn, &end) != 4 ||
+	    s[end]) {
+		seg = 0;
+		end = -1;
+		if (sscanf(s, "%x:%x.%x%n", &bus, &dev, &fn, &end) != 3 || s[end])
+			return -EINVAL;
+	}
+	if (seg > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
+		return -EINVAL;
+	bdf->seg = seg;
+	bdf->bus = bus;
+	bdf->devfn = (dev << 3) | fn;
+	return 0;
+}
+
+void pst_format_bdf(unsigned int seg, unsigned int bus, unsigned int devfn,
+		    char *buf, size_t len)
+{
+	snprintf(buf, len, "%04x:%02x:%02x.%x", seg, bus, devfn >> 3, devfn & 7);
+}
+
+static bool cpu_set(const __u64 *words, unsigned int cpu)
+{
+	return words[cpu / 64] >> (cpu % 64) & 1;
+}
+
+void pst_format_cpulist(const __u64 *words, unsigned int nr_words, char *buf,
+			size_t len)
+{
+	unsigned int cpu = 0, last, max = nr_words * 64;
+	size_t off = 0;
+
+	buf[0] = '\0';
+	while (cpu < max && off < len) {
+		if (!cpu_set(words, cpu)) {
+			cpu++;
+			continue;
+		}
+		last = cpu;
+		while (last + 1 < max && cpu_set(words, last + 1))
+			last++;
+		if (last == cpu)
+			off += snprintf(buf + off, len - off, "%s%u", off ? "," : "", cpu);
+		else
+			off += snprintf(buf + off, len - off, "%s%u-%u", off ? "," : "",
+					cpu, last);
+		cpu = last + 1;
+	}
+	if (!off)
+		snprintf(buf, len, "-");
+}
+
+const char *pst_mode_name(unsigned int mode)
+{
+	switch (mode) {
+	case PISTEER_MODE_REMAPPED:
+		return "remapped";
+	case PISTEER_MODE_POSTED:
+		return "posted";
+	default:
+		return "unknown";
+	}
+}
+
+const char *pst_reason_name(unsigned int reason)
+{
+	switch (reason) {
+	case PISTEER_REASON_NONE:
+		return "";
+	case PISTEER_REASON_NO_APICV:
+		return "no APICv/AVIC";
+	case PISTEER_REASON_APICV_INHIBITED:
+		return "APICv inhibited";
+	case PISTEER_REASON_NOT_SINGLE_DEST:
+		return "guest MSI not single-destination";
+	case PISTEER_REASON_IOMMU_NO_POSTING:
+		return "IOMMU cannot post";
+	case PISTEER_REASON_NOT_PAIRED:
+		return "not paired";
+	case PISTEER_REASON_NOT_MSI_ROUTE:
+		return "GSI not routed as MSI";
+	default:
+		return "unknown reason";
+	}
+}
+
+int pst_list_vectors(int fd, const struct pst_filter *f,
+		     struct pisteer_vector **vecs, unsigned int *nr)
+{
+	struct pisteer_list_vectors req;
+	struct pisteer_vector *buf = NULL, *n;
+	unsigned int cap = 16;
+
+	for (;;) {
+		n = realloc(buf, cap * sizeof(*buf));
+		if (!n) {
+			free(buf);
+			return -ENOMEM;
+		}
+		buf = n;
+		memset(&req, 0, sizeof(req));
+		req.size = sizeof(req);
+		req.entry_size = sizeof(*buf);
+		req.count = cap;
+		req.entries = (uintptr_t)buf;
+		if (f->pid) {
+			req.flags |= PISTEER_LIST_F_PID;
+			req.pid = f->pid;
+		}
+		if (f->has_bdf) {
+			req.flags |= PISTEER_LIST_F_PCI;
+			req.pci_seg = f->bdf.seg;
+			req.pci_bus = (__u8)f->bdf.bus;
+			req.pci_devfn = (__u8)f->bdf.devfn;
+		}
+		if (ioctl(fd, PISTEER_IOC_LIST_VECTORS, &req) == 0)
+			break;
+		if (errno != ENOSPC || req.count <= cap) {
+			int err = errno;
+
+			free(buf);
+			return -err;
+		}
+		cap = req.count + 16;	/* more may appear before the retry */
+	}
+	*vecs = buf;
+	*nr = req.count;
 	return 0;
 }
 

@@ -7,6 +7,8 @@
 #define PISTEER_DEV_H
 
 #include <linux/pisteer.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 /* Exit statuses of the pisteer command (documented in --help and pisteer.8). */
 enum pst_exit {
@@ -38,5 +40,41 @@ int pst_query_version(int fd, struct pisteer_version *ver);
 
 /* Can this tool use a module that answered @ver?  0, or -EPROTO. */
 int pst_check_abi(const struct pisteer_version *ver);
+
+/* A PCI address: segment, bus, devfn. */
+struct pst_bdf {
+	unsigned int seg;
+	unsigned int bus;
+	unsigned int devfn;
+};
+
+/* Parse "SSSS:BB:DD.F" or "BB:DD.F" (segment 0).  0, or -EINVAL. */
+int pst_parse_bdf(const char *s, struct pst_bdf *bdf);
+
+/* Format as "SSSS:BB:DD.F" into @buf (at least 13 bytes). */
+void pst_format_bdf(unsigned int seg, unsigned int bus, unsigned int devfn,
+		    char *buf, size_t len);
+
+/* Format a CPU bitmask of @nr_words 64-bit words as a list: "0-3,8". */
+void pst_format_cpulist(const __u64 *words, unsigned int nr_words, char *buf,
+			size_t len);
+
+/* "remapped", "posted", "unknown"; and the reason as words. */
+const char *pst_mode_name(unsigned int mode);
+const char *pst_reason_name(unsigned int reason);
+
+/* Filters of PISTEER_IOC_LIST_VECTORS. */
+struct pst_filter {
+	int pid;		/* 0: any */
+	bool has_bdf;
+	struct pst_bdf bdf;
+};
+
+/*
+ * PISTEER_IOC_LIST_VECTORS, growing the buffer until everything fits.
+ * On success *@vecs (free() it) holds *@nr entries.  0 or -errno.
+ */
+int pst_list_vectors(int fd, const struct pst_filter *f,
+		     struct pisteer_vector **vecs, unsigned int *nr);
 
 #endif

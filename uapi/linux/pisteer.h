@@ -17,6 +17,7 @@
 #ifndef _UAPI_LINUX_PISTEER_H
 #define _UAPI_LINUX_PISTEER_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -24,7 +25,7 @@
 
 /* Incompatible changes bump the major, additions the minor. */
 #define PISTEER_ABI_MAJOR	0
-#define PISTEER_ABI_MINOR	1
+#define PISTEER_ABI_MINOR	2
 
 #define PISTEER_IOC_MAGIC	0xB9
 
@@ -35,8 +36,7 @@
  * @abi_major: %PISTEER_ABI_MAJOR of the module
  * @abi_minor: %PISTEER_ABI_MINOR of the module
  * @flags: must be zero
- * @features: PISTEER_FEAT_* bits: what this module can do (none defined
- *	in ABI 0.1, which only answers this ioctl)
+ * @features: PISTEER_FEAT_* bits: what this module can do
  * @release: the module's release string, NUL-terminated
  */
 struct pisteer_version {
@@ -50,6 +50,9 @@ struct pisteer_version {
 
 #define PISTEER_VERSION_SIZE_VER0	56
 
+/* PISTEER_FEAT_*: struct pisteer_version.features */
+#define PISTEER_FEAT_LIST_VECTORS	_BITULL(0)	/* PISTEER_IOC_LIST_VECTORS */
+
 /**
  * define PISTEER_IOC_VERSION - the module's ABI version and features
  *
@@ -59,5 +62,143 @@ struct pisteer_version {
  * 4096 or unknown trailing bytes that are not zero.
  */
 #define PISTEER_IOC_VERSION	_IO(PISTEER_IOC_MAGIC, 0x00)
+
+/* struct pisteer_vector.irq_type */
+#define PISTEER_IRQ_MSI		1
+#define PISTEER_IRQ_MSIX	2
+
+/* struct pisteer_vector.mode: how the device's message reaches the vCPU */
+#define PISTEER_MODE_UNKNOWN	0
+#define PISTEER_MODE_REMAPPED	1	/* host IRQ -> VFIO -> irqfd -> injection */
+#define PISTEER_MODE_POSTED	2	/* the IOMMU posts into the vCPU's PI/vAPIC */
+
+/* struct pisteer_vector.reason: why a vector is remapped (or unknown) */
+#define PISTEER_REASON_NONE		0
+#define PISTEER_REASON_NO_APICV		1	/* host APICv/AVIC absent or disabled */
+#define PISTEER_REASON_APICV_INHIBITED	2	/* APICv inhibited for this VM */
+#define PISTEER_REASON_NOT_SINGLE_DEST	3	/* guest MSI names no single vCPU */
+#define PISTEER_REASON_IOMMU_NO_POSTING	4	/* IOMMU cannot post interrupts */
+#define PISTEER_REASON_NOT_PAIRED	5	/* no irq-bypass pairing yet */
+#define PISTEER_REASON_NOT_MSI_ROUTE	6	/* the GSI is not an MSI route */
+
+/* struct pisteer_vector.flags */
+#define PISTEER_VEC_F_PAIRED		_BITULL(0)	/* irq-bypass producer paired */
+#define PISTEER_VEC_F_DEST_LOGICAL	_BITULL(1)	/* guest MSI logical destination */
+#define PISTEER_VEC_F_REDIR_HINT	_BITULL(2)	/* guest MSI redirection hint */
+/* mode read off host state: no IRTE posted/remapped transition observed */
+#define PISTEER_VEC_F_MODE_INFERRED	_BITULL(3)
+
+#define PISTEER_AFFINITY_WORDS	16	/* CPUs 0..1023 */
+
+/**
+ * struct pisteer_vector - one passthrough vector: a VFIO MSI/MSI-X vector
+ *	whose eventfd is consumed by a KVM irqfd
+ * @host_irq: Linux IRQ number of the vector on the host
+ * @pci_seg: PCI segment (domain) of the device
+ * @pci_bus: PCI bus
+ * @pci_devfn: PCI device and function, (dev << 3) | fn
+ * @irq_type: %PISTEER_IRQ_MSI or %PISTEER_IRQ_MSIX
+ * @mode: PISTEER_MODE_*
+ * @index: MSI/MSI-X vector index within the device
+ * @vm_pid: process that holds the VM (its file descriptor)
+ * @vm_fd: that VM file descriptor; "vm_pid-vm_fd" is the VM's id, the same
+ *	name KVM gives the VM's directory in debugfs
+ * @gsi: the irqfd's GSI in the VM
+ * @msi_addr_lo: guest MSI address, low 32 bits, as routed by the VMM
+ * @msi_addr_hi: guest MSI address, high 32 bits
+ * @msi_data: guest MSI data
+ * @dest_id: guest destination APIC ID
+ * @guest_vector: guest interrupt vector
+ * @delivery_mode: guest delivery mode (0 fixed, 1 lowest priority, ...)
+ * @reason: PISTEER_REASON_* for a remapped or unknown vector
+ * @vcpu: index of the one vCPU the MSI targets, or -1 (none or several)
+ * @vcpu_tid: thread id of that vCPU, 0 when unknown
+ * @vcpu_pcpu: host CPU that vCPU last ran on, -1 when unknown
+ * @vcpu_nr_allowed: number of CPUs that vCPU's thread may run on
+ * @irq_effective_cpu: host CPU the host IRQ is delivered to, -1 unknown
+ * @flags: PISTEER_VEC_F_*
+ * @irq_affinity: the host IRQ's affinity mask, bit n = CPU n
+ */
+struct pisteer_vector {
+	__u32 host_irq;
+	__u32 pci_seg;
+	__u8 pci_bus;
+	__u8 pci_devfn;
+	__u8 irq_type;
+	__u8 mode;
+	__u32 index;
+	__s32 vm_pid;
+	__u32 vm_fd;
+	__u32 gsi;
+	__u32 msi_addr_lo;
+	__u32 msi_addr_hi;
+	__u32 msi_data;
+	__u32 dest_id;
+	__u8 guest_vector;
+	__u8 delivery_mode;
+	__u16 reason;
+	__s32 vcpu;
+	__s32 vcpu_tid;
+	__s32 vcpu_pcpu;
+	__u32 vcpu_nr_allowed;
+	__s32 irq_effective_cpu;
+	__u32 reserved;
+	__aligned_u64 flags;
+	__aligned_u64 irq_affinity[PISTEER_AFFINITY_WORDS];
+};
+
+#define PISTEER_VECTOR_SIZE_VER0	208
+
+/* struct pisteer_list_vectors.flags: which filters apply */
+#define PISTEER_LIST_F_PID	_BITUL(0)
+#define PISTEER_LIST_F_PCI	_BITUL(1)
+#define PISTEER_LIST_F_ALL	(PISTEER_LIST_F_PID | PISTEER_LIST_F_PCI)
+
+/**
+ * struct pisteer_list_vectors - argument of %PISTEER_IOC_LIST_VECTORS
+ * @size: as for every pisteer struct (see the top of this file)
+ * @flags: PISTEER_LIST_F_*: the filters to apply
+ * @pid: with %PISTEER_LIST_F_PID, only vectors of VMs held by this process
+ * @pci_seg: with %PISTEER_LIST_F_PCI, only this device: its segment,
+ * @pci_bus: bus
+ * @pci_devfn: and devfn
+ * @reserved: must be zero
+ * @entry_size: in: sizeof(struct pisteer_vector) as the caller knows it
+ *	(at least %PISTEER_VECTOR_SIZE_VER0); out: the module's.  Each entry is
+ *	written with the smaller size; bytes past the module's are zeroed.
+ * @count: in: how many entries @entries has room for; out: how many
+ *	vectors matched
+ * @entries: user pointer to @count entries of @entry_size bytes
+ *
+ * The module reads the current state when called (VFIO vectors joined with
+ * the irqfds of every VM on their eventfd).  When @count is too small it
+ * returns -ENOSPC with @count set to the number needed and writes no entry.
+ */
+struct pisteer_list_vectors {
+	__u32 size;
+	__u32 flags;
+	__s32 pid;
+	__u32 pci_seg;
+	__u8 pci_bus;
+	__u8 pci_devfn;
+	__u16 reserved;
+	__u32 entry_size;
+	__u32 count;
+	__u32 reserved2;
+	__aligned_u64 entries;
+};
+
+#define PISTEER_LIST_VECTORS_SIZE_VER0	40
+
+/**
+ * define PISTEER_IOC_LIST_VECTORS - list the passthrough vectors
+ *
+ * Argument: struct pisteer_list_vectors.  Errors: -EPERM, -EFAULT,
+ * -EINVAL (unknown flags, non-zero reserved fields, @entry_size below
+ * %PISTEER_VECTOR_SIZE_VER0 or above 4096), -E2BIG (as for every struct),
+ * -ENOSPC (@count too small: @count now holds the number needed),
+ * -ENOMEM.
+ */
+#define PISTEER_IOC_LIST_VECTORS	_IO(PISTEER_IOC_MAGIC, 0x01)
 
 #endif /* _UAPI_LINUX_PISTEER_H */

@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Discovery: which VFIO MSI/MSI-X vectors feed which KVM VM, and how.
+ *
+ * The join key is the trigger eventfd.  VFIO requests each vector's host
+ * IRQ with vfio_msihandler() and the eventfd_ctx as dev_id; KVM's irqfd
+ * keeps the same eventfd_ctx.  The irq-bypass pairing uses it as token too,
+ * but is not relied on: 6.12 registers no bypass consumer unless the host
+ * can post, which is exactly where steering matters most.
+ *
+ * A scan, in three steps with no lock held across them:
+ *  1. host IRQs: every action whose handler is vfio_msihandler gives
+ *     (host IRQ, device, index, eventfd pointer, affinity);
+ *  2. VMs: every open KVM VM file in every process (file_is_kvm(), as
+ *     /proc/PID/fd shows them), each taken with a reference on its struct
+ *     kvm while its file is still in the fd table, so a VM that exits
+ *     meanwhile stays valid until this scan drops the reference;
+ *  3. per VM, its irqfds (under kvm->irqfds.lock) joined with step 1 on the
+ *     eventfd pointer, then guest MSI, target vCPU and delivery mode.
+ * The eventfd pointers are compared, never dereferenced.  A VM or vector
+ * that comes or goes during a scan shows in the next one.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpumask.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/interrupt.h>
+#include <linux/irq.h>
+#include <linux/irqdesc.h>
+#include <linux/kallsyms.h>
+#include <linux/kvm_host.h>
+#include <linux/kvm_irqfd.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/msi.h>
+#include <linux/pci.h>
+#include <linux/pisteer.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+
+#include "pisteer.h"
+#include "pisteer_compat.h"
+
+/* One VFIO vector of the host, before it is joined with a VM. */
+struct vfio_vec {
+	const void *trigger;		/* the eventfd_ctx: compared only */
+	struct pisteer_vector v;	/* host-side fields */
+};
+
+struct vm_ref {
+	struct kvm *kvm;
+	pid_t pid;
+	unsigned int fd;
+};
+
+struct vm_walk {
+	struct vm_ref *vms;
+	unsigned int nr, cap;
+	bool overflow;
+	pid_t pid;
+};
+
+/* An irqfd of one VM that matched a VFIO vector, copied under the lock. */
+struct irqfd_match {
+	unsigned int vec;
+	u32 gsi;
+	bool paired;
+	struct kvm_kernel_irq_routing_entry entry;
+};
+
+static bool symbol_is(const void *addr, const char *name)
+{
+	char buf[KSYM_SYMBOL_LEN];
+	size_t len = strlen(name);
+
+	if (!addr)
+		return false;
+	sprint_symbol(buf, (unsigned long)addr);
+	return !strncmp(buf, name, len) && !strncmp(buf + len, "+0x0/", 5);
+}
+
+/* Parse VFIO's IRQ name, "vfio-msix[3](0000:00:02.0)" or "vfio-msi[..](..)". */
+static bool parse_vfio_name(const char *name, struct pisteer_vector *v)
+{
+	unsigned int idx, seg, bus, dev, fn;
+	const char *fmt;
+
+	if (!strncmp(name, "vfio-msix[", 10)) {
+		v->irq_type = PISTEER_IRQ_MSIX;
+		fmt = "vfio-msix[%u](%x:%x:%x.%x)";
+	} else if (!strncmp(name, "vfio-msi[", 9)) {
+		v->irq_type = PISTEER_IRQ_MSI;
+		fmt = "vfio-msi[%u](%x:%x:%x.%x)";
+	} else {
+		return false;
+	}
+	if (sscanf(name, fmt, &idx, &seg, &bus, &dev, &fn) != 5 ||
+	    bus > 0xff || dev > 0x1f || fn > 7)
+		return false;
+	v->index = idx;
+	v->pci_seg = seg;
+	v->pci_bus = bus;
+	v->pci_devfn = PCI_DEVFN(dev, fn);
+	return true;
+}
+
+static void copy_affinity(struct irq_data *data, struct pisteer_vector *v)
+{
+	const struct cpumask *aff = irq_data_get_affinity_mask(data);
+	const struct cpumask *eff = irq_data_get_effective_affinity_mask(data);
+	unsigned int cpu;
+
+	v->irq_effective_cpu = -1;
+	if (eff && !cpumask_empty(eff))
+		v->irq_effective_cpu = cpumask_first(eff);
+	if (!aff)
+		return;
+	for_each_cpu(cpu, aff)
+		if (cpu < PISTEER_AFFINITY_WORDS * 64)
+			v->irq_affinity[cpu / 64] |= 1ULL << (cpu % 64);
+}
+
+/*
+ * Visit the VFIO MSI/MSI-X actions of the host: count them when @vecs is
+ * NULL, else fill up to @cap of them.  Returns how many were seen.
+ */
+static unsigned int vfio_walk(struct vfio_vec *vecs, unsigned int cap)
+{
+	unsigned int n = 0;
+	int irq;
+
+	for (irq = 0; irq < nr_irqs; irq++) {
+		struct irqaction *action;
+		struct irq_data *data;
+		struct irq_desc *desc;
+		unsigned long flags;
+
+		/* Descriptors are freed after an RCU grace period. */
+		rcu_read_lock();
+		data = irq_get_irq_data(irq);
+		if (!data) {
+			rcu_read_unlock();
+			continue;
+		}
+		desc = irq_data_to_desc(data);
+		raw_spin_lock_irqsave(&desc->lock, flags);
+		for (action = desc->action; action; action = action->next) {
+			struct pisteer_vector v = { .host_irq = irq };
+
+			if (!action->name || !parse_vfio_name(action->name, &v) ||
+			    !symbol_is(action->handler, "vfio_msihandler"))
+				continue;
+			if (vecs && n < cap) {
+				copy_affinity(data, &v);
+				vecs[n].trigger = action->dev_id;
+				vecs[n].v = v;
+			}
+			n++;
+		}
+		raw_spin_unlock_irqrestore(&desc->lock, flags);
+		rcu_read_unlock();
+	}
+	return n;
+}
+
+/* iterate_fd() callback, under task_lock and files->file_lock. */
+static int vm_file_cb(const void *p, struct file *file, unsigned int fd)
+{
+	struct vm_walk *w = (struct vm_walk *)p;
+	struct kvm *kvm;
+	unsigned int i;
+
+	if (!file_is_kvm(file))
+		return 0;
+	kvm = file->private_data;
+	for (i = 0; i < w->nr; i++)
+		if (w->vms[i].kvm == kvm)
+			return 0;
+	if (w->nr == w->cap) {
+		w->overflow = true;
+		return 0;
+	}
+	/* The file is in the fd table, so the VM still has users. */
+	kvm_get_kvm(kvm);
+	w->vms[w->nr].kvm = kvm;
+	w->vms[w->nr].pid = w->pid;
+	w->vms[w->nr].fd = fd;
+	w->nr++;
+	return 0;
+}
+
+static void put_vms(struct vm_ref *vms, unsigned int nr)
+{
+	while (nr--)
+		kvm_put_kvm(vms[nr].kvm);
+}
+
+/* Reference every VM of the host; returns their number or -ENOMEM. */
+static int vm_collect(struct vm_ref **out)
+{
+	struct vm_walk w = { .cap = 64 };
+	struct task_struct *p;
+
+	for (;;) {
+		w.vms = kvcalloc(w.cap, sizeof(*w.vms), GFP_KERNEL);
+		if (!w.vms)
+			return -ENOMEM;
+		w.nr = 0;
+		w.overflow = false;
+		rcu_read_lock();
+		for_each_process(p) {
+			task_lock(p);
+			w.pid = task_tgid_nr(p);
+			iterate_fd(p->files, 0, vm_file_cb, &w);
+			task_unlock(p);
+		}
+		rcu_read_unlock();
+		if (!w.overflow)
+			break;
+		put_vms(w.vms, w.nr);
+		kvfree(w.vms);
+		w.cap *= 2;
+	}
+	*out = w.vms;
+	return w.nr;
+}
+
+/* Copy the irqfds of @kvm whose eventfd is one of @vecs into @m. */
+static unsigned int irqfd_collect(struct kvm *kvm, const struct vfio_vec *vecs,
+				  unsigned int nr_vecs, struct irqfd_match *m)
+{
+	struct kvm_kernel_irqfd *irqfd;
+	unsigned int n = 0, i;
+
+	spin_lock_irq(&kvm->irqfds.lock);
+	list_for_each_entry(irqfd, &kvm->irqfds.items, list) {
+		for (i = 0; i < nr_vecs; i++) {
+			if (vecs[i].trigger != irqfd->eventfd)
+				continue;
+			/* KVM allows one irqfd per eventfd in a VM. */
+			if (n < nr_vecs) {
+				m[n].vec = i;
+				m[n].gsi = irqfd->gsi;
+				m[n].paired = !!irqfd->producer;
+				m[n].entry = irqfd->irq_entry;
+				n++;
+			}
+			break;
+		}
+	}
+	spin_unlock_irq(&kvm->irqfds.lock);
+	return n;
+}
+
+static void fill_vcpu(struct kvm_vcpu *vcpu, struct pisteer_vector *v)
+{
+	struct task_struct *task;
+	struct pid *pid;
+
+	v->vcpu = vcpu->vcpu_idx;
+	v->vcpu_pcpu = READ_ONCE(vcpu->cpu);
+	rcu_read_lock();
+	pid = rcu_dereference(vcpu->pid);
+	if (pid) {
+		v->vcpu_tid = pid_nr(pid);
+		task = pid_task(pid, PIDTYPE_PID);
+		if (task)
+			v->vcpu_nr_allowed = task->nr_cpus_allowed;
+	}
+	rcu_read_unlock();
+}
+
+/* Guest MSI, target vCPU and delivery mode of one joined vector. */
+static void fill_guest(struct kvm *kvm, const struct irqfd_match *m,
+		       struct pisteer_vector *v)
+{
+	const struct kvm_kernel_irq_routing_entry *e = &m->entry;
+	struct msi_msg msg;
+	struct kvm_lapic_irq irq = { };
+	struct kvm_vcpu *vcpu = NULL;
+	bool single;
+
+	v->gsi = m->gsi;
+	v->vcpu = -1;
+	v->vcpu_pcpu = -1;
+	v->mode = PISTEER_MODE_REMAPPED;
+	v->flags |= PISTEER_VEC_F_MODE_INFERRED;
+	if (m->paired)
+		v->flags |= PISTEER_VEC_F_PAIRED;
+	if (e->type != KVM_IRQ_ROUTING_MSI) {
+		v->mode = PISTEER_MODE_UNKNOWN;
+		v->reason = PISTEER_REASON_NOT_MSI_ROUTE;
+		return;
+	}
+
+	msg.address_lo = e->msi.address_lo;
+	msg.address_hi = e->msi.address_hi;
+	msg.data = e->msi.data;
+	v->msi_addr_lo = msg.address_lo;
+	v->msi_addr_hi = msg.address_hi;
+	v->msi_data = msg.data;
+	v->dest_id = x86_msi_msg_get_destid(&msg, kvm->arch.x2apic_format);
+	v->guest_vector = msg.arch_data.vector;
+	v->delivery_mode = msg.arch_data.delivery_mode;
+	if (msg.arch_addr_lo.dest_mode_logical)
+		v->flags |= PISTEER_VEC_F_DEST_LOGICAL;
+	if (msg.arch_addr_lo.redirect_hint)
+		v->flags |= PISTEER_VEC_F_REDIR_HINT;
+
+	/* The same decision KVM makes before it posts (vmx/avic pi_update_irte). */
+	irq.dest_id = v->dest_id;
+	irq.vector = v->guest_vector;
+	irq.dest_mode = kvm_lapic_irq_dest_mode(msg.arch_addr_lo.dest_mode_logical);
+	irq.trig_mode = msg.arch_data.is_level;
+	irq.delivery_mode = (u32)msg.arch_data.delivery_mode << 8;
+	irq.msi_redir_hint = msg.arch_addr_lo.redirect_hint;
+	irq.level = 1;
+	irq.shorthand = APIC_DEST_NOSHORT;
+	single = kvm_intr_is_single_vcpu(kvm, &irq, &vcpu) && vcpu;
+	if (single)
+		fill_vcpu(vcpu, v);
+
+	if (!enable_apicv)
+		v->reason = PISTEER_REASON_NO_APICV;
+	else if (READ_ONCE(kvm->arch.apicv_inhibit_reasons))
+		v->reason = PISTEER_REASON_APICV_INHIBITED;
+	else if (!single)
+		v->reason = PISTEER_REASON_NOT_SINGLE_DEST;
+	else if (!pisteer_iommu_can_post())
+		v->reason = PISTEER_REASON_IOMMU_NO_POSTING;
+	else if (!m->paired)
+		v->reason = PISTEER_REASON_NOT_PAIRED;
+	else
+		v->mode = PISTEER_MODE_POSTED;
+}
+
+static int append(struct pisteer_vector **out, unsigned int *nr,
+		  unsigned int *cap, const struct pisteer_vector *v)
+{
+	if (*nr == *cap) {
+		unsigned int ncap = *cap ? *cap * 2 : 16;
+		struct pisteer_vector *n;
+
+		n = kvmalloc_array(ncap, sizeof(*n), GFP_KERNEL);
+		if (!n)
+			return -ENOMEM;
+		if (*out)
+			memcpy(n, *out, *nr * sizeof(*n));
+		kvfree(*out);
+		*out = n;
+		*cap = ncap;
+	}
+	(*out)[(*nr)++] = *v;
+	return 0;
+}
+
+static DEFINE_MUTEX(scan_lock);
+
+/**
+ * pisteer_scan() - read the passthrough vectors of the host as they are now
+ * @out: set to a kvmalloc'ed array (NULL when there is none); kvfree() it
+ * @nr: set to the number of entries
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int pisteer_scan(struct pisteer_vector **out, unsigned int *nr)
+{
+	struct irqfd_match *matches = NULL;
+	struct vfio_vec *vecs = NULL;
+	struct vm_ref *vms = NULL;
+	unsigned int nr_vecs, cap = 0, i, j, n;
+	int nr_vms = 0, ret = 0;
+
+	*out = NULL;
+	*nr = 0;
+	mutex_lock(&scan_lock);
+
+	/* Vectors may appear between counting and filling: leave room. */
+	nr_vecs = vfio_walk(NULL, 0) + 16;
+	vecs = kvcalloc(nr_vecs, sizeof(*vecs), GFP_KERNEL);
+	matches = kvcalloc(nr_vecs, sizeof(*matches), GFP_KERNEL);
+	if (!vecs || !matches) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	nr_vecs = min(vfio_walk(vecs, nr_vecs), nr_vecs);
+	if (!nr_vecs)
+		goto out;
+
+	nr_vms = vm_collect(&vms);
+	if (nr_vms < 0) {
+		ret = nr_vms;
+		nr_vms = 0;
+		goto out;
+	}
+	for (i = 0; i < nr_vms && !ret; i++) {
+		n = irqfd_collect(vms[i].kvm, vecs, nr_vecs, matches);
+		for (j = 0; j < n && !ret; j++) {
+			struct pisteer_vector v = vecs[matches[j].vec].v;
+
+			v.vm_pid = vms[i].pid;
+			v.vm_fd = vms[i].fd;
+			fill_guest(vms[i].kvm, &matches[j], &v);
+			ret = append(out, nr, &cap, &v);
+		}
+	}
+out:
+	put_vms(vms, nr_vms);
+	kvfree(vms);
+	kvfree(matches);
+	kvfree(vecs);
+	mutex_unlock(&scan_lock);
+	if (ret) {
+		kvfree(*out);
+		*out = NULL;
+		*nr = 0;
+	}
+	return ret;
+}

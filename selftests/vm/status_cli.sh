@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# status_cli: the module discovers passthrough vectors of real VMs - one
+# already running when it is loaded, one started after - follows route
+# changes and VM exit, and `pisteer status` shows them.  Runs in the rig.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/selftests/lib/ktap.sh"
+
+mods=$top/build/modules/$(uname -r)
+cli=$top/build/pisteer
+holder=$top/build/selftests/ptvm_demo
+
+mapfile -t bdfs < <(for d in /sys/bus/pci/drivers/vfio-pci/0000:*; do
+	[ "$(cat "$d/device")" = 0x10d3 ] && basename "$d"; done)
+
+ktap_plan 12
+if [ "${#bdfs[@]}" -lt 2 ]; then
+	ktap_diag "needs two 82574Ls bound to vfio-pci, found ${#bdfs[@]}"
+	ktap_skip_rest() { while [ "$__ktap_n" -lt 12 ]; do ktap_skip "$1"; done; }
+	ktap_skip_rest "two 82574Ls"
+	ktap_finish
+fi
+rmmod pisteer 2>/dev/null
+
+# A holder is a passthrough VM kept running by ptvm_demo -H; we talk to it
+# through two FIFOs: "r" swaps its routes, closing its input ends it.
+fifos=$(mktemp -d)
+holder_fds=
+trap 'rm -rf "$fifos"' EXIT
+# holder_start NAME BDF: sets NAME_pid, NAME_in (fd), NAME_out (fd)
+holder_start() {
+	local name=$1 bdf=$2 in out line
+	mkfifo "$fifos/$name.in" "$fifos/$name.out"
+	# The new holder must not inherit the other holders' FIFO ends, or
+	# closing their input would not end them.
+	(
+		for fd in $holder_fds; do eval "exec $fd>&-"; done
+		exec "$holder" -H -d "$bdf" <"$fifos/$name.in" >"$fifos/$name.out"
+	) &
+	eval "${name}_pid=$!"
+	exec {in}>"$fifos/$name.in" {out}<"$fifos/$name.out"
+	eval "${name}_in=$in ${name}_out=$out"
+	holder_fds="$holder_fds $in $out"
+	read -r -t 120 -u "$out" line
+	[ "$line" = ready ] || ktap_diag "holder $name said '$line'"
+}
+# holder_stop NAME: end the VM and wait for it
+holder_stop() {
+	local in out pid
+	eval "in=\$${1}_in out=\$${1}_out pid=\$${1}_pid"
+	exec {in}>&- {out}<&-
+	wait "$pid"
+}
+
+# Holder A: a VM with the first 82574L, started before the module is loaded.
+holder_start A "${bdfs[0]}"
+pid_a=$A_pid
+
+ktap_check "insmod pisteer.ko with a VM already running" insmod "$mods/kmod/pisteer.ko"
+
+# vcpu_of PID INDEX: the vCPU status --json reports for that vector.
+json() { "$cli" status --json "$@"; }
+routes() { json --vm "$1" | jq -r 'sort_by(.index) | map(.vcpu | tostring) | join(",")'; }
+
+check_found() {
+	local out n
+	out=$(json --vm "$pid_a") || return 1
+	n=$(jq length <<<"$out")
+	[ "$n" -eq 5 ] || { echo "$n vectors for VM $pid_a"; return 1; }
+	jq -e --arg d "${bdfs[0]}" --argjson p "$pid_a" '
+		(map(.index) | sort) == [0, 1, 2, 3, 4] and all(.[]; .device == $d and .vm_pid == $p and .irq_type == "msix"
+		    and .gsi == 32 + .index and .guest_vector == 64 + .index
+		    and .mode == "remapped")' <<<"$out" >/dev/null
+}
+ktap_check "the running VM's 5 MSI-X vectors are found: device, pid, GSI, guest vector" check_found
+
+check_host_irqs() {
+	local i irq want
+	for i in 0 1 2 3 4; do
+		want=$(awk -v n="vfio-msix[$i](${bdfs[0]})" '$NF == n { sub(":", "", $1); print $1 }' /proc/interrupts)
+		irq=$(json --vm "$pid_a" | jq ".[] | select(.index == $i) | .host_irq")
+		[ -n "$want" ] && [ "$irq" = "$want" ] || { echo "vector $i: host IRQ $irq, /proc/interrupts $want"; return 1; }
+	done
+}
+ktap_check "host IRQ numbers match /proc/interrupts" check_host_irqs
+
+check_vcpus() {
+	local got tids t
+	got=$(routes "$pid_a")
+	[ "$got" = "0,1,0,1,0" ] || { echo "routes $got"; return 1; }
+	tids=$(ls "/proc/$pid_a/task")
+	for t in $(json --vm "$pid_a" | jq '.[].vcpu_tid'); do
+		grep -qx "$t" <<<"$tids" || { echo "vcpu_tid $t is not a thread of $pid_a"; return 1; }
+	done
+}
+ktap_check "target vCPUs follow the guest MSI routes (0,1,0,1,0), vCPU threads are the VM's" check_vcpus
+
+check_reason() {
+	local want="no APICv/AVIC"
+	[ "$(cat /sys/module/kvm_amd/parameters/avic 2>/dev/null)" = N ] || return 1
+	json --vm "$pid_a" | jq -e --arg r "$want" \
+		'length == 5 and all(.[]; .reason == $r and .mode_inferred)' >/dev/null
+}
+ktap_check "mode: remapped, reason 'no APICv/AVIC' (kvm_amd avic=N here)" check_reason
+
+check_reroute() {
+	local line got
+	echo r >&"$A_in"
+	read -r -t 60 -u "$A_out" line
+	[ "$line" = rerouted ] || { echo "holder said '$line'"; return 1; }
+	got=$(routes "$pid_a")
+	[ "$got" = "1,0,1,0,1" ] || { echo "routes after reroute $got"; return 1; }
+}
+ktap_check "after the guest reprograms its MSIs the records follow (1,0,1,0,1)" check_reroute
+
+# Holder B: a second VM with the second 82574L, started after load.
+holder_start B "${bdfs[1]}"
+pid_b=$B_pid
+
+check_two() {
+	local all
+	all=$(json | jq length)
+	[ "$all" -eq 10 ] || { echo "$all vectors in all"; return 1; }
+	[ "$(json --vm "$pid_b" | jq -r --arg d "${bdfs[1]}" 'map(select(.device == $d)) | length')" -eq 5 ] || return 1
+	[ "$(json --device "${bdfs[1]}" | jq -r --argjson p "$pid_b" 'map(select(.vm_pid == $p)) | length')" -eq 5 ] || return 1
+	[ "$(json --device "${bdfs[0]#0000:}" | jq length)" -eq 5 ]
+}
+ktap_check "a VM started after load is found too; --vm and --device select each" check_two
+
+check_table() {
+	local out
+	out=$("$cli" status --vm "$pid_a") || return 1
+	printf '%s\n' "$out" | sed 's/^/# /'
+	[ "$(printf '%s\n' "$out" | grep -c "^$pid_a-")" -eq 5 ] &&
+		printf '%s\n' "$out" | head -1 | grep -q 'VM .*DEVICE .*IRQ .*GSI .*VCPU .*PCPU .*AFFINITY .*MODE'
+}
+ktap_check "the table: a header and one row per vector" check_table
+
+ktap_run list_ioctl "$top/build/selftests/list_ioctl" "$pid_a" "${bdfs[0]}" 5
+
+check_bad_args() {
+	local rc
+	"$cli" status --vm abc >/dev/null 2>&1; rc=$?
+	[ $rc -eq 2 ] || { echo "--vm abc: exit $rc"; return 1; }
+	"$cli" status --device 00:zz.0 >/dev/null 2>&1; rc=$?
+	[ $rc -eq 2 ] || { echo "--device 00:zz.0: exit $rc"; return 1; }
+	"$cli" status --vm 999999 | grep -q 'no passthrough vectors match' || return 1
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$cli" status >/dev/null 2>&1; rc=$?
+	[ $rc -eq 4 ] || { echo "unprivileged: exit $rc"; return 1; }
+}
+ktap_check "bad --vm/--device: exit 2; no match: says so; not root: exit 4" check_bad_args
+
+holder_stop A
+check_gone() {
+	[ "$(json --vm "$pid_a" | jq length)" -eq 0 ] &&
+		[ "$(json | jq length)" -eq 5 ]
+}
+ktap_check "when a VM exits its vectors disappear, the other VM's stay" check_gone
+
+holder_stop B
+check_unload() {
+	rmmod pisteer && ! grep -qw pisteer /proc/modules
+}
+ktap_check "rmmod after both VMs are gone" check_unload
+ktap_finish

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pisteer status: one row per passthrough vector, as the module sees it now.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "lib/pisteer_dev.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: pisteer status [--vm PID] [--device BDF] [--json]\n"
+		"\n"
+		"One row per passthrough vector: a VFIO MSI/MSI-X vector of a device\n"
+		"whose eventfd feeds a KVM irqfd.  Read from the module when called.\n"
+		"\n"
+		"  --vm PID       only VMs held by process PID (the QEMU pid)\n"
+		"  --device BDF   only this PCI device (0000:3b:00.1 or 3b:00.1)\n"
+		"  --json         a JSON array of objects instead of the table\n"
+		"\n"
+		"Columns: VM (pid-fd, as KVM names it in debugfs), DEVICE, VEC (MSI-X or\n"
+		"MSI index), IRQ (host IRQ), GSI, GVEC (guest vector), VCPU (target vCPU;\n"
+		"- when the MSI names no single vCPU), PCPU (host CPU that vCPU last ran\n"
+		"on), AFFINITY (host IRQ affinity, effective CPU in brackets), MODE\n"
+		"(posted or remapped, with the reason).  A mode marked * was read off\n"
+		"host state: no posted/remapped transition of the IRTE was observed.\n");
+}
+
+static void print_table(const struct pisteer_vector *v, unsigned int n)
+{
+	char bdf[16], aff[64], affcol[80], vm[32], vcpu[16], pcpu[16], mode[80];
+	unsigned int i;
+
+	printf("%-12s %-12s %-7s %5s %5s %5s %5s %5s %-14s %s\n", "VM", "DEVICE",
+	       "VEC", "IRQ", "GSI", "GVEC", "VCPU", "PCPU", "AFFINITY", "MODE");
+	for (i = 0; i < n; i++, v++) {
+		pst_format_bdf(v->pci_seg, v->pci_bus, v->pci_devfn, bdf, sizeof(bdf));
+		pst_format_cpulist(v->irq_affinity, PISTEER_AFFINITY_WORDS, aff,
+				   sizeof(aff));
+		if (v->irq_effective_cpu >= 0)
+			snprintf(affcol, sizeof(affcol), "%s [%d]", aff,
+				 v->irq_effective_cpu);
+		else
+			snprintf(affcol, sizeof(affcol), "%s", aff);
+		snprintf(vm, sizeof(vm), "%d-%u", v->vm_pid, v->vm_fd);
+		snprintf(vcpu, sizeof(vcpu), v->vcpu >= 0 ? "%d" : "-", v->vcpu);
+		snprintf(pcpu, sizeof(pcpu), v->vcpu_pcpu >= 0 ? "%d" : "-", v->vcpu_pcpu);
+		snprintf(mode, sizeof(mode), "%s%s%s%s%s", pst_mode_name(v->mode),
+			 v->flags & PISTEER_VEC_F_MODE_INFERRED ? "*" : "",
+			 v->reason ? " (" : "", pst_reason_name(v->reason),
+			 v->reason ? ")" : "");
+		printf("%-12s %-12s %-4s%-3u %5u %5u  0x%02x %5s %5s %-14s %s\n",
+		       vm, bdf, v->irq_type == PISTEER_IRQ_MSIX ? "msix" : "msi",
+		       v->index, v->host_irq, v->gsi, v->guest_vector, vcpu, pcpu,
+		       affcol, mode);
+	}
+}
+
+char *status_to_json(const struct pisteer_vector *v, unsigned int n)
+{
+	json_object *arr = json_object_new_array(), *o;
+	char bdf[16], aff[4096], vm[32];
+	unsigned int i;
+	char *doc;
+
+	if (!arr)
+		return NULL;
+	for (i = 0; i < n; i++, v++) {
+		o = json_object_new_object();
+		pst_format_bdf(v->pci_seg, v->pci_bus, v->pci_devfn, bdf, sizeof(bdf));
+		pst_format_cpulist(v->irq_affinity, PISTEER_AFFINITY_WORDS, aff,
+				   sizeof(aff));
+		snprintf(vm, sizeof(vm), "%d-%u", v->vm_pid, v->vm_fd);
+		json_object_object_add(o, "vm", json_object_new_string(vm));
+		json_object_object_add(o, "vm_pid", json_object_new_int(v->vm_pid));
+		json_object_object_add(o, "device", json_object_new_string(bdf));
+		json_object_object_add(o, "irq_type", json_object_new_string(
+			v->irq_type == PISTEER_IRQ_MSIX ? "msix" : "msi"));
+		json_object_object_add(o, "index", json_object_new_int64(v->index));
+		json_object_object_add(o, "host_irq", json_object_new_int64(v->host_irq));
+		json_object_object_add(o, "gsi", json_object_new_int64(v->gsi));
+		json_object_object_add(o, "guest_vector", json_object_new_int(v->guest_vector));
+		json_object_object_add(o, "dest_id", json_object_new_int64(v->dest_id));
+		json_object_object_add(o, "dest_logical", json_object_new_boolean(
+			!!(v->flags & PISTEER_VEC_F_DEST_LOGICAL)));
+		json_object_object_add(o, "delivery_mode", json_object_new_int(v->delivery_mode));
+		json_object_object_add(o, "vcpu", v->vcpu >= 0 ?
+				       json_object_new_int(v->vcpu) : NULL);
+		json_object_object_add(o, "vcpu_tid", v->vcpu_tid > 0 ?
+				       json_object_new_int(v->vcpu_tid) : NULL);
+		json_object_object_add(o, "vcpu_pcpu", v->vcpu_pcpu >= 0 ?
+				       json_object_new_int(v->vcpu_pcpu) : NULL);
+		json_object_object_add(o, "vcpu_nr_allowed",
+				       json_object_new_int64(v->vcpu_nr_allowed));
+		json_object_object_add(o, "irq_affinity", json_object_new_string(aff));
+		json_object_object_add(o, "irq_effective_cpu", v->irq_effective_cpu >= 0 ?
+				       json_object_new_int(v->irq_effective_cpu) : NULL);
+		json_object_object_add(o, "mode", json_object_new_string(pst_mode_name(v->mode)));
+		json_object_object_add(o, "reason", v->reason ?
+				       json_object_new_string(pst_reason_name(v->reason)) : NULL);
+		json_object_object_add(o, "mode_inferred", json_object_new_boolean(
+			!!(v->flags & PISTEER_VEC_F_MODE_INFERRED)));
+		json_object_object_add(o, "paired", json_object_new_boolean(
+			!!(v->flags & PISTEER_VEC_F_PAIRED)));
+		json_object_array_add(arr, o);
+	}
+	doc = strdup(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
+						    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(arr);
+	return doc;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "vm", required_argument, NULL, 'v' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	struct pst_filter filter = { 0 };
+	struct pisteer_vector *vecs;
+	unsigned int n;
+	int opt, fd, err, json = 0;
+	char *end, *doc;
+	long pid;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "v:d:jh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'v':
+			errno = 0;
+			pid = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || pid <= 0 || pid > 0x3fffffff) {
+				fprintf(stderr, "pisteer status: --vm takes a process id, not '%s'\n",
+					optarg);
+				return PST_EXIT_USAGE;
+			}
+			filter.pid = (int)pid;
+			break;
+		case 'd':
+			if (pst_parse_bdf(optarg, &filter.bdf)) {
+				fprintf(stderr, "pisteer status: --device takes a PCI address like 0000:3b:00.1, not '%s'\n",
+					optarg);
+				return PST_EXIT_USAGE;
+			}
+			filter.has_bdf = true;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return PST_EXIT_OK;
+		default:
+			usage(stderr);
+			return PST_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "pisteer status: unexpected argument '%s'\n",
+			argv[optind]);
+		return PST_EXIT_USAGE;
+	}
+
+	fd = pst_dev_open();
+	if (fd < 0)
+		return pst_exit_for(-fd);
+	err = -pst_list_vectors(fd, &filter, &vecs, &n);
+	close(fd);
+	if (err) {
+		fprintf(stderr, "pisteer status: listing vectors: %s%s\n", strerror(err),
+			err == ENOTTY ? " (the loaded module is older than this tool)" : "");
+		return pst_exit_for(err);
+	}
+	if (json) {
+		doc = status_to_json(vecs, n);
+		if (!doc) {
+			free(vecs);
+			return PST_EXIT_FAIL;
+		}
+		printf("%s\n", doc);
+		free(doc);
+	} else if (!n) {
+		printf("no passthrough vectors%s\n",
+		       filter.pid || filter.has_bdf ? " match" : " (no VFIO vector feeds a KVM irqfd)");
+	} else {
+		print_table(vecs, n);
+	}
+	free(vecs);
+	return PST_EXIT_OK;
+}
