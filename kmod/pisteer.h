@@ -14,6 +14,15 @@ struct pisteer_vector;
 
 int pisteer_scan(struct pisteer_vector **out, unsigned int *nr);
 
+void pisteer_records_update(const struct pisteer_vector *now, unsigned int nr);
+void pisteer_records_exit(void);
+
+int pisteer_events_init(void);
+void pisteer_events_exit(void);
+
+void pisteer_debugfs_init(void);
+void pisteer_debugfs_exit(void);
+
 int pisteer_copy_struct_in(void *dst, size_t ksize, size_t min_size,
 			   const void __user *src, u32 *usize);
 int pisteer_copy_struct_out(void __user *dst, void *src, size_t ksize,

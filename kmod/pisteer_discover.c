@@ -408,6 +408,8 @@ int pisteer_scan(struct pisteer_vector **out, unsigned int *nr)
 	}
 out:
 	put_vms(vms, nr_vms);
+	if (!ret)
+		pisteer_records_update(*out, *nr);
 	kvfree(vms);
 	kvfree(matches);
 	kvfree(vecs);

@@ -17,9 +17,13 @@ static int __init pisteer_init(void)
 {
 	int ret;
 
+	pisteer_debugfs_init();
 	ret = pisteer_chrdev_init();
-	if (ret)
+	if (ret) {
+		pisteer_debugfs_exit();
 		return ret;
+	}
+	pisteer_events_init();
 	pr_info("release %s, ABI %u.%u loaded\n", PISTEER_RELEASE,
 		PISTEER_ABI_MAJOR, PISTEER_ABI_MINOR);
 	return 0;
@@ -27,7 +31,10 @@ static int __init pisteer_init(void)
 
 static void __exit pisteer_exit(void)
 {
+	pisteer_events_exit();
 	pisteer_chrdev_exit();
+	pisteer_debugfs_exit();
+	pisteer_records_exit();
 	pr_info("unloaded\n");
 }
 

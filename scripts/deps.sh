@@ -16,7 +16,7 @@ cache=${PISTEER_CACHE:-/var/cache/pisteer}
 
 pkgs=(
 	build-essential make gcc-12 bc kmod xz-utils zstd cpio gzip perl git
-	sparse clang-tidy libjson-c-dev jq
+	sparse clang-tidy libjson-c-dev jq groff-base
 	qemu-system-x86 busybox-static util-linux iproute2 hostname
 	libibverbs-dev rdma-core ibverbs-providers perftest libnuma-dev
 	"linux-headers-$KVER_61=$PKGVER_61"

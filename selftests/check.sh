@@ -56,6 +56,17 @@ clang_tidy_all() {
 	fi
 }
 
+man_lint() {
+	local out
+	out=$(groff -man -ww -z tools/pisteer.8 2>&1)
+	[ -z "$out" ] || { printf '%s\n' "$out"; return 1; }
+	# Every command pisteer --help lists is in the man page.
+	build/pisteer --help | awk '/^Commands:/ { on = 1; next } on && NF == 0 { exit }
+		on { print $1 }' | while read -r c; do
+		grep -qx "\.B pisteer $c" tools/pisteer.8 || { echo "pisteer.8 lacks '$c'"; exit 1; }
+	done
+}
+
 dkms_version() {
 	local want have
 	want=$(cat VERSION)
@@ -74,11 +85,12 @@ stage() {
 }
 
 run_all() {
-	ktap_plan 12
+	ktap_plan 13
 	stage ktap_check "build: CLI, test programs, modules against KDIR (make)" \
 		make --no-print-directory all
 	stage ktap_run "unit: CLI code" build/selftests/cli_unit build/pisteer
 	stage ktap_check "dkms.conf PACKAGE_VERSION equals VERSION" dkms_version
+	stage ktap_check "man page pisteer.8: groff -ww clean, documents every command" man_lint
 	stage ktap_check "modules build for $KVER_61 with W=1, no warnings" \
 		modules_build "$KVER_61"
 	stage ktap_check "modules build for $KVER_612 with W=1, no warnings" \

@@ -238,7 +238,7 @@ int main(int argc, char **argv)
 	vm = ptvm_create(NR_VCPUS);
 	dev = vm ? ptdev_open(bdf) : NULL;
 	if (!dev || ptdev_map_guest(dev, vm) || e1000e_irq_setup(dev, EITR_US) ||
-	    ptdev_attach(dev, vm, GSI_BASE)) {
+	    ptdev_drain(dev) < 0 || ptdev_attach(dev, vm, GSI_BASE)) {
 		fprintf(stderr, "set-up failed: %s\n", ptvm_strerror());
 		return 1;
 	}

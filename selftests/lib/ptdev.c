@@ -335,6 +335,17 @@ void ptdev_write32(struct ptvm_dev *dev, uint32_t off, uint32_t val)
 		ptvm_fail(errno, "%s: BAR0 write at %#x", dev->bdf, off);
 }
 
+int ptdev_drain(struct ptvm_dev *dev)
+{
+	uint64_t n;
+	int i, pending = 0;
+
+	for (i = 0; i < dev->nr_vectors; i++)
+		while (read(dev->efd[i], &n, sizeof(n)) == sizeof(n))
+			pending += (int)n;
+	return pending;
+}
+
 static int irqfds(struct ptvm_dev *dev, struct ptvm *vm, uint32_t gsi_base,
 		  bool assign)
 {

@@ -96,6 +96,14 @@ int ptdev_map_guest(struct ptvm_dev *dev, struct ptvm *vm);
 uint32_t ptdev_read32(struct ptvm_dev *dev, uint32_t off);
 void ptdev_write32(struct ptvm_dev *dev, uint32_t off, uint32_t val);
 
+/*
+ * Reset every vector's eventfd counter.  A signal left there (the device
+ * fired while no irqfd listened) would be injected the moment an irqfd is
+ * assigned, late enough to land in a later measurement: tests drain before
+ * ptdev_attach().  Returns how many signals were pending.
+ */
+int ptdev_drain(struct ptvm_dev *dev);
+
 /* Connect vector i of @dev to @gsi_base + i in @vm (KVM_IRQFD for each). */
 int ptdev_attach(struct ptvm_dev *dev, struct ptvm *vm, uint32_t gsi_base);
 int ptdev_detach(struct ptvm_dev *dev, struct ptvm *vm, uint32_t gsi_base);

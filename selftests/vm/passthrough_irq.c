@@ -256,8 +256,10 @@ int main(int argc, char **argv)
 
 	vm = ptvm_create(NR_VCPUS);
 	dev = vm ? ptdev_open(bdf) : NULL;
-	ok = dev && !ptdev_map_guest(dev, vm) && !e1000e_irq_setup(dev, EITR_US) &&
-	     !ptdev_attach(dev, vm, GSI_BASE);
+	ok = dev && !ptdev_map_guest(dev, vm) && !e1000e_irq_setup(dev, EITR_US);
+	if (ok && (v = ptdev_drain(dev)))
+		ktap_diag("%d device interrupt(s) before the irqfds were attached: drained", v);
+	ok = ok && !ptdev_attach(dev, vm, GSI_BASE);
 	if (!ok)
 		ktap_diag("%s", ptvm_strerror());
 	if (!ktap_result(ok, "setup: %s assigned to a %d-vCPU VM, %d MSI-X vectors on irqfds",

@@ -54,7 +54,8 @@ static bool setup(struct guest *g, const char *bdf, int nr_vcpus)
 	g->vm = ptvm_create(nr_vcpus);
 	g->dev = g->vm ? ptdev_open(bdf) : NULL;
 	if (!g->dev || ptdev_map_guest(g->dev, g->vm) ||
-	    e1000e_irq_setup(g->dev, EITR_US) || ptdev_attach(g->dev, g->vm, GSI_BASE)) {
+	    e1000e_irq_setup(g->dev, EITR_US) || ptdev_drain(g->dev) < 0 ||
+	    ptdev_attach(g->dev, g->vm, GSI_BASE)) {
 		ktap_diag("%s: %s", g->name, ptvm_strerror());
 		return false;
 	}

@@ -15,10 +15,10 @@ holder=$top/build/selftests/ptvm_demo
 mapfile -t bdfs < <(for d in /sys/bus/pci/drivers/vfio-pci/0000:*; do
 	[ "$(cat "$d/device")" = 0x10d3 ] && basename "$d"; done)
 
-ktap_plan 12
+ktap_plan 15
 if [ "${#bdfs[@]}" -lt 2 ]; then
 	ktap_diag "needs two 82574Ls bound to vfio-pci, found ${#bdfs[@]}"
-	ktap_skip_rest() { while [ "$__ktap_n" -lt 12 ]; do ktap_skip "$1"; done; }
+	ktap_skip_rest() { while [ "$__ktap_n" -lt 15 ]; do ktap_skip "$1"; done; }
 	ktap_skip_rest "two 82574Ls"
 	ktap_finish
 fi
@@ -59,6 +59,22 @@ holder_start A "${bdfs[0]}"
 pid_a=$A_pid
 
 ktap_check "insmod pisteer.ko with a VM already running" insmod "$mods/kmod/pisteer.ko"
+
+tracing=/sys/kernel/tracing
+echo 1 > "$tracing/events/pisteer/enable"
+echo > "$tracing/trace"
+# wait_trace EVENT VMID N: N lines of pisteer:EVENT for VM VMID within 5 s
+wait_trace() {
+	local i n
+	for i in $(seq 50); do
+		n=$(grep -c "$1: .* vm=$2 " "$tracing/trace")
+		[ "$n" -ge "$3" ] && return 0
+		sleep 0.1
+	done
+	echo "$n pisteer:$1 events for VM $2, expected $3"
+	grep pisteer "$tracing/trace" | tail -n 12
+	return 1
+}
 
 # vcpu_of PID INDEX: the vCPU status --json reports for that vector.
 json() { "$cli" status --json "$@"; }
@@ -105,19 +121,34 @@ check_reason() {
 }
 ktap_check "mode: remapped, reason 'no APICv/AVIC' (kvm_amd avic=N here)" check_reason
 
+vm_a=$(json --vm "$pid_a" | jq -r '.[0].vm')
 check_reroute() {
 	local line got
 	echo r >&"$A_in"
 	read -r -t 60 -u "$A_out" line
 	[ "$line" = rerouted ] || { echo "holder said '$line'"; return 1; }
+	# Nobody asks the module before the events are in: the probes did it.
+	wait_trace vector_update "$vm_a" 5 || return 1
 	got=$(routes "$pid_a")
 	[ "$got" = "1,0,1,0,1" ] || { echo "routes after reroute $got"; return 1; }
 }
-ktap_check "after the guest reprograms its MSIs the records follow (1,0,1,0,1)" check_reroute
+ktap_check "a guest MSI reprogram emits pisteer:vector_update per vector by itself; records follow (1,0,1,0,1)" \
+	check_reroute
+
+check_debugfs() {
+	local f=/sys/kernel/debug/pisteer/vectors
+	[ "$(stat -c %a "$f")" = 400 ] || return 1
+	[ "$(grep -c "^ *$pid_a-" "$f")" -eq 5 ] || { cat "$f"; return 1; }
+}
+ktap_check "debugfs pisteer/vectors lists the VM's 5 vectors (mode 0400)" check_debugfs
 
 # Holder B: a second VM with the second 82574L, started after load.
 holder_start B "${bdfs[1]}"
 pid_b=$B_pid
+vm_b=$pid_b-$(for f in /proc/"$pid_b"/fd/*; do
+	[ "$(readlink "$f")" = anon_inode:kvm-vm ] && basename "$f"; done)
+ktap_check "a VM wiring up its vectors emitted pisteer:vector_add for each" \
+	wait_trace vector_add "$vm_b" 5
 
 check_two() {
 	local all
@@ -154,14 +185,26 @@ ktap_check "bad --vm/--device: exit 2; no match: says so; not root: exit 4" chec
 
 holder_stop A
 check_gone() {
-	[ "$(json --vm "$pid_a" | jq length)" -eq 0 ] &&
+	wait_trace vector_del "$vm_a" 5 &&
+		[ "$(json --vm "$pid_a" | jq length)" -eq 0 ] &&
 		[ "$(json | jq length)" -eq 5 ]
 }
-ktap_check "when a VM exits its vectors disappear, the other VM's stay" check_gone
+ktap_check "when a VM exits its vectors disappear (pisteer:vector_del), the other VM's stay" check_gone
 
-holder_stop B
 check_unload() {
-	rmmod pisteer && ! grep -qw pisteer /proc/modules
+	local probes=/sys/kernel/debug/kprobes/list
+	grep -q kvm_irqfd "$probes" || { echo "no pisteer kprobe while loaded"; return 1; }
+	rmmod pisteer || return 1
+	! grep -qw pisteer /proc/modules && ! test -e /dev/pisteer &&
+		! test -e /sys/kernel/debug/pisteer &&
+		! grep -qE 'kvm_irqfd|kvm_set_irq_routing|vfio_pci_set_irqs_ioctl' "$probes"
 }
-ktap_check "rmmod after both VMs are gone" check_unload
+ktap_check "rmmod with a VM running: no kprobe, device or debugfs entry left" check_unload
+
+echo r >&"$B_in"
+read -r -t 60 -u "$B_out" line
+holder_stop B
+rc_b=$?
+ktap_check "that VM goes on (reroutes) and exits cleanly after the unload" \
+	test "$line" = rerouted -a "$rc_b" -eq 0
 ktap_finish

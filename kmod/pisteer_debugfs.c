@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /sys/kernel/debug/pisteer/vectors: the vector table for humans, read
+ * from a fresh scan at each open.
+ */
+#include <linux/debugfs.h>
+#include <linux/mm.h>
+#include <linux/pisteer.h>
+#include <linux/seq_file.h>
+
+#include "pisteer.h"
+
+static struct dentry *pisteer_dir;
+
+static const char *mode_name(unsigned int mode)
+{
+	switch (mode) {
+	case PISTEER_MODE_REMAPPED:
+		return "remapped";
+	case PISTEER_MODE_POSTED:
+		return "posted";
+	default:
+		return "unknown";
+	}
+}
+
+static int vectors_show(struct seq_file *m, void *unused)
+{
+	struct pisteer_vector *vecs, *v;
+	unsigned int nr, i;
+	int ret;
+
+	ret = pisteer_scan(&vecs, &nr);
+	if (ret)
+		return ret;
+	seq_puts(m, "vm           device       type  idx   irq   gsi  gvec  dest  vcpu  tid      pcpu  eff  mode      reason  flags\n");
+	for (i = 0, v = vecs; i < nr; i++, v++)
+		seq_printf(m, "%6d-%-5u %04x:%02x:%02x.%u %-5s %3u %5u %5u  0x%02x %5u %5d %-8d %4d %4d  %-9s %6u  %#llx\n",
+			   v->vm_pid, v->vm_fd, v->pci_seg, v->pci_bus,
+			   v->pci_devfn >> 3, v->pci_devfn & 7,
+			   v->irq_type == PISTEER_IRQ_MSIX ? "msix" : "msi",
+			   v->index, v->host_irq, v->gsi, v->guest_vector,
+			   v->dest_id, v->vcpu, v->vcpu_tid, v->vcpu_pcpu,
+			   v->irq_effective_cpu, mode_name(v->mode), v->reason,
+			   (unsigned long long)v->flags);
+	kvfree(vecs);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vectors);
+
+void pisteer_debugfs_init(void)
+{
+	pisteer_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("vectors", 0400, pisteer_dir, NULL, &vectors_fops);
+}
+
+void pisteer_debugfs_exit(void)
+{
+	debugfs_remove_recursive(pisteer_dir);
+	pisteer_dir = NULL;
+}

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Events: rescan when KVM or VFIO change what a scan would find.
+ *
+ * Return probes on the functions through which every such change passes;
+ * their handlers only (re)arm a short delayed work, which rescans from
+ * process context, so bursts (a VM wiring up all its vectors) cost one scan:
+ *   kvm_irqfd            KVM_IRQFD assign/deassign
+ *   kvm_set_irq_routing  KVM_SET_GSI_ROUTING (the guest reprogrammed an MSI)
+ *   kvm_irqfd_release    the VM file closed: all its irqfds go
+ *   vfio_pci_set_irqs_ioctl  MSI/MSI-X enable, disable, resize (if present)
+ * Nothing is changed in the probed functions.  A probe that cannot be
+ * registered (vfio_pci_core not loaded yet) is reported; the rescans on
+ * the KVM side still see its vectors when a VMM connects them.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kprobes.h>
+#include <linux/mm.h>
+#include <linux/workqueue.h>
+
+#include "pisteer.h"
+
+#define RESCAN_DELAY_MS	20
+
+static void rescan_fn(struct work_struct *work)
+{
+	struct pisteer_vector *vecs;
+	unsigned int nr;
+
+	/* pisteer_scan() hands its result to the records itself. */
+	if (!pisteer_scan(&vecs, &nr))
+		kvfree(vecs);
+}
+
+static DECLARE_DELAYED_WORK(rescan_work, rescan_fn);
+
+static int on_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	mod_delayed_work(system_wq, &rescan_work,
+			 msecs_to_jiffies(RESCAN_DELAY_MS));
+	return 0;
+}
+
+static struct kretprobe probes[] = {
+	{ .kp.symbol_name = "kvm_irqfd", .handler = on_return },
+	{ .kp.symbol_name = "kvm_set_irq_routing", .handler = on_return },
+	{ .kp.symbol_name = "kvm_irqfd_release", .handler = on_return },
+	{ .kp.symbol_name = "vfio_pci_set_irqs_ioctl", .handler = on_return },
+};
+
+static bool registered[ARRAY_SIZE(probes)];
+
+/**
+ * pisteer_events_init() - register the probes and scan once
+ *
+ * Return: 0; a probe that fails to register is logged and left out.
+ */
+int pisteer_events_init(void)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(probes); i++) {
+		probes[i].maxactive = 32;
+		ret = register_kretprobe(&probes[i]);
+		if (ret) {
+			pr_info("not watching %s (%d): changes through it show at the next scan\n",
+				probes[i].kp.symbol_name, ret);
+			continue;
+		}
+		registered[i] = true;
+	}
+	mod_delayed_work(system_wq, &rescan_work, 0);
+	return 0;
+}
+
+void pisteer_events_exit(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(probes); i++) {
+		if (registered[i])
+			unregister_kretprobe(&probes[i]);
+		registered[i] = false;
+	}
+	/* No handler runs any more: nothing can re-arm the work. */
+	cancel_delayed_work_sync(&rescan_work);
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pisteer's tracepoints: pisteer:vector_add, vector_update, vector_del,
+ * emitted when a scan finds a passthrough vector new, changed or gone.
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM pisteer
+
+#if !defined(_PISTEER_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define _PISTEER_TRACE_H
+
+#include <linux/pisteer.h>
+#include <linux/tracepoint.h>
+
+DECLARE_EVENT_CLASS(pisteer_vector_class,
+		    TP_PROTO(const struct pisteer_vector *v),
+		    TP_ARGS(v),
+		    TP_STRUCT__entry(__field(u32, host_irq)
+				     __field(s32, vm_pid)
+				     __field(u32, vm_fd)
+				     __field(u32, pci_seg)
+				     __field(u8, pci_bus)
+				     __field(u8, pci_devfn)
+				     __field(u8, guest_vector)
+				     __field(u8, mode)
+				     __field(u32, index)
+				     __field(u32, gsi)
+				     __field(s32, vcpu)
+				     __field(u16, reason)),
+		    TP_fast_assign(__entry->host_irq = v->host_irq;
+				   __entry->vm_pid = v->vm_pid;
+				   __entry->vm_fd = v->vm_fd;
+				   __entry->pci_seg = v->pci_seg;
+				   __entry->pci_bus = v->pci_bus;
+				   __entry->pci_devfn = v->pci_devfn;
+				   __entry->guest_vector = v->guest_vector;
+				   __entry->mode = v->mode;
+				   __entry->index = v->index;
+				   __entry->gsi = v->gsi;
+				   __entry->vcpu = v->vcpu;
+				   __entry->reason = v->reason;),
+		    TP_printk("irq=%u vm=%d-%u dev=%04x:%02x:%02x.%u index=%u gsi=%u gvec=0x%02x vcpu=%d mode=%s reason=%u",
+			      __entry->host_irq, __entry->vm_pid, __entry->vm_fd,
+			      __entry->pci_seg, __entry->pci_bus,
+			      __entry->pci_devfn >> 3, __entry->pci_devfn & 7,
+			      __entry->index, __entry->gsi,
+			      __entry->guest_vector, __entry->vcpu,
+			      __print_symbolic(__entry->mode,
+					       { PISTEER_MODE_UNKNOWN, "unknown" },
+					       { PISTEER_MODE_REMAPPED, "remapped" },
+					       { PISTEER_MODE_POSTED, "posted" }),
+			      __entry->reason)
+);
+
+DEFINE_EVENT(pisteer_vector_class, vector_add,
+	     TP_PROTO(const struct pisteer_vector *v),
+	     TP_ARGS(v)
+);
+
+DEFINE_EVENT(pisteer_vector_class, vector_update,
+	     TP_PROTO(const struct pisteer_vector *v),
+	     TP_ARGS(v)
+);
+
+DEFINE_EVENT(pisteer_vector_class, vector_del,
+	     TP_PROTO(const struct pisteer_vector *v),
+	     TP_ARGS(v)
+);
+
+#endif /* _PISTEER_TRACE_H */
+
+#undef TRACE_INCLUDE_PATH
+#define TRACE_INCLUDE_PATH .
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE pisteer_trace
+#include <trace/define_trace.h>
