@@ -33,6 +33,7 @@ PTVM_SRCS := selftests/lib/ptvm.c selftests/lib/ptdev.c selftests/lib/e1000e.c \
 	selftests/lib/procirq.c selftests/lib/stats.c selftests/lib/guest.S
 TEST_LIB_HDRS := $(wildcard selftests/lib/*.h)
 KTAP_SRCS := selftests/lib/ktap.c
+PRIVS_SRCS := selftests/lib/privs.c
 
 VM_TESTS := passthrough_irq passthrough_multi version_ioctl list_ioctl
 VM_TEST_BINS := $(addprefix $(B)/selftests/,$(VM_TESTS)) $(B)/selftests/ptvm_demo
@@ -72,14 +73,14 @@ $(B)/selftests/ptvm_demo: selftests/demo/ptvm_demo.c $(PTVM_SRCS) $(TEST_LIB_HDR
 	$(CC) $(USER_CFLAGS) -pthread -o $@ $< $(PTVM_SRCS)
 
 $(B)/selftests/list_ioctl: selftests/vm/list_ioctl.c tools/lib/pisteer_dev.c \
-		$(KTAP_SRCS) $(TEST_LIB_HDRS) $(CLI_HDRS)
+		$(KTAP_SRCS) $(PRIVS_SRCS) $(TEST_LIB_HDRS) $(CLI_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ $< tools/lib/pisteer_dev.c $(KTAP_SRCS)
+	$(CC) $(USER_CFLAGS) -o $@ $< tools/lib/pisteer_dev.c $(KTAP_SRCS) $(PRIVS_SRCS)
 
-$(B)/selftests/version_ioctl: selftests/vm/version_ioctl.c $(KTAP_SRCS) \
+$(B)/selftests/version_ioctl: selftests/vm/version_ioctl.c $(KTAP_SRCS) $(PRIVS_SRCS) \
 		$(TEST_LIB_HDRS) uapi/linux/pisteer.h VERSION
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ $< $(KTAP_SRCS)
+	$(CC) $(USER_CFLAGS) -o $@ $< $(KTAP_SRCS) $(PRIVS_SRCS)
 
 modules:
 	@test -d "$(KDIR)" || { echo "no kernel build dir $(KDIR): run scripts/deps.sh or set KDIR" >&2; exit 1; }

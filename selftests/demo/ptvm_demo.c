@@ -236,9 +236,8 @@ int main(int argc, char **argv)
 	}
 
 	vm = ptvm_create(NR_VCPUS);
-	dev = vm ? ptdev_open(bdf) : NULL;
-	if (!dev || ptdev_map_guest(dev, vm) || e1000e_irq_setup(dev, EITR_US) ||
-	    ptdev_drain(dev) < 0 || ptdev_attach(dev, vm, GSI_BASE)) {
+	dev = vm ? e1000e_assign(vm, bdf, GSI_BASE, EITR_US, NULL) : NULL;
+	if (!dev) {
 		fprintf(stderr, "set-up failed: %s\n", ptvm_strerror());
 		return 1;
 	}

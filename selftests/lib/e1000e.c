@@ -9,6 +9,7 @@
  * their triggers well beyond @eitr_us and count what arrives.
  */
 #include <errno.h>
+#include <stddef.h>
 
 #include "ptvm.h"
 
@@ -74,6 +75,35 @@ int e1000e_raise_wait(struct ptvm_dev *dev, struct ptvm *vm, int vec,
 	}
 	*rtt_ns = ptvm_now_ns() - t0;
 	return 0;
+}
+
+struct ptvm_dev *e1000e_assign(struct ptvm *vm, const char *bdf,
+			       uint32_t gsi_base, unsigned int eitr_us,
+			       int *drained)
+{
+	struct ptvm_dev *dev = ptdev_open(bdf);
+	int n;
+
+	if (!dev)
+		return NULL;
+	if (ptdev_map_guest(dev, vm) || e1000e_irq_setup(dev, eitr_us))
+		goto fail;
+	n = ptdev_drain(dev);
+	if (drained)
+		*drained = n;
+	if (ptdev_attach(dev, vm, gsi_base))
+		goto fail;
+	/*
+	 * A message the device sent between the drain and KVM_IRQFD is
+	 * injected by a work item KVM schedules at assign time, which under
+	 * TCG can run much later.  Let it land now, while the GSIs have no
+	 * route and it goes nowhere, not in the caller's first measurement.
+	 */
+	ptvm_sleep_us(200000);
+	return dev;
+fail:
+	ptdev_close(dev);
+	return NULL;
 }
 
 void e1000e_irq_teardown(struct ptvm_dev *dev)

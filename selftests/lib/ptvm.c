@@ -447,6 +447,17 @@ int ptvm_wait_count(const struct ptvm *vm, int vcpu, uint8_t vector,
 	return 0;
 }
 
+bool ptvm_arrivals_ok(long long got, long long sent, bool routed,
+		      long long *dups)
+{
+	if (!routed)
+		return got == 0;
+	if (got < sent || got > sent + 1 + sent / 10)
+		return false;
+	*dups += got - sent;
+	return true;
+}
+
 const char *ptvm_vcpu_failure(const struct ptvm *vm, int vcpu)
 {
 	if (vcpu < 0 || vcpu >= vm->nr_vcpus || !vm->vcpus[vcpu].failure[0])

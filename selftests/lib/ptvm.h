@@ -59,6 +59,16 @@ uint32_t ptvm_count_total(const struct ptvm *vm, uint8_t vector);
 int ptvm_wait_count(const struct ptvm *vm, int vcpu, uint8_t vector,
 		    uint32_t base, unsigned int timeout_ms);
 
+/*
+ * Judge @got arrivals of one vector on one vCPU against the @sent messages
+ * the host took for it.  A vCPU the route does not name must have none.
+ * The routed vCPU must have every one; more is accepted only as the rare
+ * duplicate the emulated stack delivers (at most 1 + @sent / 10), added to
+ * *@dups so the caller reports it.  Anything else is a misdelivery.
+ */
+bool ptvm_arrivals_ok(long long got, long long sent, bool routed,
+		      long long *dups);
+
 /* A vCPU that hit a fatal guest exception or a KVM_RUN error: its message. */
 const char *ptvm_vcpu_failure(const struct ptvm *vm, int vcpu);
 
@@ -125,6 +135,18 @@ void e1000e_irq_raise(struct ptvm_dev *dev, int vec);
 
 /* Mask every cause again. */
 void e1000e_irq_teardown(struct ptvm_dev *dev);
+
+/*
+ * A test's usual assignment of an 82574L to @vm, in QEMU's order: open
+ * @bdf, map the guest memory for DMA, set the interrupt causes up with
+ * @eitr_us, drain stale eventfd signals (their number in *@drained unless
+ * NULL), attach vector i to @gsi_base + i, and let a stray injection from
+ * the assignment pass before the caller routes the GSIs.  NULL on failure,
+ * with ptvm_strerror() saying why.
+ */
+struct ptvm_dev *e1000e_assign(struct ptvm *vm, const char *bdf,
+			       uint32_t gsi_base, unsigned int eitr_us,
+			       int *drained);
 
 /*
  * Raise device vector @vec, which @vm receives as guest @vector, and wait

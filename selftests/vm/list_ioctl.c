@@ -12,19 +12,18 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <linux/pisteer.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../tools/lib/pisteer_dev.h"
 #include "../lib/ktap.h"
+#include "../lib/privs.h"
 
 #define CANARY	0x5a
 
@@ -182,17 +181,6 @@ static void test_bad_input(void)
 		    "struct size rules: non-zero unknown tail E2BIG, short size EINVAL");
 }
 
-static int drop_sys_admin(void)
-{
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2];
-
-	if (syscall(SYS_capget, &hdr, data))
-		return -1;
-	data[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
-	return (int)syscall(SYS_capset, &hdr, data);
-}
-
 static void test_unprivileged(void)
 {
 	int status = -1;
@@ -201,7 +189,7 @@ static void test_unprivileged(void)
 	if (child == 0) {
 		struct pisteer_list_vectors req;
 
-		if (drop_sys_admin())
+		if (drop_cap_sys_admin())
 			_exit(2);
 		request(&req, 64, sizeof(struct pisteer_vector));
 		_exit(list(&req) == EPERM && req.count == 64 &&

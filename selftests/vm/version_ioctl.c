@@ -8,19 +8,18 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <linux/pisteer.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../lib/ktap.h"
+#include "../lib/privs.h"
 
 #define DEV "/dev/" PISTEER_DEVICE_NAME
 
@@ -129,18 +128,6 @@ static void test_bad_calls(void)
 	ktap_result(ok, "unknown ioctl numbers: ENOTTY");
 }
 
-/* Drop CAP_SYS_ADMIN from the effective set of this process. */
-static int drop_sys_admin(void)
-{
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2];
-
-	if (syscall(SYS_capget, &hdr, data))
-		return -1;
-	data[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
-	return (int)syscall(SYS_capset, &hdr, data);
-}
-
 static void test_unprivileged(void)
 {
 	int status = -1;
@@ -150,7 +137,7 @@ static void test_unprivileged(void)
 	if (pid == 0) {
 		struct pisteer_version v = { .size = sizeof(v) };
 
-		if (drop_sys_admin())
+		if (drop_cap_sys_admin())
 			_exit(2);
 		/* The fd was opened by root: the ioctl itself must check. */
 		_exit(ioctl(fd, PISTEER_IOC_VERSION, &v) < 0 && errno == EPERM &&
