@@ -8,8 +8,9 @@
  * reached the routed vCPU, 1 otherwise.
  *
  * With -H it only sets the VM up (even vectors to vCPU 0, odd to vCPU 1),
- * prints "ready", and holds it for other tests: a line "r" on stdin swaps
- * the routes (prints "rerouted"), end of input ends it.
+ * prints "ready", and holds it for other tests.  Lines on stdin: "r" swaps
+ * the routes (answers "rerouted"), "d" disables MSI-X ("disabled"), "e"
+ * enables it again ("enabled"); end of input ends it.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -172,7 +173,7 @@ static bool route_all(const int *target)
 	return true;
 }
 
-/* -H: hold the VM for other tests; "r" on stdin swaps routes, EOF ends. */
+/* -H: hold the VM for other tests, driven by commands on stdin. */
 static int hold(const int *split, const int *swapped)
 {
 	const int *now = split;
@@ -185,14 +186,31 @@ static int hold(const int *split, const int *swapped)
 	printf("ready\n");
 	fflush(stdout);
 	while (fgets(line, sizeof(line), stdin)) {
-		if (line[0] != 'r')
+		const char *answer;
+		bool ok;
+
+		switch (line[0]) {
+		case 'r':
+			now = now == split ? swapped : split;
+			ok = route_all(now);
+			answer = "rerouted";
+			break;
+		case 'd':
+			ok = !ptdev_msix(dev, false);
+			answer = "disabled";
+			break;
+		case 'e':
+			ok = !ptdev_msix(dev, true);
+			answer = "enabled";
+			break;
+		default:
 			continue;
-		now = now == split ? swapped : split;
-		if (!route_all(now)) {
-			fprintf(stderr, "route: %s\n", ptvm_strerror());
+		}
+		if (!ok) {
+			fprintf(stderr, "%s: %s\n", answer, ptvm_strerror());
 			return 1;
 		}
-		printf("rerouted\n");
+		printf("%s\n", answer);
 		fflush(stdout);
 	}
 	return 0;

@@ -295,6 +295,11 @@ int ptdev_eventfd(const struct ptvm_dev *dev, int vec)
 	return dev->efd[vec];
 }
 
+int ptdev_msix(struct ptvm_dev *dev, bool enable)
+{
+	return set_msix(dev, enable ? dev->nr_vectors : 0);
+}
+
 int ptdev_map_guest(struct ptvm_dev *dev, struct ptvm *vm)
 {
 	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };

@@ -99,6 +99,12 @@ const char *ptdev_bdf(const struct ptvm_dev *dev);
 int ptdev_nr_vectors(const struct ptvm_dev *dev);
 int ptdev_eventfd(const struct ptvm_dev *dev, int vec);
 
+/*
+ * Disable MSI-X (VFIO frees the host IRQs; the eventfds stay) or enable it
+ * again with the same eventfds, as a guest driver reload makes a VMM do.
+ */
+int ptdev_msix(struct ptvm_dev *dev, bool enable);
+
 /* Map @vm's memory for DMA at IOVA = GPA, as a VMM does. */
 int ptdev_map_guest(struct ptvm_dev *dev, struct ptvm *vm);
 

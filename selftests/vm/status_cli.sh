@@ -15,10 +15,10 @@ holder=$top/build/selftests/ptvm_demo
 mapfile -t bdfs < <(for d in /sys/bus/pci/drivers/vfio-pci/0000:*; do
 	[ "$(cat "$d/device")" = 0x10d3 ] && basename "$d"; done)
 
-ktap_plan 15
+ktap_plan 16
 if [ "${#bdfs[@]}" -lt 2 ]; then
 	ktap_diag "needs two 82574Ls bound to vfio-pci, found ${#bdfs[@]}"
-	ktap_skip_rest() { while [ "$__ktap_n" -lt 15 ]; do ktap_skip "$1"; done; }
+	ktap_skip_rest() { while [ "$__ktap_n" -lt 16 ]; do ktap_skip "$1"; done; }
 	ktap_skip_rest "two 82574Ls"
 	ktap_finish
 fi
@@ -159,6 +159,23 @@ check_two() {
 	[ "$(json --device "${bdfs[0]#0000:}" | jq length)" -eq 5 ]
 }
 ktap_check "a VM started after load is found too; --vm and --device select each" check_two
+
+# tell HOLDER CMD ANSWER: send a command to a holder and check its answer
+tell() {
+	local in out line
+	eval "in=\$${1}_in out=\$${1}_out"
+	echo "$2" >&"$in"
+	read -r -t 60 -u "$out" line
+	[ "$line" = "$3" ] || { echo "holder $1 answered '$line' to '$2'"; return 1; }
+}
+check_msix_cycle() {
+	tell B d disabled && wait_trace vector_del "$vm_b" 5 &&
+		[ "$(json --vm "$pid_b" | jq length)" -eq 0 ] &&
+		tell B e enabled && wait_trace vector_add "$vm_b" 10 &&
+		[ "$(json --vm "$pid_b" | jq length)" -eq 5 ]
+}
+ktap_check "MSI-X disabled by the VMM: vectors go (vector_del); enabled again: back (vector_add)" \
+	check_msix_cycle
 
 check_table() {
 	local out
