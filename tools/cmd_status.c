@@ -164,11 +164,8 @@ int cmd_status(int argc, char **argv)
 			return PST_EXIT_USAGE;
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "pisteer status: unexpected argument '%s'\n",
-			argv[optind]);
+	if (cmd_no_operands("status", argc, argv, optind))
 		return PST_EXIT_USAGE;
-	}
 
 	fd = pst_dev_open();
 	if (fd < 0)

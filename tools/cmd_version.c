@@ -89,11 +89,8 @@ int cmd_version(int argc, char **argv)
 			return PST_EXIT_USAGE;
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "pisteer version: unexpected argument '%s'\n",
-			argv[optind]);
+	if (cmd_no_operands("version", argc, argv, optind))
 		return PST_EXIT_USAGE;
-	}
 
 	fd = pst_dev_open();
 	if (fd < 0) {

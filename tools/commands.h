@@ -17,6 +17,17 @@ struct pst_command {
 	int (*run)(int argc, char **argv);
 };
 
+/* After getopt: a command that takes no operands refuses them.  0 or 2. */
+static inline int cmd_no_operands(const char *cmd, int argc, char **argv,
+				  int optind_now)
+{
+	if (optind_now == argc)
+		return 0;
+	fprintf(stderr, "pisteer %s: unexpected argument '%s'\n", cmd,
+		argv[optind_now]);
+	return 2;
+}
+
 int cmd_version(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ktap.h"
 
@@ -41,6 +42,14 @@ bool ktap_result(bool ok, const char *fmt, ...)
 	else
 		failed++;
 	return ok;
+}
+
+bool ktap_expect_errno(int got, int want, const char *what)
+{
+	if (got != want)
+		ktap_diag("%s: got '%s', expected '%s'", what, strerror(got),
+			  strerror(want));
+	return got == want;
 }
 
 void ktap_skip(const char *fmt, ...)

@@ -19,6 +19,8 @@ void ktap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool ktap_result(bool ok, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void ktap_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Is @got (an errno, 0 for success) @want?  Says what differs if not. */
+bool ktap_expect_errno(int got, int want, const char *what);
 /* Mark the remaining planned tests skipped with @why and exit. */
 void __attribute__((noreturn)) ktap_skip_rest(const char *why);
 /* Print the totals and exit with the kselftest status. */

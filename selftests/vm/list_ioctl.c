@@ -59,14 +59,6 @@ static bool untouched(size_t from, size_t to)
 	return true;
 }
 
-static bool expect(int got, int want, const char *what)
-{
-	if (got != want)
-		ktap_diag("%s: got '%s', expected '%s'", what, strerror(got),
-			  strerror(want));
-	return got == want;
-}
-
 static void test_sizes(void)
 {
 	struct pisteer_list_vectors req;
@@ -76,16 +68,16 @@ static void test_sizes(void)
 
 	request(&req, 0, k);
 	req.entries = 0;
-	ok = expect(list(&req), ENOSPC, "count 0") && req.count == (unsigned int)nr_expected;
+	ok = ktap_expect_errno(list(&req), ENOSPC, "count 0") && req.count == (unsigned int)nr_expected;
 	ktap_result(ok, "count 0: ENOSPC and the needed count (%u)", req.count);
 
 	request(&req, 2, k);
-	ok = expect(list(&req), ENOSPC, "count 2") &&
+	ok = ktap_expect_errno(list(&req), ENOSPC, "count 2") &&
 	     req.count == (unsigned int)nr_expected && untouched(0, sizeof(buf));
 	ktap_result(ok, "count too small: ENOSPC, needed count, no entry written");
 
 	request(&req, nr_expected, k);
-	ok = expect(list(&req), 0, "exact count") && req.count == (unsigned int)nr_expected &&
+	ok = ktap_expect_errno(list(&req), 0, "exact count") && req.count == (unsigned int)nr_expected &&
 	     req.entry_size == k && untouched(nr_expected * k, sizeof(buf));
 	for (i = 0; ok && i < req.count; i++) {
 		struct pisteer_vector *v = (void *)(buf + i * k);
@@ -142,31 +134,31 @@ static void test_bad_input(void)
 	bool ok;
 
 	request(&req, 64, PISTEER_VECTOR_SIZE_VER0 - 8);
-	ok = expect(list(&req), EINVAL, "small entry_size") && req.count == 64;
+	ok = ktap_expect_errno(list(&req), EINVAL, "small entry_size") && req.count == 64;
 	request(&req, 64, 4097);
-	ok = expect(list(&req), EINVAL, "huge entry_size") && ok;
+	ok = ktap_expect_errno(list(&req), EINVAL, "huge entry_size") && ok;
 	ktap_result(ok && untouched(0, sizeof(buf)),
 		    "entry_size below the first published size or above a page: EINVAL");
 
 	request(&req, 64, sizeof(struct pisteer_vector));
 	req.flags |= 1U << 7;
-	ok = expect(list(&req), EINVAL, "unknown flag");
+	ok = ktap_expect_errno(list(&req), EINVAL, "unknown flag");
 	request(&req, 64, sizeof(struct pisteer_vector));
 	req.reserved = 1;
-	ok = expect(list(&req), EINVAL, "reserved") && ok;
+	ok = ktap_expect_errno(list(&req), EINVAL, "reserved") && ok;
 	request(&req, 64, sizeof(struct pisteer_vector));
 	req.reserved2 = 1;
-	ok = expect(list(&req), EINVAL, "reserved2") && ok;
+	ok = ktap_expect_errno(list(&req), EINVAL, "reserved2") && ok;
 	ktap_result(ok && untouched(0, sizeof(buf)),
 		    "unknown flags, non-zero reserved fields: EINVAL, nothing written");
 
 	request(&req, 64, sizeof(struct pisteer_vector));
 	req.entries = 0;
-	ok = expect(list(&req), EFAULT, "NULL entries");
+	ok = ktap_expect_errno(list(&req), EFAULT, "NULL entries");
 	request(&req, 64, sizeof(struct pisteer_vector));
 	req.entries = 16;
-	ok = expect(list(&req), EFAULT, "entries at 16") && ok;
-	ok = expect(list(NULL), EFAULT, "NULL argument") && ok;
+	ok = ktap_expect_errno(list(&req), EFAULT, "entries at 16") && ok;
+	ok = ktap_expect_errno(list(NULL), EFAULT, "NULL argument") && ok;
 	ktap_result(ok, "bad pointers: EFAULT");
 
 	memset(big, 0, sizeof(big));
@@ -174,9 +166,9 @@ static void test_bad_input(void)
 	req.size = sizeof(big);
 	memcpy(big, &req, sizeof(req));
 	big[sizeof(req) + 3] = 1;
-	ok = expect(list(big), E2BIG, "non-zero tail");
+	ok = ktap_expect_errno(list(big), E2BIG, "non-zero tail");
 	req.size = 8;
-	ok = expect(list(&req), EINVAL, "size 8") && ok;
+	ok = ktap_expect_errno(list(&req), EINVAL, "size 8") && ok;
 	ktap_result(ok && untouched(0, sizeof(buf)),
 		    "struct size rules: non-zero unknown tail E2BIG, short size EINVAL");
 }

@@ -31,14 +31,6 @@ static int version_ioctl(void *buf)
 	return ioctl(fd, PISTEER_IOC_VERSION, buf) < 0 ? errno : 0;
 }
 
-static bool expect_errno(int got, int want, const char *what)
-{
-	if (got != want)
-		ktap_diag("%s: got %s, expected %s", what, strerror(got),
-			  strerror(want));
-	return got == want;
-}
-
 static void test_node(void)
 {
 	struct stat st;
@@ -93,26 +85,26 @@ static void test_sizes(void)
 	memset(buf, 0, sizeof(buf));
 	v->size = k + 64;
 	buf[k + 10] = 1;
-	ok = expect_errno(version_ioctl(buf), E2BIG, "non-zero tail");
+	ok = ktap_expect_errno(version_ioctl(buf), E2BIG, "non-zero tail");
 	ok = ok && v->size == k + 64 && v->abi_major == 0;
 	ktap_result(ok, "larger struct with a non-zero unknown byte: E2BIG, nothing written");
 
 	memset(buf, 0, sizeof(buf));
 	v->size = 4097;
-	ktap_result(expect_errno(version_ioctl(buf), E2BIG, "size 4097"),
+	ktap_result(ktap_expect_errno(version_ioctl(buf), E2BIG, "size 4097"),
 		    "size above a page: E2BIG");
 
 	memset(buf, 0, sizeof(buf));
 	v->size = PISTEER_VERSION_SIZE_VER0 - 1;
-	ok = expect_errno(version_ioctl(buf), EINVAL, "short size");
+	ok = ktap_expect_errno(version_ioctl(buf), EINVAL, "short size");
 	v->size = 0;
-	ok = expect_errno(version_ioctl(buf), EINVAL, "size 0") && ok;
+	ok = ktap_expect_errno(version_ioctl(buf), EINVAL, "size 0") && ok;
 	ktap_result(ok, "size below the first published size: EINVAL");
 
 	memset(buf, 0, sizeof(buf));
 	v->size = k;
 	v->flags = 1;
-	ktap_result(expect_errno(version_ioctl(buf), EINVAL, "flags"),
+	ktap_result(ktap_expect_errno(version_ioctl(buf), EINVAL, "flags"),
 		    "unknown flags: EINVAL");
 }
 
@@ -120,8 +112,8 @@ static void test_bad_calls(void)
 {
 	bool ok;
 
-	ok = expect_errno(version_ioctl(NULL), EFAULT, "NULL");
-	ok = expect_errno(version_ioctl((void *)16), EFAULT, "address 16") && ok;
+	ok = ktap_expect_errno(version_ioctl(NULL), EFAULT, "NULL");
+	ok = ktap_expect_errno(version_ioctl((void *)16), EFAULT, "address 16") && ok;
 	ktap_result(ok, "bad pointer: EFAULT");
 	ok = ioctl(fd, _IO(PISTEER_IOC_MAGIC, 0x7f), NULL) < 0 && errno == ENOTTY;
 	ok = ok && ioctl(fd, _IO('X', 0), NULL) < 0 && errno == ENOTTY;
