@@ -20,6 +20,13 @@ void pisteer_records_exit(void);
 int pisteer_events_init(void);
 void pisteer_events_exit(void);
 
+struct kvm_vcpu;
+
+void pisteer_irte_init(void);
+void pisteer_irte_exit(void);
+void pisteer_irte_apply(struct kvm_vcpu *vcpu, struct pisteer_vector *v);
+void pisteer_irte_forget_missing(const unsigned int *irqs, unsigned int nr);
+
 void pisteer_debugfs_init(void);
 void pisteer_debugfs_exit(void);
 

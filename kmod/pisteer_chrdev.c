@@ -74,7 +74,7 @@ static long pisteer_ioc_list_vectors(void __user *uarg)
 	u32 usize;
 	int ret;
 
-	BUILD_BUG_ON(sizeof(struct pisteer_vector) != PISTEER_VECTOR_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct pisteer_vector) != PISTEER_VECTOR_SIZE_VER1);
 	BUILD_BUG_ON(sizeof(req) != PISTEER_LIST_VECTORS_SIZE_VER0);
 
 	ret = pisteer_copy_struct_in(&req, sizeof(req),

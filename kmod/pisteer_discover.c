@@ -334,6 +334,9 @@ static void fill_guest(struct kvm *kvm, const struct irqfd_match *m,
 		v->reason = PISTEER_REASON_NOT_PAIRED;
 	else
 		v->mode = PISTEER_MODE_POSTED;
+
+	/* What the IOMMU was actually told, when that has been seen. */
+	pisteer_irte_apply(single ? vcpu : NULL, v);
 }
 
 static int append(struct pisteer_vector **out, unsigned int *nr,
@@ -370,6 +373,7 @@ int pisteer_scan(struct pisteer_vector **out, unsigned int *nr)
 	struct irqfd_match *matches = NULL;
 	struct vfio_vec *vecs = NULL;
 	struct vm_ref *vms = NULL;
+	unsigned int *irqs = NULL;
 	unsigned int nr_vecs, cap = 0, i, j, n;
 	int nr_vms = 0, ret = 0;
 
@@ -381,11 +385,15 @@ int pisteer_scan(struct pisteer_vector **out, unsigned int *nr)
 	nr_vecs = vfio_walk(NULL, 0) + 16;
 	vecs = kvcalloc(nr_vecs, sizeof(*vecs), GFP_KERNEL);
 	matches = kvcalloc(nr_vecs, sizeof(*matches), GFP_KERNEL);
-	if (!vecs || !matches) {
+	irqs = kvcalloc(nr_vecs, sizeof(*irqs), GFP_KERNEL);
+	if (!vecs || !matches || !irqs) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	nr_vecs = min(vfio_walk(vecs, nr_vecs), nr_vecs);
+	for (i = 0; i < nr_vecs; i++)
+		irqs[i] = vecs[i].v.host_irq;
+	pisteer_irte_forget_missing(irqs, nr_vecs);
 	if (!nr_vecs)
 		goto out;
 
@@ -411,6 +419,7 @@ out:
 	if (!ret)
 		pisteer_records_update(*out, *nr);
 	kvfree(vms);
+	kvfree(irqs);
 	kvfree(matches);
 	kvfree(vecs);
 	mutex_unlock(&scan_lock);

@@ -23,6 +23,7 @@ static int __init pisteer_init(void)
 		pisteer_debugfs_exit();
 		return ret;
 	}
+	pisteer_irte_init();
 	pisteer_events_init();
 	pr_info("release %s, ABI %u.%u loaded\n", PISTEER_RELEASE,
 		PISTEER_ABI_MAJOR, PISTEER_ABI_MINOR);
@@ -32,6 +33,7 @@ static int __init pisteer_init(void)
 static void __exit pisteer_exit(void)
 {
 	pisteer_events_exit();
+	pisteer_irte_exit();
 	pisteer_chrdev_exit();
 	pisteer_debugfs_exit();
 	pisteer_records_exit();

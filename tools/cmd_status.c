@@ -32,9 +32,22 @@ static void usage(FILE *out)
 		"host state: no posted/remapped transition of the IRTE was observed.\n");
 }
 
+/* ", NDST ok" and the like: what the posted-interrupt state says. */
+static void pi_summary(const struct pisteer_vector *v, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (v->mode != PISTEER_MODE_POSTED || !(v->pi_flags & PISTEER_PI_F_READ))
+		return;
+	snprintf(buf, len, ", NDST %s%s%s",
+		 v->pi_flags & PISTEER_PI_F_NDST_MATCH ? "ok" : "!= vCPU's CPU",
+		 v->pi_flags & PISTEER_PI_F_SN ? ", SN" : "",
+		 v->pi_flags & PISTEER_PI_F_ON ? ", ON" : "");
+}
+
 static void print_table(const struct pisteer_vector *v, unsigned int n)
 {
-	char bdf[16], aff[64], affcol[80], vm[32], vcpu[16], pcpu[16], mode[80];
+	char bdf[16], aff[64], affcol[80], vm[32], vcpu[16], pcpu[16], mode[128];
+	char pi[64];
 	unsigned int i;
 
 	printf("%-12s %-12s %-7s %5s %5s %5s %5s %5s %-14s %s\n", "VM", "DEVICE",
@@ -51,15 +64,48 @@ static void print_table(const struct pisteer_vector *v, unsigned int n)
 		snprintf(vm, sizeof(vm), "%d-%u", v->vm_pid, v->vm_fd);
 		snprintf(vcpu, sizeof(vcpu), v->vcpu >= 0 ? "%d" : "-", v->vcpu);
 		snprintf(pcpu, sizeof(pcpu), v->vcpu_pcpu >= 0 ? "%d" : "-", v->vcpu_pcpu);
-		snprintf(mode, sizeof(mode), "%s%s%s%s%s", pst_mode_name(v->mode),
+		pi_summary(v, pi, sizeof(pi));
+		snprintf(mode, sizeof(mode), "%s%s%s%s%s%s", pst_mode_name(v->mode),
 			 v->flags & PISTEER_VEC_F_MODE_INFERRED ? "*" : "",
 			 v->reason ? " (" : "", pst_reason_name(v->reason),
-			 v->reason ? ")" : "");
+			 v->reason ? ")" : "", pi);
 		printf("%-12s %-12s %-4s%-3u %5u %5u  0x%02x %5s %5s %-14s %s\n",
 		       vm, bdf, v->irq_type == PISTEER_IRQ_MSIX ? "msix" : "msi",
 		       v->index, v->host_irq, v->gsi, v->guest_vector, vcpu, pcpu,
 		       affcol, mode);
 	}
+}
+
+/* The IRTE observation and posted-interrupt state, or null when none. */
+static json_object *pi_to_json(const struct pisteer_vector *v)
+{
+	json_object *o;
+
+	if (!(v->pi_flags & PISTEER_PI_F_OBSERVED))
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "verified_on_this_host", json_object_new_boolean(0));
+	json_object_object_add(o, "iommu", json_object_new_string(
+		v->pi_flags & PISTEER_PI_F_AMD ? "amd" :
+		v->pi_flags & PISTEER_PI_F_INTEL ? "intel" : "none"));
+	json_object_object_add(o, "pi_addr", json_object_new_uint64(v->pi_addr));
+	if (v->pi_flags & PISTEER_PI_F_READ) {
+		json_object_object_add(o, "ndst", json_object_new_int64(v->pi_ndst));
+		json_object_object_add(o, "ndst_expected",
+				       json_object_new_int64(v->pi_ndst_expected));
+		json_object_object_add(o, "ndst_match", json_object_new_boolean(
+			!!(v->pi_flags & PISTEER_PI_F_NDST_MATCH)));
+		json_object_object_add(o, "on", json_object_new_boolean(
+			!!(v->pi_flags & PISTEER_PI_F_ON)));
+		json_object_object_add(o, "sn", json_object_new_boolean(
+			!!(v->pi_flags & PISTEER_PI_F_SN)));
+	}
+	if (v->pi_flags & PISTEER_PI_F_AMD) {
+		json_object_object_add(o, "ga_tag", json_object_new_int64(v->pi_ga_tag));
+		json_object_object_add(o, "guest_mode", json_object_new_boolean(
+			!!(v->pi_flags & PISTEER_PI_F_GUEST_MODE)));
+	}
+	return o;
 }
 
 char *status_to_json(const struct pisteer_vector *v, unsigned int n)
@@ -108,6 +154,7 @@ char *status_to_json(const struct pisteer_vector *v, unsigned int n)
 			!!(v->flags & PISTEER_VEC_F_MODE_INFERRED)));
 		json_object_object_add(o, "paired", json_object_new_boolean(
 			!!(v->flags & PISTEER_VEC_F_PAIRED)));
+		json_object_object_add(o, "posted_state", pi_to_json(v));
 		json_object_array_add(arr, o);
 	}
 	doc = strdup(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |

@@ -216,7 +216,7 @@ static void test_names(void)
 static void test_status_json(void)
 {
 	struct pisteer_vector v[2];
-	json_object *root, *o, *x;
+	json_object *root, *o, *x, *y;
 	char *doc;
 	bool ok;
 
@@ -242,6 +242,11 @@ static void test_status_json(void)
 	v[1].irq_effective_cpu = -1;
 	v[1].mode = PISTEER_MODE_POSTED;
 	v[1].reason = 0;
+	v[1].pi_flags = PISTEER_PI_F_OBSERVED | PISTEER_PI_F_INTEL |
+			PISTEER_PI_F_READ | PISTEER_PI_F_SN;
+	v[1].pi_addr = 0x12345040;
+	v[1].pi_ndst = 0x300;
+	v[1].pi_ndst_expected = 0x500;
 
 	doc = status_to_json(v, 2);
 	root = doc ? json_tokener_parse(doc) : NULL;
@@ -261,12 +266,20 @@ static void test_status_json(void)
 	     json_object_object_get_ex(o, "vcpu_pcpu", &x) && !x &&
 	     json_object_object_get_ex(o, "reason", &x) && !x &&
 	     json_object_object_get_ex(o, "mode", &x) &&
-	     !strcmp(json_object_get_string(x), "posted");
+	     !strcmp(json_object_get_string(x), "posted") &&
+	     json_object_object_get_ex(o, "posted_state", &x) && x &&
+	     json_object_object_get_ex(x, "ndst_match", &y) && !json_object_get_boolean(y) &&
+	     json_object_object_get_ex(x, "sn", &y) && json_object_get_boolean(y) &&
+	     json_object_object_get_ex(x, "ndst", &y) && json_object_get_int(y) == 0x300 &&
+	     json_object_object_get_ex(x, "verified_on_this_host", &y) &&
+	     !json_object_get_boolean(y);
+	o = ok ? json_object_array_get_idx(root, 0) : NULL;
+	ok = ok && json_object_object_get_ex(o, "posted_state", &x) && !x;
 	if (!ok && doc)
 		ktap_diag("%s", doc);
 	json_object_put(root);
 	free(doc);
-	ktap_result(ok, "status JSON: fields, VM id pid-fd, unknowns as null");
+	ktap_result(ok, "status JSON: fields, VM id pid-fd, unknowns as null, posted state");
 }
 
 static void test_cli(void)

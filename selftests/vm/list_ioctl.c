@@ -89,6 +89,18 @@ static void test_sizes(void)
 	ktap_result(ok, "exact count: %d entries of %zu bytes, all of VM %d and %s's MSI-X",
 		    nr_expected, k, pid, "the device");
 
+	/* A tool of ABI 0.2 with smaller entries: each cut at its size. */
+	request(&req, nr_expected, PISTEER_VECTOR_SIZE_VER0);
+	ok = !list(&req) && req.count == (unsigned int)nr_expected && req.entry_size == k;
+	for (i = 0; ok && i < req.count; i++) {
+		struct pisteer_vector *v = (void *)(buf + i * PISTEER_VECTOR_SIZE_VER0);
+
+		ok = v->vm_pid == pid && v->irq_type == PISTEER_IRQ_MSIX;
+	}
+	ok = ok && untouched(nr_expected * PISTEER_VECTOR_SIZE_VER0, sizeof(buf));
+	ktap_result(ok, "older entry_size (%d): entries at its stride, nothing written past them",
+		    PISTEER_VECTOR_SIZE_VER0);
+
 	/* A newer tool with larger entries: stride kept, the tail zeroed. */
 	request(&req, nr_expected, k + 24);
 	ok = !list(&req) && req.count == (unsigned int)nr_expected && req.entry_size == k;
@@ -201,7 +213,7 @@ int main(int argc, char **argv)
 	pid = atoi(argv[1]);
 	nr_expected = atoi(argv[3]);
 
-	ktap_plan(11);
+	ktap_plan(12);
 	fd = open("/dev/" PISTEER_DEVICE_NAME, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		ktap_diag("open: %s", strerror(errno));

@@ -25,7 +25,7 @@
 
 /* Incompatible changes bump the major, additions the minor. */
 #define PISTEER_ABI_MAJOR	0
-#define PISTEER_ABI_MINOR	2
+#define PISTEER_ABI_MINOR	3
 
 #define PISTEER_IOC_MAGIC	0xB9
 
@@ -88,6 +88,16 @@ struct pisteer_version {
 /* mode read off host state: no IRTE posted/remapped transition observed */
 #define PISTEER_VEC_F_MODE_INFERRED	_BITULL(3)
 
+/* struct pisteer_vector.pi_flags: the posted-interrupt state (see there) */
+#define PISTEER_PI_F_OBSERVED	_BITUL(0)	/* an IRTE update of this IRQ was seen */
+#define PISTEER_PI_F_INTEL	_BITUL(1)	/* VT-d posting: pi_addr is a PI descriptor */
+#define PISTEER_PI_F_AMD	_BITUL(2)	/* AMD GA mode: pi_addr is a vAPIC page */
+#define PISTEER_PI_F_READ	_BITUL(3)	/* the descriptor was read: ON, SN, NDST valid */
+#define PISTEER_PI_F_ON		_BITUL(4)	/* Intel: outstanding notification */
+#define PISTEER_PI_F_SN		_BITUL(5)	/* Intel: suppress notification */
+#define PISTEER_PI_F_NDST_MATCH	_BITUL(6)	/* Intel: NDST names the vCPU's host CPU */
+#define PISTEER_PI_F_GUEST_MODE	_BITUL(7)	/* AMD: the IRTE is in guest (GA) mode */
+
 #define PISTEER_AFFINITY_WORDS	16	/* CPUs 0..1023 */
 
 /**
@@ -118,6 +128,16 @@ struct pisteer_version {
  * @irq_effective_cpu: host CPU the host IRQ is delivered to, -1 unknown
  * @flags: PISTEER_VEC_F_*
  * @irq_affinity: the host IRQ's affinity mask, bit n = CPU n
+ * @pi_addr: when the host IRQ's IRTE was last seen set to posting, the
+ *	physical address the IOMMU was given: the target vCPU's VT-d posted
+ *	interrupt descriptor (Intel) or AVIC backing page (AMD); else 0
+ * @pi_ndst: Intel: the descriptor's notification destination, read when
+ *	the vectors were listed (with %PISTEER_PI_F_READ)
+ * @pi_ndst_expected: Intel: the NDST that names the host CPU the target vCPU
+ *	last ran on; %PISTEER_PI_F_NDST_MATCH when equal
+ * @pi_ga_tag: AMD: the GA tag (VM and vCPU) the IRTE was given
+ * @pi_flags: PISTEER_PI_F_*; none of this has been verified on a host with
+ *	posting hardware before a release note says otherwise
  */
 struct pisteer_vector {
 	__u32 host_irq;
@@ -145,9 +165,16 @@ struct pisteer_vector {
 	__u32 reserved;
 	__aligned_u64 flags;
 	__aligned_u64 irq_affinity[PISTEER_AFFINITY_WORDS];
+	/* ABI 0.3 */
+	__aligned_u64 pi_addr;
+	__u32 pi_ndst;
+	__u32 pi_ndst_expected;
+	__u32 pi_ga_tag;
+	__u32 pi_flags;
 };
 
-#define PISTEER_VECTOR_SIZE_VER0	208
+#define PISTEER_VECTOR_SIZE_VER0	208	/* ABI 0.2 */
+#define PISTEER_VECTOR_SIZE_VER1	232	/* ABI 0.3: pi_* */
 
 /* struct pisteer_list_vectors.flags: which filters apply */
 #define PISTEER_LIST_F_PID	_BITUL(0)

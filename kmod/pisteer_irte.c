@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * IRTE observation: what the IOMMU was last told about each host IRQ.
+ *
+ * KVM switches a passthrough vector between posted and remapped delivery
+ * through irq_set_vcpu_affinity() (vmx_pi_update_irte, avic_pi_update_irte,
+ * and on 6.12 their common kvm_pi_update_irte): a non-NULL vcpu_info
+ * means "post to this vCPU", NULL means "back to remapped".  A probe on its
+ * entry records the argument per IRQ; nothing in the call is changed.  A
+ * scan then reports the mode as observed instead of inferred and, for VT-d,
+ * reads the posted-interrupt descriptor's control word (ON, SN, NDST).
+ *
+ * Not verified on a host that posts: the rig's emulated IOMMUs cannot, so
+ * irq_set_vcpu_affinity() is never called there.  Written from the 6.1
+ * and 6.12 sources (struct vcpu_data, struct amd_iommu_pi_data, the VT-d
+ * PI descriptor layout: control word at byte 32, ON bit 0, SN bit 1, NDST
+ * bits 63:32, in xAPIC mode the APIC ID in bits 15:8 of NDST).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/amd-iommu.h>
+#include <linux/hash.h>
+#include <linux/kprobes.h>
+#include <linux/kvm_host.h>
+#include <linux/pisteer.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/uaccess.h>
+#include <asm/apic.h>
+#include <asm/irq_remapping.h>
+#include <asm/processor.h>
+#include <asm/smp.h>
+
+#include "pisteer.h"
+
+#define IRTE_SLOTS_BITS	8
+#define IRTE_SLOTS	BIT(IRTE_SLOTS_BITS)
+#define PI_CONTROL_OFFSET	32	/* VT-d PI descriptor: bits 319:256 */
+#define PI_ON			BIT_ULL(0)
+#define PI_SN			BIT_ULL(1)
+
+struct irte_obs {
+	bool used;
+	bool posted;
+	bool amd;
+	bool guest_mode;
+	unsigned int irq;
+	u32 ga_tag;
+	u64 pi_addr;
+};
+
+static DEFINE_RAW_SPINLOCK(obs_lock);
+static struct irte_obs obs[IRTE_SLOTS];
+static bool probe_registered;
+
+/* The slot of @irq, or a free one for it; NULL when the table is full. */
+static struct irte_obs *slot(unsigned int irq, bool create)
+{
+	unsigned int i, h = hash_32(irq, IRTE_SLOTS_BITS);
+
+	for (i = 0; i < IRTE_SLOTS; i++) {
+		struct irte_obs *o = &obs[(h + i) % IRTE_SLOTS];
+
+		if (o->used && o->irq == irq)
+			return o;
+		if (!o->used)
+			return create ? o : NULL;
+	}
+	return NULL;
+}
+
+/* Entry of irq_set_vcpu_affinity(unsigned int irq, void *vcpu_info). */
+static int on_set_vcpu_affinity(struct kprobe *p, struct pt_regs *regs)
+{
+	unsigned int irq = regs_get_kernel_argument(regs, 0);
+	void *info = (void *)regs_get_kernel_argument(regs, 1);
+	struct irte_obs o = { .used = true, .irq = irq };
+	struct irte_obs *s;
+	unsigned long flags;
+
+	if (info && boot_cpu_data.x86_vendor == X86_VENDOR_INTEL) {
+		struct vcpu_data vd;
+
+		if (copy_from_kernel_nofault(&vd, info, sizeof(vd)))
+			return 0;
+		o.posted = true;
+		o.pi_addr = vd.pi_desc_addr;
+	} else if (info) {
+		struct amd_iommu_pi_data pi;
+
+		if (copy_from_kernel_nofault(&pi, info, sizeof(pi)))
+			return 0;
+		o.amd = true;
+		o.posted = pi.is_guest_mode;
+		o.guest_mode = pi.is_guest_mode;
+		o.ga_tag = pi.ga_tag;
+		o.pi_addr = pi.base;
+	}
+
+	raw_spin_lock_irqsave(&obs_lock, flags);
+	s = slot(irq, true);
+	if (s)
+		*s = o;
+	raw_spin_unlock_irqrestore(&obs_lock, flags);
+	return 0;
+}
+
+static struct kprobe irte_probe = {
+	.symbol_name = "irq_set_vcpu_affinity",
+	.pre_handler = on_set_vcpu_affinity,
+};
+
+/* The NDST KVM writes for @cpu: the APIC ID, shifted in xAPIC mode. */
+static u32 ndst_for_cpu(int cpu)
+{
+	u32 id = per_cpu(x86_cpu_to_apicid, cpu);
+
+	return x2apic_mode ? id : (id << 8) & 0xff00;
+}
+
+/*
+ * Read the VT-d PI descriptor at @addr, but only inside the memory of
+ * @vcpu (struct vcpu_vmx begins with the kvm_vcpu and holds pi_desc): an
+ * address anywhere else is reported, not read.  The caller holds a
+ * reference on the VM, so the vCPU and its descriptor are alive.
+ */
+static bool read_pi_control(struct kvm_vcpu *vcpu, u64 addr, u64 *control)
+{
+	phys_addr_t start = virt_to_phys(vcpu);
+
+	if (addr < start || addr + PI_CONTROL_OFFSET + 8 > start + ksize(vcpu))
+		return false;
+	*control = READ_ONCE(*(u64 *)((u8 *)vcpu + (addr - start) +
+				      PI_CONTROL_OFFSET));
+	return true;
+}
+
+/**
+ * pisteer_irte_apply() - report what was observed of @v's IRTE, if anything
+ * @vcpu: the vector's target vCPU, or NULL
+ * @v: the vector; its mode, reason, flags and pi_* fields are updated
+ */
+void pisteer_irte_apply(struct kvm_vcpu *vcpu, struct pisteer_vector *v)
+{
+	struct irte_obs o = { };
+	struct irte_obs *s;
+	unsigned long flags;
+	u64 control;
+
+	raw_spin_lock_irqsave(&obs_lock, flags);
+	s = slot(v->host_irq, false);
+	if (s)
+		o = *s;
+	raw_spin_unlock_irqrestore(&obs_lock, flags);
+	if (!o.used)
+		return;
+
+	v->flags &= ~PISTEER_VEC_F_MODE_INFERRED;
+	v->pi_flags |= PISTEER_PI_F_OBSERVED;
+	if (!o.posted) {
+		v->mode = PISTEER_MODE_REMAPPED;
+		return;
+	}
+	v->mode = PISTEER_MODE_POSTED;
+	v->reason = PISTEER_REASON_NONE;
+	v->pi_addr = o.pi_addr;
+	if (o.amd) {
+		v->pi_flags |= PISTEER_PI_F_AMD | PISTEER_PI_F_GUEST_MODE;
+		v->pi_ga_tag = o.ga_tag;
+		return;
+	}
+	v->pi_flags |= PISTEER_PI_F_INTEL;
+	if (!vcpu || !read_pi_control(vcpu, o.pi_addr, &control))
+		return;
+	v->pi_flags |= PISTEER_PI_F_READ;
+	if (control & PI_ON)
+		v->pi_flags |= PISTEER_PI_F_ON;
+	if (control & PI_SN)
+		v->pi_flags |= PISTEER_PI_F_SN;
+	v->pi_ndst = control >> 32;
+	if (v->vcpu_pcpu >= 0 && v->vcpu_pcpu < nr_cpu_ids) {
+		v->pi_ndst_expected = ndst_for_cpu(v->vcpu_pcpu);
+		if (v->pi_ndst == v->pi_ndst_expected)
+			v->pi_flags |= PISTEER_PI_F_NDST_MATCH;
+	}
+}
+
+/* Forget an IRQ's observation when VFIO frees it (a scan no longer sees it). */
+void pisteer_irte_forget_missing(const unsigned int *irqs, unsigned int nr)
+{
+	unsigned long flags;
+	unsigned int i, j;
+
+	raw_spin_lock_irqsave(&obs_lock, flags);
+	for (i = 0; i < IRTE_SLOTS; i++) {
+		if (!obs[i].used)
+			continue;
+		for (j = 0; j < nr && irqs[j] != obs[i].irq; j++)
+			;
+		if (j == nr)
+			obs[i].used = false;
+	}
+	/* Open addressing: rebuild so that no probe chain has a hole. */
+	for (i = 0; i < IRTE_SLOTS; i++) {
+		struct irte_obs o = obs[i], *s;
+
+		if (!o.used)
+			continue;
+		obs[i].used = false;
+		s = slot(o.irq, true);
+		*s = o;
+	}
+	raw_spin_unlock_irqrestore(&obs_lock, flags);
+}
+
+void pisteer_irte_init(void)
+{
+	int ret = register_kprobe(&irte_probe);
+
+	if (ret) {
+		pr_info("not watching irq_set_vcpu_affinity (%d): posted modes are inferred only\n",
+			ret);
+		return;
+	}
+	probe_registered = true;
+}
+
+void pisteer_irte_exit(void)
+{
+	if (probe_registered)
+		unregister_kprobe(&irte_probe);
+	probe_registered = false;
+}
