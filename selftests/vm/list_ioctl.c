@@ -93,11 +93,11 @@ static void test_sizes(void)
 	request(&req, nr_expected, PISTEER_VECTOR_SIZE_VER0);
 	ok = !list(&req) && req.count == (unsigned int)nr_expected && req.entry_size == k;
 	for (i = 0; ok && i < req.count; i++) {
-		struct pisteer_vector *v = (void *)(buf + i * PISTEER_VECTOR_SIZE_VER0);
+		struct pisteer_vector *v = (void *)(buf + (size_t)i * PISTEER_VECTOR_SIZE_VER0);
 
 		ok = v->vm_pid == pid && v->irq_type == PISTEER_IRQ_MSIX;
 	}
-	ok = ok && untouched(nr_expected * PISTEER_VECTOR_SIZE_VER0, sizeof(buf));
+	ok = ok && untouched((size_t)nr_expected * PISTEER_VECTOR_SIZE_VER0, sizeof(buf));
 	ktap_result(ok, "older entry_size (%d): entries at its stride, nothing written past them",
 		    PISTEER_VECTOR_SIZE_VER0);
 
