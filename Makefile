@@ -24,7 +24,7 @@ USER_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Iuapi \
 	-DPISTEER_RELEASE='"$(RELEASE)"'
 LDLIBS_JSON := -ljson-c
 
-CLI_SRCS := tools/pisteer.c tools/cmd_version.c tools/cmd_status.c \
+CLI_SRCS := tools/pisteer.c tools/cmd_version.c tools/cmd_status.c tools/cmd_steer.c \
 	tools/lib/pisteer_dev.c
 CLI_LIB_SRCS := $(filter-out tools/pisteer.c,$(CLI_SRCS))
 CLI_HDRS := tools/commands.h tools/lib/pisteer_dev.h uapi/linux/pisteer.h

@@ -11,6 +11,7 @@ int pisteer_chrdev_init(void);
 void pisteer_chrdev_exit(void);
 
 struct pisteer_vector;
+struct pisteer_policy;
 
 int pisteer_scan(struct pisteer_vector **out, unsigned int *nr);
 
@@ -19,6 +20,14 @@ void pisteer_records_exit(void);
 
 int pisteer_events_init(void);
 void pisteer_events_exit(void);
+
+void pisteer_steer_apply(struct pisteer_vector *vecs, unsigned int nr,
+			 const unsigned int *vfio_irqs, unsigned int nr_irqs);
+bool pisteer_steer_following(void);
+int pisteer_steer_set_policy(const struct pisteer_policy *req);
+void pisteer_steer_clear_policies(void);
+void pisteer_steer_exit(void);
+void pisteer_events_kick(void);
 
 struct kvm_vcpu;
 

@@ -33,7 +33,7 @@ static long pisteer_ioc_version(void __user *uarg)
 	memset(&ver, 0, sizeof(ver));
 	ver.abi_major = PISTEER_ABI_MAJOR;
 	ver.abi_minor = PISTEER_ABI_MINOR;
-	ver.features = PISTEER_FEAT_LIST_VECTORS;
+	ver.features = PISTEER_FEAT_LIST_VECTORS | PISTEER_FEAT_STEER;
 	strscpy(ver.release, PISTEER_RELEASE, sizeof(ver.release));
 	return pisteer_copy_struct_out(uarg, &ver, sizeof(ver), usize);
 }
@@ -74,7 +74,7 @@ static long pisteer_ioc_list_vectors(void __user *uarg)
 	u32 usize;
 	int ret;
 
-	BUILD_BUG_ON(sizeof(struct pisteer_vector) != PISTEER_VECTOR_SIZE_VER1);
+	BUILD_BUG_ON(sizeof(struct pisteer_vector) != PISTEER_VECTOR_SIZE_VER2);
 	BUILD_BUG_ON(sizeof(req) != PISTEER_LIST_VECTORS_SIZE_VER0);
 
 	ret = pisteer_copy_struct_in(&req, sizeof(req),
@@ -109,6 +109,29 @@ static long pisteer_ioc_list_vectors(void __user *uarg)
 	return ret;
 }
 
+static long pisteer_ioc_set_policy(void __user *uarg)
+{
+	struct pisteer_policy req;
+	struct pisteer_vector *vecs;
+	unsigned int nr;
+	u32 usize;
+	int ret;
+
+	BUILD_BUG_ON(sizeof(req) != PISTEER_POLICY_SIZE_VER0);
+	ret = pisteer_copy_struct_in(&req, sizeof(req), PISTEER_POLICY_SIZE_VER0,
+				     uarg, &usize);
+	if (ret)
+		return ret;
+	ret = pisteer_steer_set_policy(&req);
+	if (ret)
+		return ret;
+	/* Apply it before returning; keep following from the event work. */
+	if (!pisteer_scan(&vecs, &nr))
+		kvfree(vecs);
+	pisteer_events_kick();
+	return 0;
+}
+
 static long pisteer_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
@@ -122,6 +145,8 @@ static long pisteer_ioctl(struct file *file, unsigned int cmd,
 		return pisteer_ioc_version(uarg);
 	case PISTEER_IOC_LIST_VECTORS:
 		return pisteer_ioc_list_vectors(uarg);
+	case PISTEER_IOC_SET_POLICY:
+		return pisteer_ioc_set_policy(uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -266,8 +266,11 @@ static void fill_vcpu(struct kvm_vcpu *vcpu, struct pisteer_vector *v)
 	if (pid) {
 		v->vcpu_tid = pid_nr(pid);
 		task = pid_task(pid, PIDTYPE_PID);
-		if (task)
+		if (task) {
 			v->vcpu_nr_allowed = task->nr_cpus_allowed;
+			if (task->nr_cpus_allowed == 1)
+				v->vcpu_pinned_cpu = cpumask_first(task->cpus_ptr);
+		}
 	}
 	rcu_read_unlock();
 }
@@ -285,6 +288,7 @@ static void fill_guest(struct kvm *kvm, const struct irqfd_match *m,
 	v->gsi = m->gsi;
 	v->vcpu = -1;
 	v->vcpu_pcpu = -1;
+	v->vcpu_pinned_cpu = -1;
 	v->mode = PISTEER_MODE_REMAPPED;
 	v->flags |= PISTEER_VEC_F_MODE_INFERRED;
 	if (m->paired)
@@ -416,8 +420,10 @@ int pisteer_scan(struct pisteer_vector **out, unsigned int *nr)
 	}
 out:
 	put_vms(vms, nr_vms);
-	if (!ret)
+	if (!ret) {
+		pisteer_steer_apply(*out, *nr, irqs, nr_vecs);
 		pisteer_records_update(*out, *nr);
+	}
 	kvfree(vms);
 	kvfree(irqs);
 	kvfree(matches);

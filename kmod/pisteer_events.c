@@ -22,18 +22,30 @@
 #include "pisteer.h"
 
 #define RESCAN_DELAY_MS	20
+/* While a follow policy exists: how often vCPU threads are looked at. */
+#define STEER_PERIOD_MS	50
+
+static void rescan_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(rescan_work, rescan_fn);
 
 static void rescan_fn(struct work_struct *work)
 {
 	struct pisteer_vector *vecs;
 	unsigned int nr;
 
-	/* pisteer_scan() hands its result to the records itself. */
+	/* pisteer_scan() hands its result to steering and records itself. */
 	if (!pisteer_scan(&vecs, &nr))
 		kvfree(vecs);
+	if (pisteer_steer_following())
+		mod_delayed_work(system_wq, &rescan_work,
+				 msecs_to_jiffies(STEER_PERIOD_MS));
 }
 
-static DECLARE_DELAYED_WORK(rescan_work, rescan_fn);
+/* Rescan soon (a policy changed). */
+void pisteer_events_kick(void)
+{
+	mod_delayed_work(system_wq, &rescan_work, 0);
+}
 
 static int on_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
@@ -84,6 +96,6 @@ void pisteer_events_exit(void)
 			unregister_kretprobe(&probes[i]);
 		registered[i] = false;
 	}
-	/* No handler runs any more: nothing can re-arm the work. */
+	/* No handler runs any more; the work may re-arm itself: disable it. */
 	cancel_delayed_work_sync(&rescan_work);
 }

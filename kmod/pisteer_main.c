@@ -8,6 +8,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pisteer.h>
 
@@ -32,9 +33,21 @@ static int __init pisteer_init(void)
 
 static void __exit pisteer_exit(void)
 {
-	pisteer_events_exit();
-	pisteer_irte_exit();
+	struct pisteer_vector *vecs;
+	unsigned int nr;
+
 	pisteer_chrdev_exit();
+	pisteer_events_exit();
+	/*
+	 * Without policies a last scan restores every steered IRQ that VFIO
+	 * still owns (and forgets those it freed); anything left after a
+	 * failed scan is restored blindly.
+	 */
+	pisteer_steer_clear_policies();
+	if (!pisteer_scan(&vecs, &nr))
+		kvfree(vecs);
+	pisteer_steer_exit();
+	pisteer_irte_exit();
 	pisteer_debugfs_exit();
 	pisteer_records_exit();
 	pr_info("unloaded\n");

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * pisteer's tracepoints: pisteer:vector_add, vector_update, vector_del,
- * emitted when a scan finds a passthrough vector new, changed or gone.
+ * emitted when a scan finds a passthrough vector new, changed or gone, and
+ * pisteer:steer when a host IRQ is moved (to = -1: its affinity restored).
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM pisteer
@@ -65,6 +66,25 @@ DEFINE_EVENT(pisteer_vector_class, vector_update,
 DEFINE_EVENT(pisteer_vector_class, vector_del,
 	     TP_PROTO(const struct pisteer_vector *v),
 	     TP_ARGS(v)
+);
+
+TRACE_EVENT(steer,
+	    TP_PROTO(unsigned int irq, int from, int to, unsigned int reason),
+	    TP_ARGS(irq, from, to, reason),
+	    TP_STRUCT__entry(__field(u32, irq)
+			     __field(s32, from)
+			     __field(s32, to)
+			     __field(u32, reason)),
+	    TP_fast_assign(__entry->irq = irq;
+			   __entry->from = from;
+			   __entry->to = to;
+			   __entry->reason = reason;),
+	    TP_printk("irq=%u from=%d to=%d reason=%s", __entry->irq,
+		      __entry->from, __entry->to,
+		      __print_symbolic(__entry->reason,
+				       { PISTEER_POLICY_OFF, "restore" },
+				       { PISTEER_POLICY_FOLLOW, "follow" },
+				       { PISTEER_POLICY_STATIC, "static" }))
 );
 
 #endif /* _PISTEER_TRACE_H */

@@ -27,7 +27,8 @@ static void usage(FILE *out)
 		"Columns: VM (pid-fd, as KVM names it in debugfs), DEVICE, VEC (MSI-X or\n"
 		"MSI index), IRQ (host IRQ), GSI, GVEC (guest vector), VCPU (target vCPU;\n"
 		"- when the MSI names no single vCPU), PCPU (host CPU that vCPU last ran\n"
-		"on), AFFINITY (host IRQ affinity, effective CPU in brackets), MODE\n"
+		"on), AFFINITY (host IRQ affinity, effective CPU in brackets), STEER (the\n"
+		"steering policy in force, see pisteer steer), MODE\n"
 		"(posted or remapped, with the reason).  A mode marked * was read off\n"
 		"host state: no posted/remapped transition of the IRTE was observed.\n");
 }
@@ -47,11 +48,11 @@ static void pi_summary(const struct pisteer_vector *v, char *buf, size_t len)
 static void print_table(const struct pisteer_vector *v, unsigned int n)
 {
 	char bdf[16], aff[64], affcol[80], vm[32], vcpu[16], pcpu[16], mode[128];
-	char pi[64];
+	char pi[64], steer[16];
 	unsigned int i;
 
-	printf("%-12s %-12s %-7s %5s %5s %5s %5s %5s %-14s %s\n", "VM", "DEVICE",
-	       "VEC", "IRQ", "GSI", "GVEC", "VCPU", "PCPU", "AFFINITY", "MODE");
+	printf("%-12s %-12s %-7s %5s %5s %5s %5s %5s %-14s %-9s %s\n", "VM", "DEVICE",
+	       "VEC", "IRQ", "GSI", "GVEC", "VCPU", "PCPU", "AFFINITY", "STEER", "MODE");
 	for (i = 0; i < n; i++, v++) {
 		pst_format_bdf(v->pci_seg, v->pci_bus, v->pci_devfn, bdf, sizeof(bdf));
 		pst_format_cpulist(v->irq_affinity, PISTEER_AFFINITY_WORDS, aff,
@@ -69,10 +70,14 @@ static void print_table(const struct pisteer_vector *v, unsigned int n)
 			 v->flags & PISTEER_VEC_F_MODE_INFERRED ? "*" : "",
 			 v->reason ? " (" : "", pst_reason_name(v->reason),
 			 v->reason ? ")" : "", pi);
-		printf("%-12s %-12s %-4s%-3u %5u %5u  0x%02x %5s %5s %-14s %s\n",
+		if (v->policy)
+			snprintf(steer, sizeof(steer), "%s", pst_policy_name(v->policy));
+		else
+			snprintf(steer, sizeof(steer), "-");
+		printf("%-12s %-12s %-4s%-3u %5u %5u  0x%02x %5s %5s %-14s %-9s %s\n",
 		       vm, bdf, v->irq_type == PISTEER_IRQ_MSIX ? "msix" : "msi",
 		       v->index, v->host_irq, v->gsi, v->guest_vector, vcpu, pcpu,
-		       affcol, mode);
+		       affcol, steer, mode);
 	}
 }
 
@@ -155,6 +160,13 @@ char *status_to_json(const struct pisteer_vector *v, unsigned int n)
 		json_object_object_add(o, "paired", json_object_new_boolean(
 			!!(v->flags & PISTEER_VEC_F_PAIRED)));
 		json_object_object_add(o, "posted_state", pi_to_json(v));
+		json_object_object_add(o, "vcpu_pinned_cpu", v->vcpu_pinned_cpu >= 0 ?
+				       json_object_new_int(v->vcpu_pinned_cpu) : NULL);
+		json_object_object_add(o, "policy", v->policy ?
+				       json_object_new_string(pst_policy_name(v->policy)) : NULL);
+		json_object_object_add(o, "steer_cpu", v->steer_cpu >= 0 ?
+				       json_object_new_int(v->steer_cpu) : NULL);
+		json_object_object_add(o, "steer_moves", json_object_new_int64(v->steer_moves));
 		json_object_array_add(arr, o);
 	}
 	doc = strdup(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |

@@ -30,6 +30,7 @@ static inline int cmd_no_operands(const char *cmd, int argc, char **argv,
 
 int cmd_version(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_steer(int argc, char **argv);
 
 struct pisteer_vector;
 /* The JSON of pisteer status: a malloc'ed array document, or NULL. */

@@ -13,6 +13,8 @@ static const struct pst_command commands[] = {
 	  cmd_version },
 	{ "status", "per passthrough vector: VM, device, vCPU, host IRQ, delivery mode",
 	  cmd_status },
+	{ "steer", "put host IRQs on their vCPU's CPU (follow), a CPU (static), or off",
+	  cmd_steer },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -10,7 +10,8 @@
  * With -H it only sets the VM up (even vectors to vCPU 0, odd to vCPU 1),
  * prints "ready", and holds it for other tests.  Lines on stdin: "r" swaps
  * the routes (answers "rerouted"), "d" disables MSI-X ("disabled"), "e"
- * enables it again ("enabled"); end of input ends it.
+ * enables it again ("enabled"), "t" raises every vector once and checks it
+ * reached its routed vCPU ("raised"); end of input ends it.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -173,6 +174,27 @@ static bool route_all(const int *target)
 	return true;
 }
 
+/* Raise every vector once; each must reach the vCPU its route names. */
+static bool raise_each_once(void)
+{
+	uint32_t before;
+	uint64_t rtt;
+	int v, c;
+
+	for (v = 0; v < NR_VEC; v++) {
+		for (c = 0; c < NR_VCPUS; c++) {
+			if (ptvm_route_target(vm, GSI_BASE + v) != c)
+				continue;
+			before = ptvm_count(vm, c, GUEST_VEC(v));
+			if (e1000e_raise_wait(dev, vm, v, GUEST_VEC(v), ARRIVAL_MS, &rtt) ||
+			    ptvm_count(vm, c, GUEST_VEC(v)) == before)
+				return false;
+		}
+		ptvm_sleep_us(SPACING_US);
+	}
+	return true;
+}
+
 /* -H: hold the VM for other tests, driven by commands on stdin. */
 static int hold(const int *split, const int *swapped)
 {
@@ -202,6 +224,10 @@ static int hold(const int *split, const int *swapped)
 		case 'e':
 			ok = !ptdev_msix(dev, true);
 			answer = "enabled";
+			break;
+		case 't':
+			ok = raise_each_once();
+			answer = "raised";
 			break;
 		default:
 			continue;

@@ -514,6 +514,18 @@ int ptvm_route_msi(struct ptvm *vm, uint32_t gsi, int vcpu, uint8_t vector)
 	return ret;
 }
 
+int ptvm_route_target(struct ptvm *vm, uint32_t gsi)
+{
+	int i, ret = -1;
+
+	pthread_mutex_lock(&vm->lock);
+	for (i = 0; i < vm->nr_routes; i++)
+		if (vm->routes[i].gsi == gsi)
+			ret = (int)((vm->routes[i].u.msi.address_lo >> 12) & 0xff);
+	pthread_mutex_unlock(&vm->lock);
+	return ret;
+}
+
 int ptvm_irqfd(struct ptvm *vm, int efd, uint32_t gsi, bool assign)
 {
 	struct kvm_irqfd irqfd = {

@@ -80,6 +80,9 @@ const char *ptvm_vcpu_failure(const struct ptvm *vm, int vcpu);
  */
 int ptvm_route_msi(struct ptvm *vm, uint32_t gsi, int vcpu, uint8_t vector);
 
+/* The APIC ID @gsi is routed to (the vCPU, as vCPU i has APIC ID i), or -1. */
+int ptvm_route_target(struct ptvm *vm, uint32_t gsi);
+
 /* KVM_IRQFD: make a signal of @efd inject @gsi (or stop doing so). */
 int ptvm_irqfd(struct ptvm *vm, int efd, uint32_t gsi, bool assign);
 

@@ -316,6 +316,29 @@ static void test_cli(void)
 	rc = run("PISTEER_DEV=/nonexistent/pisteer", "status --device 00:02");
 	ktap_result(rc == PST_EXIT_USAGE && strstr(err, "--device takes a PCI address"),
 		    "status --device 00:02: refused, exit 2");
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "steer follow");
+	ktap_result(rc == PST_EXIT_USAGE && strstr(err, "exactly one of --vm, --device, --irq"),
+		    "steer without a scope: refused, exit 2");
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "steer --vm 1 --irq 2 off");
+	ktap_result(rc == PST_EXIT_USAGE && strstr(err, "exactly one of"),
+		    "steer with two scopes: refused, exit 2");
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "steer --vm 1 static");
+	ktap_result(rc == PST_EXIT_USAGE && strstr(err, "static needs a CPU"),
+		    "steer static without a CPU: refused, exit 2");
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "steer --vm 1 static -3");
+	ktap_result(rc == PST_EXIT_USAGE && strstr(err, "static takes a CPU number"),
+		    "steer static -3: refused, exit 2");
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "steer --vm 1 sideways");
+	ktap_result(rc == PST_EXIT_USAGE && strstr(err, "unknown policy 'sideways'"),
+		    "steer with an unknown policy: named, exit 2");
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "steer --vm 1 follow extra");
+	ktap_result(rc == PST_EXIT_USAGE && strstr(err, "unexpected argument 'extra'"),
+		    "steer with a stray argument: refused, exit 2");
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "steer --vm 0 follow");
+	ktap_result(rc == PST_EXIT_USAGE, "steer --vm 0: refused, exit 2");
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "steer --vm 1 follow");
+	ktap_result(rc == PST_EXIT_NO_MODULE && strstr(err, "not loaded"),
+		    "steer without the module: 'not loaded', exit 3");
 	rc = run("PISTEER_DEV=/dev/null", "version");
 	ktap_result(rc == PST_EXIT_FAIL && strstr(err, "version query"),
 		    "a device that is not pisteer's: the failed query is reported, exit 1");
@@ -336,7 +359,7 @@ int main(int argc, char **argv)
 	close(fd);
 	unlink(out_path);
 
-	ktap_plan(21);
+	ktap_plan(29);
 	test_exit_mapping();
 	test_dev_path();
 	test_abi_check();

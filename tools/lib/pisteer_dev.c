@@ -171,6 +171,20 @@ const char *pst_reason_name(unsigned int reason)
 	}
 }
 
+const char *pst_policy_name(unsigned int policy)
+{
+	switch (policy) {
+	case PISTEER_POLICY_OFF:
+		return "off";
+	case PISTEER_POLICY_FOLLOW:
+		return "follow";
+	case PISTEER_POLICY_STATIC:
+		return "static";
+	default:
+		return "none";
+	}
+}
+
 int pst_list_vectors(int fd, const struct pst_filter *f,
 		     struct pisteer_vector **vecs, unsigned int *nr)
 {

@@ -62,6 +62,7 @@ void pst_format_cpulist(const __u64 *words, unsigned int nr_words, char *buf,
 /* "remapped", "posted", "unknown"; and the reason as words. */
 const char *pst_mode_name(unsigned int mode);
 const char *pst_reason_name(unsigned int reason);
+const char *pst_policy_name(unsigned int policy);
 
 /* Filters of PISTEER_IOC_LIST_VECTORS. */
 struct pst_filter {

@@ -25,7 +25,7 @@
 
 /* Incompatible changes bump the major, additions the minor. */
 #define PISTEER_ABI_MAJOR	0
-#define PISTEER_ABI_MINOR	3
+#define PISTEER_ABI_MINOR	4
 
 #define PISTEER_IOC_MAGIC	0xB9
 
@@ -52,6 +52,7 @@ struct pisteer_version {
 
 /* PISTEER_FEAT_*: struct pisteer_version.features */
 #define PISTEER_FEAT_LIST_VECTORS	_BITULL(0)	/* PISTEER_IOC_LIST_VECTORS */
+#define PISTEER_FEAT_STEER		_BITULL(1)	/* PISTEER_IOC_SET_POLICY */
 
 /**
  * define PISTEER_IOC_VERSION - the module's ABI version and features
@@ -138,6 +139,10 @@ struct pisteer_version {
  * @pi_ga_tag: AMD: the GA tag (VM and vCPU) the IRTE was given
  * @pi_flags: PISTEER_PI_F_*; none of this has been verified on a host with
  *	posting hardware before a release note says otherwise
+ * @vcpu_pinned_cpu: the one CPU the target vCPU's thread may run on, or -1
+ * @policy: PISTEER_POLICY_* in force for this vector (0: none)
+ * @steer_cpu: the CPU pisteer last put the host IRQ on, or -1
+ * @steer_moves: how many times pisteer moved this host IRQ
  */
 struct pisteer_vector {
 	__u32 host_irq;
@@ -171,10 +176,16 @@ struct pisteer_vector {
 	__u32 pi_ndst_expected;
 	__u32 pi_ga_tag;
 	__u32 pi_flags;
+	/* ABI 0.4 */
+	__s32 vcpu_pinned_cpu;
+	__u32 policy;
+	__s32 steer_cpu;
+	__u32 steer_moves;
 };
 
 #define PISTEER_VECTOR_SIZE_VER0	208	/* ABI 0.2 */
 #define PISTEER_VECTOR_SIZE_VER1	232	/* ABI 0.3: pi_* */
+#define PISTEER_VECTOR_SIZE_VER2	248	/* ABI 0.4: pinning, steering */
 
 /* struct pisteer_list_vectors.flags: which filters apply */
 #define PISTEER_LIST_F_PID	_BITUL(0)
@@ -227,5 +238,66 @@ struct pisteer_list_vectors {
  * -ENOMEM.
  */
 #define PISTEER_IOC_LIST_VECTORS	_IO(PISTEER_IOC_MAGIC, 0x01)
+
+/* struct pisteer_policy.policy */
+#define PISTEER_POLICY_NONE	0	/* remove this scope's policy */
+#define PISTEER_POLICY_OFF	1	/* hands off: restore the original affinity */
+#define PISTEER_POLICY_FOLLOW	2	/* host IRQ on the target vCPU's CPU */
+#define PISTEER_POLICY_STATIC	3	/* host IRQ on @cpu */
+
+/* struct pisteer_policy.scope */
+#define PISTEER_SCOPE_VM	1	/* every vector of the VMs held by @pid */
+#define PISTEER_SCOPE_DEVICE	2	/* every vector of the PCI device */
+#define PISTEER_SCOPE_IRQ	3	/* one host IRQ */
+
+/**
+ * struct pisteer_policy - argument of %PISTEER_IOC_SET_POLICY
+ * @size: as for every pisteer struct
+ * @flags: must be zero
+ * @scope: PISTEER_SCOPE_*; a vector follows its IRQ policy, else its
+ *	device's, else its VM's
+ * @policy: PISTEER_POLICY_*
+ * @pid: with %PISTEER_SCOPE_VM, the process holding the VM(s)
+ * @pci_seg: with %PISTEER_SCOPE_DEVICE, the device's segment,
+ * @pci_bus: bus
+ * @pci_devfn: and devfn
+ * @reserved: must be zero
+ * @irq: with %PISTEER_SCOPE_IRQ, the host IRQ
+ * @cpu: with %PISTEER_POLICY_STATIC, an online CPU
+ * @interval_us: the least time between two moves of one IRQ (hysteresis);
+ *	0 means 10000
+ *
+ * Policies hold until replaced or removed (%PISTEER_POLICY_NONE) and apply
+ * to vectors that appear later too.  Removing a policy or setting
+ * %PISTEER_POLICY_OFF restores the affinity each IRQ had before pisteer
+ * moved it; so does the vector's disappearance and module unload.
+ */
+struct pisteer_policy {
+	__u32 size;
+	__u32 flags;
+	__u32 scope;
+	__u32 policy;
+	__s32 pid;
+	__u32 pci_seg;
+	__u8 pci_bus;
+	__u8 pci_devfn;
+	__u16 reserved;
+	__u32 irq;
+	__s32 cpu;
+	__u32 interval_us;
+};
+
+#define PISTEER_POLICY_SIZE_VER0	40
+
+/**
+ * define PISTEER_IOC_SET_POLICY - set or remove a steering policy
+ *
+ * Argument: struct pisteer_policy.  Errors: -EPERM, -EFAULT, -E2BIG,
+ * -EINVAL (unknown scope, policy or flags, non-zero reserved, a STATIC
+ * CPU that is not online, @pid not positive, @interval_us above 10 s),
+ * -ENOSPC (too many policies), -ENOENT (removing a policy that is not set).
+ * On error nothing changes.
+ */
+#define PISTEER_IOC_SET_POLICY	_IO(PISTEER_IOC_MAGIC, 0x02)
 
 #endif /* _UAPI_LINUX_PISTEER_H */

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Steering: put each remapped vector's host IRQ where its policy says.
+ *
+ * Policies are set per VM (pid), device or host IRQ; the most specific one
+ * wins.  Every scan (on KVM/VFIO events, on a policy change, and every
+ * STEER_PERIOD_MS while a follow policy exists, to catch vCPU threads that
+ * migrate or are re-pinned) hands its vectors here, in process context,
+ * under the scan lock: nothing is moved from scheduler or probe context.
+ *
+ * Life cycle of a steered IRQ: first move (its affinity saved) -> later
+ * moves (at most one per interval) -> restore (policy off or removed,
+ * vector gone while VFIO still owns the IRQ, module unload) -> forgotten.
+ * An IRQ that VFIO has freed is forgotten without restore: its number may
+ * already belong to someone else.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpumask.h>
+#include <linux/interrupt.h>
+#include <linux/irq.h>
+#include <linux/ktime.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/pisteer.h>
+#include <linux/slab.h>
+
+#include "pisteer.h"
+#include "pisteer_trace.h"
+
+#define MAX_POLICIES		64
+#define DEFAULT_INTERVAL_US	10000
+#define MAX_INTERVAL_US		10000000
+
+struct steered {
+	struct list_head link;
+	unsigned int irq;
+	int cpu;
+	u32 moves;
+	u64 last_move_ns;
+	cpumask_var_t orig;
+};
+
+static DEFINE_MUTEX(steer_lock);
+static struct pisteer_policy policies[MAX_POLICIES];
+static unsigned int nr_policies;
+static LIST_HEAD(steered_irqs);
+
+static bool same_scope(const struct pisteer_policy *a,
+		       const struct pisteer_policy *b)
+{
+	if (a->scope != b->scope)
+		return false;
+	switch (a->scope) {
+	case PISTEER_SCOPE_VM:
+		return a->pid == b->pid;
+	case PISTEER_SCOPE_DEVICE:
+		return a->pci_seg == b->pci_seg && a->pci_bus == b->pci_bus &&
+		       a->pci_devfn == b->pci_devfn;
+	default:
+		return a->irq == b->irq;
+	}
+}
+
+/* The policy of @v: its IRQ's, else its device's, else its VM's. */
+static const struct pisteer_policy *policy_of(const struct pisteer_vector *v)
+{
+	const struct pisteer_policy *best = NULL;
+	unsigned int i;
+
+	for (i = 0; i < nr_policies; i++) {
+		const struct pisteer_policy *p = &policies[i];
+
+		if (p->scope == PISTEER_SCOPE_IRQ && p->irq == v->host_irq)
+			return p;
+		if (p->scope == PISTEER_SCOPE_DEVICE && p->pci_seg == v->pci_seg &&
+		    p->pci_bus == v->pci_bus && p->pci_devfn == v->pci_devfn)
+			best = p;
+		else if (p->scope == PISTEER_SCOPE_VM && p->pid == v->vm_pid && !best)
+			best = p;
+	}
+	return best;
+}
+
+static struct steered *find_steered(unsigned int irq)
+{
+	struct steered *s;
+
+	list_for_each_entry(s, &steered_irqs, link)
+		if (s->irq == irq)
+			return s;
+	return NULL;
+}
+
+static void forget(struct steered *s, bool restore)
+{
+	if (restore) {
+		int ret = irq_set_affinity(s->irq, s->orig);
+
+		trace_steer(s->irq, s->cpu, -1, PISTEER_POLICY_OFF);
+		if (ret)
+			pr_warn("irq %u: restoring its affinity failed: %d\n",
+				s->irq, ret);
+	}
+	list_del(&s->link);
+	free_cpumask_var(s->orig);
+	kfree(s);
+}
+
+static struct steered *start_steering(unsigned int irq)
+{
+	struct irq_data *data = irq_get_irq_data(irq);
+	struct steered *s;
+
+	if (!data)
+		return NULL;
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return NULL;
+	if (!zalloc_cpumask_var(&s->orig, GFP_KERNEL)) {
+		kfree(s);
+		return NULL;
+	}
+	cpumask_copy(s->orig, irq_data_get_affinity_mask(data));
+	s->irq = irq;
+	s->cpu = -1;
+	list_add(&s->link, &steered_irqs);
+	return s;
+}
+
+static int target_cpu(const struct pisteer_policy *p,
+		      const struct pisteer_vector *v)
+{
+	if (p->policy == PISTEER_POLICY_STATIC)
+		return p->cpu;
+	/* follow: the CPU the vCPU is pinned to, else where it last ran */
+	if (v->vcpu_pinned_cpu >= 0)
+		return v->vcpu_pinned_cpu;
+	return v->vcpu_pcpu;
+}
+
+static void steer_one(const struct pisteer_policy *p, struct pisteer_vector *v)
+{
+	struct steered *s = find_steered(v->host_irq);
+	u32 interval = p->interval_us ? p->interval_us : DEFAULT_INTERVAL_US;
+	int cpu = target_cpu(p, v);
+	u64 now = ktime_get_ns();
+	int ret;
+
+	/* Posting ignores host affinity: nothing to gain from a move. */
+	if (v->mode == PISTEER_MODE_POSTED || cpu < 0 || !cpu_online(cpu))
+		goto report;
+	if (s && s->cpu == cpu)
+		goto report;
+	if (s && now - s->last_move_ns < (u64)interval * NSEC_PER_USEC)
+		goto report;
+	if (!s) {
+		s = start_steering(v->host_irq);
+		if (!s)
+			goto report;
+	}
+	ret = irq_set_affinity(v->host_irq, cpumask_of(cpu));
+	if (ret) {
+		pr_warn_ratelimited("irq %u: cannot move it to CPU %d: %d\n",
+				    v->host_irq, cpu, ret);
+		goto report;
+	}
+	trace_steer(v->host_irq, s->cpu, cpu, p->policy);
+	s->cpu = cpu;
+	s->moves++;
+	s->last_move_ns = now;
+report:
+	if (s) {
+		v->steer_cpu = s->cpu;
+		v->steer_moves = s->moves;
+	}
+}
+
+/**
+ * pisteer_steer_apply() - steer the vectors a scan found
+ * @vecs: the vectors; their policy and steer_* fields are filled in
+ * @nr: their number
+ * @vfio_irqs: every VFIO MSI/MSI-X host IRQ of the host now
+ * @nr_irqs: their number
+ */
+void pisteer_steer_apply(struct pisteer_vector *vecs, unsigned int nr,
+			 const unsigned int *vfio_irqs, unsigned int nr_irqs)
+{
+	struct steered *s, *tmp;
+	unsigned int i, j;
+
+	mutex_lock(&steer_lock);
+	for (i = 0; i < nr; i++) {
+		const struct pisteer_policy *p = policy_of(&vecs[i]);
+
+		vecs[i].steer_cpu = -1;
+		vecs[i].policy = p ? p->policy : PISTEER_POLICY_NONE;
+		if (p && p->policy != PISTEER_POLICY_OFF) {
+			steer_one(p, &vecs[i]);
+			continue;
+		}
+		s = find_steered(vecs[i].host_irq);
+		if (s)
+			forget(s, true);
+	}
+	/* Steered IRQs no vector names any more. */
+	list_for_each_entry_safe(s, tmp, &steered_irqs, link) {
+		for (i = 0; i < nr && vecs[i].host_irq != s->irq; i++)
+			;
+		if (i < nr)
+			continue;
+		for (j = 0; j < nr_irqs && vfio_irqs[j] != s->irq; j++)
+			;
+		forget(s, j < nr_irqs);
+	}
+	mutex_unlock(&steer_lock);
+}
+
+/* Does a follow policy exist (vCPU threads must be watched)? */
+bool pisteer_steer_following(void)
+{
+	bool ret = false;
+	unsigned int i;
+
+	mutex_lock(&steer_lock);
+	for (i = 0; i < nr_policies && !ret; i++)
+		ret = policies[i].policy == PISTEER_POLICY_FOLLOW;
+	mutex_unlock(&steer_lock);
+	return ret;
+}
+
+/**
+ * pisteer_steer_set_policy() - set, replace or remove one scope's policy
+ * @req: validated except for the CPU and pid
+ *
+ * Return: 0, -EINVAL, -ENOSPC or -ENOENT; on error nothing changed.
+ */
+int pisteer_steer_set_policy(const struct pisteer_policy *req)
+{
+	unsigned int i;
+	int ret = 0;
+
+	if (req->scope < PISTEER_SCOPE_VM || req->scope > PISTEER_SCOPE_IRQ ||
+	    req->policy > PISTEER_POLICY_STATIC || req->flags || req->reserved ||
+	    req->interval_us > MAX_INTERVAL_US)
+		return -EINVAL;
+	if (req->scope == PISTEER_SCOPE_VM && req->pid <= 0)
+		return -EINVAL;
+	if (req->policy == PISTEER_POLICY_STATIC &&
+	    (req->cpu < 0 || req->cpu >= nr_cpu_ids || !cpu_online(req->cpu)))
+		return -EINVAL;
+
+	mutex_lock(&steer_lock);
+	for (i = 0; i < nr_policies && !same_scope(&policies[i], req); i++)
+		;
+	if (req->policy == PISTEER_POLICY_NONE) {
+		if (i == nr_policies)
+			ret = -ENOENT;
+		else
+			policies[i] = policies[--nr_policies];
+	} else if (i < nr_policies) {
+		policies[i] = *req;
+	} else if (nr_policies == MAX_POLICIES) {
+		ret = -ENOSPC;
+	} else {
+		policies[nr_policies++] = *req;
+	}
+	mutex_unlock(&steer_lock);
+	return ret;
+}
+
+/* Before unload: no policy, so the next scan restores what it can check. */
+void pisteer_steer_clear_policies(void)
+{
+	mutex_lock(&steer_lock);
+	nr_policies = 0;
+	mutex_unlock(&steer_lock);
+}
+
+/* Module unload: whatever is still steered goes back where it was. */
+void pisteer_steer_exit(void)
+{
+	struct steered *s, *tmp;
+
+	mutex_lock(&steer_lock);
+	list_for_each_entry_safe(s, tmp, &steered_irqs, link)
+		forget(s, true);
+	nr_policies = 0;
+	mutex_unlock(&steer_lock);
+}
