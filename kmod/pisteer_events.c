@@ -15,7 +15,9 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/jiffies.h>
 #include <linux/kprobes.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/workqueue.h>
 
@@ -45,6 +47,18 @@ static void rescan_fn(struct work_struct *work)
 void pisteer_events_kick(void)
 {
 	mod_delayed_work(system_wq, &rescan_work, 0);
+}
+
+/* Rescan at ktime_get_ns() @when_ns, unless one is due earlier. */
+void pisteer_events_kick_at(u64 when_ns)
+{
+	u64 now = ktime_get_ns();
+	unsigned long delay = when_ns > now ?
+		nsecs_to_jiffies(when_ns - now) + 1 : 0;
+
+	if (!delayed_work_pending(&rescan_work) ||
+	    time_before(jiffies + delay, rescan_work.timer.expires))
+		mod_delayed_work(system_wq, &rescan_work, delay);
 }
 
 static int on_return(struct kretprobe_instance *ri, struct pt_regs *regs)

@@ -139,6 +139,9 @@ static int target_cpu(const struct pisteer_policy *p,
 	return v->vcpu_pcpu;
 }
 
+/* Earliest time a move held back by the interval may be done, or 0. */
+static u64 retry_at_ns;
+
 static void steer_one(const struct pisteer_policy *p, struct pisteer_vector *v)
 {
 	struct steered *s = find_steered(v->host_irq);
@@ -152,8 +155,13 @@ static void steer_one(const struct pisteer_policy *p, struct pisteer_vector *v)
 		goto report;
 	if (s && s->cpu == cpu)
 		goto report;
-	if (s && now - s->last_move_ns < (u64)interval * NSEC_PER_USEC)
+	if (s && now - s->last_move_ns < (u64)interval * NSEC_PER_USEC) {
+		u64 at = s->last_move_ns + (u64)interval * NSEC_PER_USEC;
+
+		if (!retry_at_ns || at < retry_at_ns)
+			retry_at_ns = at;
 		goto report;
+	}
 	if (!s) {
 		s = start_steering(v->host_irq);
 		if (!s)
@@ -188,8 +196,10 @@ void pisteer_steer_apply(struct pisteer_vector *vecs, unsigned int nr,
 {
 	struct steered *s, *tmp;
 	unsigned int i, j;
+	u64 retry;
 
 	mutex_lock(&steer_lock);
+	retry_at_ns = 0;
 	for (i = 0; i < nr; i++) {
 		const struct pisteer_policy *p = policy_of(&vecs[i]);
 
@@ -213,7 +223,11 @@ void pisteer_steer_apply(struct pisteer_vector *vecs, unsigned int nr,
 			;
 		forget(s, j < nr_irqs);
 	}
+	retry = retry_at_ns;
 	mutex_unlock(&steer_lock);
+	/* A move the interval held back is done by a rescan, not forgotten. */
+	if (retry)
+		pisteer_events_kick_at(retry);
 }
 
 /* Does a follow policy exist (vCPU threads must be watched)? */

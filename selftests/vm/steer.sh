@@ -15,7 +15,7 @@ cli=$top/build/pisteer
 holder=$top/build/selftests/ptvm_demo
 tracing=/sys/kernel/tracing
 
-ktap_plan 10
+ktap_plan 11
 bdf=$(for d in /sys/bus/pci/drivers/vfio-pci/0000:*; do
 	[ "$(cat "$d/device")" = 0x10d3 ] && basename "$d"; done | head -1)
 rmmod pisteer 2>/dev/null
@@ -102,6 +102,18 @@ bad_static() {
 	[ $rc -eq 1 ] && grep -q "no policy is set" <<<"$out" || { echo "$rc: $out"; return 1; }
 }
 ktap_check "static 7 (offline), none on an unset scope: clear errors, nothing changed" bad_static
+
+hysteresis() {
+	# Moves made less than 2 s ago hold this one back too: allow 3 s.
+	"$cli" steer --vm "$pid" --interval-us 2000000 static 0 &&
+		expect_effective "0 0 0 0 0 " 3000 &&
+		"$cli" steer --vm "$pid" --interval-us 2000000 static 1 || return 1
+	sleep 0.5
+	effective
+	[ "$eff" = "0 0 0 0 0 " ] || { echo "moved again within the interval: '$eff'"; return 1; }
+	expect_effective "1 1 1 1 1 " 3000
+}
+ktap_check "--interval-us 2 s: a second move waits for the interval, then happens" hysteresis
 
 off() {
 	local now
