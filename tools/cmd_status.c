@@ -26,8 +26,8 @@ static void usage(FILE *out)
 		"\n"
 		"Columns: VM (pid-fd, as KVM names it in debugfs), DEVICE, VEC (MSI-X or\n"
 		"MSI index), IRQ (host IRQ), GSI, GVEC (guest vector), VCPU (target vCPU;\n"
-		"- when the MSI names no single vCPU), PCPU (host CPU that vCPU last ran\n"
-		"on), AFFINITY (host IRQ affinity, effective CPU in brackets), STEER (the\n"
+		"- when the MSI names no single vCPU), PCPU (host CPU of that vCPU: the one\n"
+		"its thread is pinned to, else the one it last ran on), AFFINITY (host IRQ affinity, effective CPU in brackets), STEER (the\n"
 		"steering policy in force, see pisteer steer), MODE\n"
 		"(posted or remapped, with the reason).  A mode marked * was read off\n"
 		"host state: no posted/remapped transition of the IRTE was observed.\n");
@@ -64,7 +64,11 @@ static void print_table(const struct pisteer_vector *v, unsigned int n)
 			snprintf(affcol, sizeof(affcol), "%s", aff);
 		snprintf(vm, sizeof(vm), "%d-%u", v->vm_pid, v->vm_fd);
 		snprintf(vcpu, sizeof(vcpu), v->vcpu >= 0 ? "%d" : "-", v->vcpu);
-		snprintf(pcpu, sizeof(pcpu), v->vcpu_pcpu >= 0 ? "%d" : "-", v->vcpu_pcpu);
+		/* Pinned: where it will run; else where it last ran. */
+		snprintf(pcpu, sizeof(pcpu), "%d", v->vcpu_pinned_cpu >= 0 ?
+			 v->vcpu_pinned_cpu : v->vcpu_pcpu);
+		if (v->vcpu_pinned_cpu < 0 && v->vcpu_pcpu < 0)
+			snprintf(pcpu, sizeof(pcpu), "-");
 		pi_summary(v, pi, sizeof(pi));
 		snprintf(mode, sizeof(mode), "%s%s%s%s%s%s", pst_mode_name(v->mode),
 			 v->flags & PISTEER_VEC_F_MODE_INFERRED ? "*" : "",

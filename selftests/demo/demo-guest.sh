@@ -46,6 +46,29 @@ echo
 echo
 echo "The same as JSON (first vector): pisteer status --vm $holder --json"
 "$cli" status --vm "$holder" --json | jq -M '.[0]'
+
+section "pisteer steer: host IRQs follow their vCPUs"
+tid0=$("$cli" status --vm "$holder" --json | jq -r 'map(select(.vcpu == 0))[0].vcpu_tid')
+tid1=$("$cli" status --vm "$holder" --json | jq -r 'map(select(.vcpu == 1))[0].vcpu_tid')
+taskset -pc 0 "$tid0" >/dev/null
+taskset -pc 1 "$tid1" >/dev/null
+echo "vCPU 0 (thread $tid0) pinned to CPU 0, vCPU 1 (thread $tid1) to CPU 1;"
+echo "no APICv/AVIC here, so every interrupt is remapped: the host IRQ is best"
+echo "taken on the CPU of the vCPU it is for.  pisteer steer --vm $holder follow:"
+echo
+"$cli" steer --vm "$holder" follow
+"$cli" status --vm "$holder"
+echo
+echo "The threads swap CPUs; the host IRQs follow (rescanned every 50 ms):"
+taskset -pc 1 "$tid0" >/dev/null
+taskset -pc 0 "$tid1" >/dev/null
+sleep 0.3
+echo
+"$cli" status --vm "$holder"
+echo
+echo "pisteer steer --vm $holder off: each IRQ back to its own affinity:"
+"$cli" steer --vm "$holder" off
+"$cli" status --vm "$holder"
 exec {hin}>&- {hout}<&-
 wait "$holder"
 rm -rf "$fifo"
