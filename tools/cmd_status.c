@@ -179,6 +179,31 @@ char *status_to_json(const struct pisteer_vector *v, unsigned int n)
 	return doc;
 }
 
+int cmd_opt_pid(const char *cmd, const char *arg, int *pid)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || v <= 0 || v > 0x3fffffff) {
+		fprintf(stderr, "pisteer %s: --vm takes a process id, not '%s'\n",
+			cmd, arg);
+		return -1;
+	}
+	*pid = (int)v;
+	return 0;
+}
+
+int cmd_opt_bdf(const char *cmd, const char *arg, struct pst_bdf *bdf)
+{
+	if (!pst_parse_bdf(arg, bdf))
+		return 0;
+	fprintf(stderr, "pisteer %s: --device takes a PCI address like 0000:3b:00.1, not '%s'\n",
+		cmd, arg);
+	return -1;
+}
+
 int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -192,28 +217,18 @@ int cmd_status(int argc, char **argv)
 	struct pisteer_vector *vecs;
 	unsigned int n;
 	int opt, fd, err, json = 0;
-	char *end, *doc;
-	long pid;
+	char *doc;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "v:d:jh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'v':
-			errno = 0;
-			pid = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || pid <= 0 || pid > 0x3fffffff) {
-				fprintf(stderr, "pisteer status: --vm takes a process id, not '%s'\n",
-					optarg);
+			if (cmd_opt_pid("status", optarg, &filter.pid))
 				return PST_EXIT_USAGE;
-			}
-			filter.pid = (int)pid;
 			break;
 		case 'd':
-			if (pst_parse_bdf(optarg, &filter.bdf)) {
-				fprintf(stderr, "pisteer status: --device takes a PCI address like 0000:3b:00.1, not '%s'\n",
-					optarg);
+			if (cmd_opt_bdf("status", optarg, &filter.bdf))
 				return PST_EXIT_USAGE;
-			}
 			filter.has_bdf = true;
 			break;
 		case 'j':

@@ -105,19 +105,14 @@ int cmd_steer(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "+v:d:i:t:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'v':
-			n = parse_number("--vm", optarg, 0x3fffffff);
-			if (n <= 0)
+			if (cmd_opt_pid("steer", optarg, &p.pid))
 				return PST_EXIT_USAGE;
 			p.scope = PISTEER_SCOPE_VM;
-			p.pid = (int)n;
 			scopes++;
 			break;
 		case 'd':
-			if (pst_parse_bdf(optarg, &bdf)) {
-				fprintf(stderr, "pisteer steer: --device takes a PCI address like 0000:3b:00.1, not '%s'\n",
-					optarg);
+			if (cmd_opt_bdf("steer", optarg, &bdf))
 				return PST_EXIT_USAGE;
-			}
 			p.scope = PISTEER_SCOPE_DEVICE;
 			p.pci_seg = bdf.seg;
 			p.pci_bus = (__u8)bdf.bus;

@@ -28,6 +28,15 @@ static inline int cmd_no_operands(const char *cmd, int argc, char **argv,
 	return 2;
 }
 
+struct pst_bdf;
+
+/*
+ * The --vm PID and --device BDF options several commands take: 0, or -1
+ * after telling on stderr what is wrong with @arg.
+ */
+int cmd_opt_pid(const char *cmd, const char *arg, int *pid);
+int cmd_opt_bdf(const char *cmd, const char *arg, struct pst_bdf *bdf);
+
 int cmd_version(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_steer(int argc, char **argv);
