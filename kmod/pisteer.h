@@ -27,7 +27,7 @@ bool pisteer_steer_following(void);
 int pisteer_steer_set_policy(const struct pisteer_policy *req);
 void pisteer_steer_clear_policies(void);
 void pisteer_steer_exit(void);
-void pisteer_events_kick(void);
+void pisteer_events_follow(void);
 void pisteer_events_kick_at(u64 when_ns);
 
 struct kvm_vcpu;

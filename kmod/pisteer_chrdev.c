@@ -128,7 +128,7 @@ static long pisteer_ioc_set_policy(void __user *uarg)
 	/* Apply it before returning; keep following from the event work. */
 	if (!pisteer_scan(&vecs, &nr))
 		kvfree(vecs);
-	pisteer_events_kick();
+	pisteer_events_follow();
 	return 0;
 }
 

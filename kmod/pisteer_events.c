@@ -43,10 +43,15 @@ static void rescan_fn(struct work_struct *work)
 				 msecs_to_jiffies(STEER_PERIOD_MS));
 }
 
-/* Rescan soon (a policy changed). */
-void pisteer_events_kick(void)
+/*
+ * A policy changed and was applied by the caller's own scan: if it is a
+ * follow policy, start the periodic rescans that watch the vCPU threads.
+ */
+void pisteer_events_follow(void)
 {
-	mod_delayed_work(system_wq, &rescan_work, 0);
+	if (pisteer_steer_following())
+		mod_delayed_work(system_wq, &rescan_work,
+				 msecs_to_jiffies(STEER_PERIOD_MS));
 }
 
 /* Rescan at ktime_get_ns() @when_ns, unless one is due earlier. */

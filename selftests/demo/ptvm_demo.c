@@ -182,14 +182,13 @@ static bool raise_each_once(void)
 	int v, c;
 
 	for (v = 0; v < NR_VEC; v++) {
-		for (c = 0; c < NR_VCPUS; c++) {
-			if (ptvm_route_target(vm, GSI_BASE + v) != c)
-				continue;
-			before = ptvm_count(vm, c, GUEST_VEC(v));
-			if (e1000e_raise_wait(dev, vm, v, GUEST_VEC(v), ARRIVAL_MS, &rtt) ||
-			    ptvm_count(vm, c, GUEST_VEC(v)) == before)
-				return false;
-		}
+		c = ptvm_route_target(vm, GSI_BASE + v);
+		if (c < 0 || c >= NR_VCPUS)
+			return false;
+		before = ptvm_count(vm, c, GUEST_VEC(v));
+		if (e1000e_raise_wait(dev, vm, v, GUEST_VEC(v), ARRIVAL_MS, &rtt) ||
+		    ptvm_count(vm, c, GUEST_VEC(v)) == before)
+			return false;
 		ptvm_sleep_us(SPACING_US);
 	}
 	return true;

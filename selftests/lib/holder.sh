@@ -1,6 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0
-# Passthrough VMs held running for shell tests; source it after setting
-# $holder to the ptvm_demo binary.
+# Passthrough VMs held running for shell tests (source it; needs $top).
+holder=$top/build/selftests/ptvm_demo
+
+# The 82574Ls bound to vfio-pci, one PCI address a line, in order.
+vfio_82574l_bdfs() {
+	local d
+	for d in /sys/bus/pci/drivers/vfio-pci/0000:*; do
+		[ "$(cat "$d/device" 2>/dev/null)" = 0x10d3 ] && basename "$d"
+	done
+}
 #
 # A holder is a passthrough VM kept running by ptvm_demo -H; we talk to it
 # through two FIFOs with the commands ptvm_demo.c lists; closing its

@@ -11,10 +11,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 
 mods=$top/build/modules/$(uname -r)
 cli=$top/build/pisteer
-holder=$top/build/selftests/ptvm_demo
 
-mapfile -t bdfs < <(for d in /sys/bus/pci/drivers/vfio-pci/0000:*; do
-	[ "$(cat "$d/device")" = 0x10d3 ] && basename "$d"; done)
+mapfile -t bdfs < <(vfio_82574l_bdfs)
 
 ktap_plan 16
 if [ "${#bdfs[@]}" -lt 2 ]; then

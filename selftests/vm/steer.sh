@@ -12,12 +12,10 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 
 mods=$top/build/modules/$(uname -r)
 cli=$top/build/pisteer
-holder=$top/build/selftests/ptvm_demo
 tracing=/sys/kernel/tracing
 
 ktap_plan 11
-bdf=$(for d in /sys/bus/pci/drivers/vfio-pci/0000:*; do
-	[ "$(cat "$d/device")" = 0x10d3 ] && basename "$d"; done | head -1)
+bdf=$(vfio_82574l_bdfs | head -1)
 rmmod pisteer 2>/dev/null
 holder_start A "$bdf"
 pid=$A_pid
