@@ -23,11 +23,14 @@ CFLAGS ?= -O2 -g
 USER_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Iuapi \
 	-DPISTEER_RELEASE='"$(RELEASE)"'
 LDLIBS_JSON := -ljson-c
+LDLIBS_CLI := $(LDLIBS_JSON) -lhwloc
 
 CLI_SRCS := tools/pisteer.c tools/cmd_version.c tools/cmd_status.c tools/cmd_steer.c \
-	tools/lib/pisteer_dev.c
+	tools/cmd_pin.c tools/cmd_isolate.c tools/lib/pisteer_dev.c tools/lib/cpus.c \
+	tools/lib/topo.c tools/lib/place.c tools/lib/qmp.c tools/lib/vmproc.c \
+	tools/lib/cgcpuset.c tools/lib/state.c tools/lib/irqs.c
 CLI_LIB_SRCS := $(filter-out tools/pisteer.c,$(CLI_SRCS))
-CLI_HDRS := tools/commands.h tools/lib/pisteer_dev.h uapi/linux/pisteer.h
+CLI_HDRS := tools/commands.h $(wildcard tools/lib/*.h) uapi/linux/pisteer.h
 
 PTVM_SRCS := selftests/lib/ptvm.c selftests/lib/ptdev.c selftests/lib/e1000e.c \
 	selftests/lib/procirq.c selftests/lib/stats.c selftests/lib/guest.S
@@ -51,12 +54,12 @@ tests: $(VM_TEST_BINS) $(UNIT_TEST_BINS)
 
 $(B)/pisteer: $(CLI_SRCS) $(CLI_HDRS) VERSION
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ $(CLI_SRCS) $(LDLIBS_JSON)
+	$(CC) $(USER_CFLAGS) -o $@ $(CLI_SRCS) $(LDLIBS_CLI)
 
 $(B)/selftests/cli_unit: selftests/tools/cli_unit.c $(CLI_LIB_SRCS) $(CLI_HDRS) \
 		$(KTAP_SRCS) $(TEST_LIB_HDRS) VERSION
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ $< $(CLI_LIB_SRCS) $(KTAP_SRCS) $(LDLIBS_JSON)
+	$(CC) $(USER_CFLAGS) -o $@ $< $(CLI_LIB_SRCS) $(KTAP_SRCS) $(LDLIBS_CLI)
 
 $(B)/selftests/passthrough_irq: selftests/vm/passthrough_irq.c $(PTVM_SRCS) \
 		$(KTAP_SRCS) $(TEST_LIB_HDRS)

@@ -15,6 +15,10 @@ static const struct pst_command commands[] = {
 	  cmd_status },
 	{ "steer", "put host IRQs on their vCPU's CPU (follow), a CPU (static), or off",
 	  cmd_steer },
+	{ "pin", "pin a VM's vCPU threads 1:1 to CPUs near its devices (--undo)",
+	  cmd_pin },
+	{ "isolate", "move other host IRQs off the vCPUs' CPUs (--undo)",
+	  cmd_isolate },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -37,7 +41,9 @@ static void usage(FILE *out)
 		"'pisteer COMMAND --help' describes a command.\n"
 		"\n"
 		"Environment:\n"
-		"  PISTEER_DEV  device node of the module (default /dev/pisteer)\n"
+		"  PISTEER_DEV        device node of the module (default /dev/pisteer)\n"
+		"  PISTEER_STATE_DIR  where pin and isolate keep what --undo restores\n"
+		"                     (default /run/pisteer)\n"
 		"\n"
 		"Exit status:\n"
 		"  0  success\n"
