@@ -40,7 +40,7 @@ PRIVS_SRCS := selftests/lib/privs.c
 
 VM_TESTS := passthrough_irq passthrough_multi version_ioctl list_ioctl
 VM_TEST_BINS := $(addprefix $(B)/selftests/,$(VM_TESTS)) $(B)/selftests/ptvm_demo
-UNIT_TEST_BINS := $(B)/selftests/cli_unit
+UNIT_TEST_BINS := $(B)/selftests/cli_unit $(B)/selftests/pin_unit $(B)/selftests/pin_qemu
 
 .PHONY: all cli tests modules modules-all deps check demo clean help
 
@@ -60,6 +60,17 @@ $(B)/selftests/cli_unit: selftests/tools/cli_unit.c $(CLI_LIB_SRCS) $(CLI_HDRS) 
 		$(KTAP_SRCS) $(TEST_LIB_HDRS) VERSION
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $< $(CLI_LIB_SRCS) $(KTAP_SRCS) $(LDLIBS_CLI)
+
+$(B)/selftests/pin_unit: selftests/tools/pin_unit.c $(CLI_LIB_SRCS) $(CLI_HDRS) \
+		$(KTAP_SRCS) $(TEST_LIB_HDRS) VERSION
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< $(CLI_LIB_SRCS) $(KTAP_SRCS) $(LDLIBS_CLI)
+
+$(B)/selftests/pin_qemu: selftests/tools/pin_qemu.c tools/lib/cpus.c tools/lib/pisteer_dev.c \
+		$(CLI_HDRS) $(KTAP_SRCS) $(TEST_LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< tools/lib/cpus.c tools/lib/pisteer_dev.c $(KTAP_SRCS) \
+		$(LDLIBS_JSON)
 
 $(B)/selftests/passthrough_irq: selftests/vm/passthrough_irq.c $(PTVM_SRCS) \
 		$(KTAP_SRCS) $(TEST_LIB_HDRS)

@@ -85,10 +85,14 @@ stage() {
 }
 
 run_all() {
-	ktap_plan 13
+	ktap_plan 15
 	stage ktap_check "build: CLI, test programs, modules against KDIR (make)" \
 		make --no-print-directory all
 	stage ktap_run "unit: CLI code" build/selftests/cli_unit build/pisteer
+	stage ktap_run "unit: pin and isolate code (CPU lists, placement, cgroups, state, QMP)" \
+		build/selftests/pin_unit build/pisteer
+	stage ktap_run "pin against real QEMU processes (tcg, -S)" \
+		build/selftests/pin_qemu build/pisteer
 	stage ktap_check "dkms.conf PACKAGE_VERSION equals VERSION" dkms_version
 	stage ktap_check "man page pisteer.8: groff -ww clean, documents every command" man_lint
 	stage ktap_check "modules build for $KVER_61 with W=1, no warnings" \

@@ -317,8 +317,7 @@ static void device_node(const struct pin_opts *o, struct plan *p)
 				       sizeof(bdf));
 			if (strstr(seen, bdf) || strlen(seen) + 14 > sizeof(seen))
 				continue;
-			strcat(seen, bdf);
-			strcat(seen, " ");
+			snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), "%s ", bdf);
 			add_node(count, pst_pci_numa_node(bdf));
 			nd++;
 		}

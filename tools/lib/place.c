@@ -16,7 +16,7 @@ static void count_busy(const struct pst_topo *t, const struct pst_cpus *busy,
 {
 	unsigned int c;
 
-	memset(n, 0, NR_CORE_IDS * sizeof(*n));
+	memset(n, 0, (size_t)NR_CORE_IDS * sizeof(*n));
 	for (c = 0; c < t->nr_cpus; c++)
 		if (t->cpu[c].present && pst_cpus_test(busy, c) &&
 		    t->cpu[c].core >= 0 && t->cpu[c].core < NR_CORE_IDS)

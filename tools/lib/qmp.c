@@ -59,8 +59,9 @@ static int next_msg(struct reader *r, json_object **msg, char *why, size_t whyle
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
-			snprintf(why, whylen, "QMP: poll: %s", strerror(errno));
-			return -errno;
+			rc = errno ? errno : EIO;
+			snprintf(why, whylen, "QMP: poll: %s", strerror(rc));
+			return -rc;
 		}
 		n = read(r->fd, r->buf, sizeof(r->buf));
 		if (n < 0 && errno == EINTR)
@@ -88,9 +89,12 @@ static int reply(struct reader *r, const char *cmd, json_object **msg,
 	int rc;
 
 	for (;;) {
+		m = NULL;
 		rc = next_msg(r, &m, why, whylen);
 		if (rc)
 			return rc;
+		if (!m)
+			return -EPROTO;
 		if (json_object_get_type(m) == json_type_object &&
 		    json_object_object_get_ex(m, "return", ret)) {
 			*msg = m;
@@ -248,7 +252,7 @@ int pst_qmp_query_cpus(const char *path, struct pst_vcpu_tid **cpus,
 		snprintf(why, whylen, "QMP socket path too long: %s", path);
 		return -ENAMETOOLONG;
 	}
-	strcpy(sa.sun_path, path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(why, whylen, "socket: %s", strerror(errno));

@@ -56,10 +56,8 @@ int pst_state_write(const char *path, const char *doc)
 	}
 	if (fsync(fd) < 0)
 		goto fail_fd;
-	if (close(fd) < 0) {
-		fd = -1;
+	if (close(fd) < 0)
 		goto fail_tmp;
-	}
 	if (rename(tmp, path) < 0)
 		goto fail_tmp;
 	return 0;
