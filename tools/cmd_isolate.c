@@ -50,6 +50,22 @@ static int parse_list(const char *opt, const char *arg, struct pst_cpus *set)
 	return -1;
 }
 
+/* Why the kernel would not move an IRQ (what the write returned). */
+static const char *refusal(int rc)
+{
+	switch (rc) {
+	case -EPERM:
+		/* irq_can_set_affinity_usr(): managed, per-CPU, or no chip support */
+		return "the kernel does not let it move: kernel-managed, per-CPU or no affinity control";
+	case -EIO:
+		return "the interrupt chip refused the new affinity";
+	case -ENOSPC:
+		return "no interrupt vector free on the housekeeping CPUs";
+	default:
+		return strerror(-rc);
+	}
+}
+
 static void mark(bool *keep, unsigned int irq)
 {
 	if (irq < 65536)
@@ -265,8 +281,17 @@ int cmd_isolate(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &o))
 		return PST_EXIT_USAGE;
-	if (o.undo)
+	if (o.undo) {
+		if (geteuid() != 0) {
+			fprintf(stderr, "pisteer isolate: moving host IRQs needs root\n");
+			return PST_EXIT_PERM;
+		}
 		return undo();
+	}
+	if (!o.dry_run && geteuid() != 0) {
+		fprintf(stderr, "pisteer isolate: moving host IRQs needs root\n");
+		return PST_EXIT_PERM;
+	}
 	rc = check_sets(&o);
 	if (rc)
 		return rc;
@@ -327,8 +352,7 @@ int cmd_isolate(int argc, char **argv)
 		if (rc) {
 			printf("%-6u %-12s %-12s %s (not movable: %s)\n", irqs[i].irq, was, was,
 			       irqs[i].name,
-			       rc == -EIO ? "the kernel refuses: managed or per-CPU" :
-			       strerror(-rc));
+			       refusal(rc));
 			/* Not moved: nothing to undo for it. */
 			st.irq[k] = st.irq[--st.nr];
 			continue;
