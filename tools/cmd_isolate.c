@@ -54,11 +54,10 @@ static int parse_list(const char *opt, const char *arg, struct pst_cpus *set)
 static const char *refusal(int rc)
 {
 	switch (rc) {
-	case -EPERM:
+	case -EPERM:	/* 6.12 */
+	case -EIO:	/* 6.1 */
 		/* irq_can_set_affinity_usr(): managed, per-CPU, or no chip support */
 		return "the kernel does not let it move: kernel-managed, per-CPU or no affinity control";
-	case -EIO:
-		return "the interrupt chip refused the new affinity";
 	case -ENOSPC:
 		return "no interrupt vector free on the housekeeping CPUs";
 	default:
