@@ -89,7 +89,7 @@ isolate() {
 	grep -q "IRQBALANCE_BANNED_CPULIST=1" <<<"$out" || { echo "no irqbalance warning"; bad=1; }
 	grep -q "per-CPU interrupts, not movable: .*LOC" <<<"$out" || { echo "no per-CPU list"; bad=1; }
 	[ -s "$PISTEER_STATE_DIR/isolate.json" ] || { echo "no state"; bad=1; }
-	return $bad
+	return "$bad"
 }
 ktap_check "isolate --cpus 1: movable IRQs on CPU 0, the pinned VM's vectors kept on 1, irqbalance warned" isolate
 sed 's/^/# /' "$fifos/isolate.out"
@@ -97,7 +97,7 @@ sed 's/^/# /' "$fifos/isolate.out"
 again() {
 	local out rc
 	out=$("$cli" isolate --cpus 1 2>&1); rc=$?
-	[ $rc -eq 1 ] && grep -q "already isolated" <<<"$out" || { echo "$rc: $out"; return 1; }
+	[ "$rc" -eq 1 ] && grep -q "already isolated" <<<"$out" || { echo "$rc: $out"; return 1; }
 }
 ktap_check "isolate twice: refused until --undo" again
 

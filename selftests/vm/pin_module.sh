@@ -50,7 +50,7 @@ undo_removes() {
 	pin || return 1
 	"$cli" pin --undo >/dev/null || return 1
 	out=$("$cli" steer --vm "$qpid" none 2>&1); rc=$?
-	[ $rc -eq 1 ] && grep -q "no policy is set" <<<"$out" || { echo "$rc: $out"; return 1; }
+	[ "$rc" -eq 1 ] && grep -q "no policy is set" <<<"$out" || { echo "$rc: $out"; return 1; }
 	[ ! -e "$PISTEER_STATE_DIR/pin-$qpid.json" ]
 }
 ktap_check "pin --undo removes the module policy and the state" undo_removes
