@@ -25,9 +25,10 @@ USER_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Iuapi \
 LDLIBS_JSON := -ljson-c
 
 CLI_SRCS := tools/pisteer.c tools/cmd_version.c tools/cmd_status.c tools/cmd_steer.c \
-	tools/lib/pisteer_dev.c
+	tools/cmd_guest.c tools/lib/pisteer_dev.c tools/lib/guest_sysfs.c
 CLI_LIB_SRCS := $(filter-out tools/pisteer.c,$(CLI_SRCS))
-CLI_HDRS := tools/commands.h tools/lib/pisteer_dev.h uapi/linux/pisteer.h
+CLI_HDRS := tools/commands.h tools/lib/pisteer_dev.h tools/lib/guest_sysfs.h \
+	uapi/linux/pisteer.h
 
 PTVM_SRCS := selftests/lib/ptvm.c selftests/lib/ptdev.c selftests/lib/e1000e.c \
 	selftests/lib/procirq.c selftests/lib/stats.c selftests/lib/guest.S
@@ -37,7 +38,7 @@ PRIVS_SRCS := selftests/lib/privs.c
 
 VM_TESTS := passthrough_irq passthrough_multi version_ioctl list_ioctl
 VM_TEST_BINS := $(addprefix $(B)/selftests/,$(VM_TESTS)) $(B)/selftests/ptvm_demo
-UNIT_TEST_BINS := $(B)/selftests/cli_unit
+UNIT_TEST_BINS := $(B)/selftests/cli_unit $(B)/selftests/guest_unit
 
 .PHONY: all cli tests modules modules-all deps check demo clean help
 
@@ -57,6 +58,12 @@ $(B)/selftests/cli_unit: selftests/tools/cli_unit.c $(CLI_LIB_SRCS) $(CLI_HDRS) 
 		$(KTAP_SRCS) $(TEST_LIB_HDRS) VERSION
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $< $(CLI_LIB_SRCS) $(KTAP_SRCS) $(LDLIBS_JSON)
+
+$(B)/selftests/guest_unit: selftests/tools/guest_unit.c tools/lib/guest_sysfs.c \
+		tools/lib/pisteer_dev.c $(CLI_HDRS) $(KTAP_SRCS) $(TEST_LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< tools/lib/guest_sysfs.c tools/lib/pisteer_dev.c \
+		$(KTAP_SRCS) $(LDLIBS_JSON)
 
 $(B)/selftests/passthrough_irq: selftests/vm/passthrough_irq.c $(PTVM_SRCS) \
 		$(KTAP_SRCS) $(TEST_LIB_HDRS)

@@ -15,6 +15,8 @@ static const struct pst_command commands[] = {
 	  cmd_status },
 	{ "steer", "put host IRQs on their vCPU's CPU (follow), a CPU (static), or off",
 	  cmd_steer },
+	{ "guest", "in a guest: queue IRQ placement of a passthrough NIC/HCA",
+	  cmd_guest },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
