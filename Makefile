@@ -26,9 +26,10 @@ LDLIBS_JSON := -ljson-c
 LDLIBS_CLI := $(LDLIBS_JSON) -lhwloc
 
 CLI_SRCS := tools/pisteer.c tools/cmd_version.c tools/cmd_status.c tools/cmd_steer.c \
-	tools/cmd_pin.c tools/cmd_isolate.c tools/lib/pisteer_dev.c tools/lib/cpus.c \
-	tools/lib/topo.c tools/lib/place.c tools/lib/qmp.c tools/lib/vmproc.c \
-	tools/lib/cgcpuset.c tools/lib/state.c tools/lib/irqs.c
+	tools/cmd_pin.c tools/cmd_isolate.c tools/cmd_guest.c tools/lib/pisteer_dev.c \
+	tools/lib/guest_sysfs.c tools/lib/cpus.c tools/lib/topo.c tools/lib/place.c \
+	tools/lib/qmp.c tools/lib/vmproc.c tools/lib/cgcpuset.c tools/lib/state.c \
+	tools/lib/irqs.c
 CLI_LIB_SRCS := $(filter-out tools/pisteer.c,$(CLI_SRCS))
 CLI_HDRS := tools/commands.h $(wildcard tools/lib/*.h) uapi/linux/pisteer.h
 
@@ -40,7 +41,8 @@ PRIVS_SRCS := selftests/lib/privs.c
 
 VM_TESTS := passthrough_irq passthrough_multi version_ioctl list_ioctl
 VM_TEST_BINS := $(addprefix $(B)/selftests/,$(VM_TESTS)) $(B)/selftests/ptvm_demo
-UNIT_TEST_BINS := $(B)/selftests/cli_unit $(B)/selftests/pin_unit $(B)/selftests/pin_qemu
+UNIT_TEST_BINS := $(B)/selftests/cli_unit $(B)/selftests/guest_unit $(B)/selftests/pin_unit \
+	$(B)/selftests/pin_qemu
 
 .PHONY: all cli tests modules modules-all deps check demo clean help
 
@@ -71,6 +73,12 @@ $(B)/selftests/pin_qemu: selftests/tools/pin_qemu.c tools/lib/cpus.c tools/lib/p
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $< tools/lib/cpus.c tools/lib/pisteer_dev.c $(KTAP_SRCS) \
 		$(LDLIBS_JSON)
+
+$(B)/selftests/guest_unit: selftests/tools/guest_unit.c tools/lib/guest_sysfs.c \
+		tools/lib/pisteer_dev.c $(CLI_HDRS) $(KTAP_SRCS) $(TEST_LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< tools/lib/guest_sysfs.c tools/lib/pisteer_dev.c \
+		$(KTAP_SRCS) $(LDLIBS_JSON)
 
 $(B)/selftests/passthrough_irq: selftests/vm/passthrough_irq.c $(PTVM_SRCS) \
 		$(KTAP_SRCS) $(TEST_LIB_HDRS)

@@ -85,10 +85,12 @@ stage() {
 }
 
 run_all() {
-	ktap_plan 15
+	ktap_plan 16
 	stage ktap_check "build: CLI, test programs, modules against KDIR (make)" \
 		make --no-print-directory all
 	stage ktap_run "unit: CLI code" build/selftests/cli_unit build/pisteer
+	stage ktap_run "unit: pisteer guest against a sysfs fixture" \
+		build/selftests/guest_unit build/pisteer
 	stage ktap_run "unit: pin and isolate code (CPU lists, placement, cgroups, state, QMP)" \
 		build/selftests/pin_unit build/pisteer
 	stage ktap_run "pin against real QEMU processes (tcg, -S)" \

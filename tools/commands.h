@@ -42,6 +42,7 @@ int cmd_status(int argc, char **argv);
 int cmd_steer(int argc, char **argv);
 int cmd_pin(int argc, char **argv);
 int cmd_isolate(int argc, char **argv);
+int cmd_guest(int argc, char **argv);
 
 struct pisteer_vector;
 /* The JSON of pisteer status: a malloc'ed array document, or NULL. */

@@ -19,6 +19,8 @@ static const struct pst_command commands[] = {
 	  cmd_pin },
 	{ "isolate", "move other host IRQs off the vCPUs' CPUs (--undo)",
 	  cmd_isolate },
+	{ "guest", "in a guest: queue IRQ placement of a passthrough NIC/HCA",
+	  cmd_guest },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -81,4 +81,34 @@ rc=$?
 
 section "Unloading pisteer.ko"
 rmmod pisteer && echo "unloaded; /dev/pisteer $(test -e /dev/pisteer && echo still there || echo gone)"
+
+section "The guest side: pisteer_guest.ko places the queue IRQs of a NIC"
+# This kernel now plays the guest: its second 82574L goes to the e1000e
+# driver, as a passthrough NIC would in a VM.
+bdf=$(ls -d /sys/bus/pci/drivers/vfio-pci/0000:* 2>/dev/null | tail -n 1)
+bdf=${bdf##*/}
+dev=/sys/bus/pci/devices/$bdf
+echo > "$dev/driver_override"
+echo "$bdf" > "$dev/driver/unbind"
+modprobe e1000e && modprobe ib_core
+echo "$bdf" > /sys/bus/pci/drivers/e1000e/bind
+nd=$(ls "$dev/net")
+ip link set "$nd" up && ip addr add 10.0.2.15/24 dev "$nd"
+echo "$bdf is now $nd (e1000e, MSI-X: rx, tx and other vectors)."
+insmod "$mods/guest/pisteer_guest.ko" || exit 1
+echo "pisteer guest attach $nd:"
+"$cli" guest attach "$nd"
+echo
+echo "pisteer guest status: every queue where the driver left it:"
+"$cli" guest status
+echo
+echo "pisteer guest spread $nd: one queue per vCPU, round-robin:"
+"$cli" guest spread "$nd"
+echo
+echo "pisteer guest set $nd 1 1 (rx on vCPU 1), then 10 pings to the gateway:"
+"$cli" guest set "$nd" 1 1 >/dev/null
+busybox ping -q -c 10 -i 0.2 10.0.2.2 | tail -n 2
+"$cli" guest status
+grep -E "^ *[0-9]+:.* $nd(-|$)" /proc/interrupts | sed 's/^/  \/proc\/interrupts: /'
+rmmod pisteer_guest
 exit $rc

@@ -16,7 +16,7 @@ wrong_target_fails() {
 	[ "${PIPESTATUS[0]}" -eq 1 ]
 }
 
-ktap_plan 8
+ktap_plan 9
 ktap_diag "kernel $(uname -r)"
 ktap_run module_lifecycle "$top/selftests/vm/module_lifecycle.sh"
 ktap_run passthrough_irq "$bin/passthrough_irq"
@@ -26,4 +26,6 @@ ktap_run status_cli "$top/selftests/vm/status_cli.sh"
 ktap_run steer "$top/selftests/vm/steer.sh"
 ktap_run isolate "$top/selftests/vm/isolate.sh"
 ktap_run pin_module "$top/selftests/vm/pin_module.sh"
+# Gives the 82574Ls to e1000e and back to vfio-pci at its end.
+ktap_run guest_companion "$top/selftests/vm/guest_companion.sh"
 ktap_finish

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pisteer guest companion: attaching and detaching devices.
+ *
+ * An attached device is a directory /sys/kernel/pisteer/devices/<pci>/.
+ * It goes away on detach, when its driver is unbound or the device is
+ * removed (a PCI bus notifier, which runs before the driver frees its
+ * vectors), and on module unload.  Sysfs drains running handlers when a
+ * directory is removed; files still held open then return -ENODEV.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "pisteer_guest.h"
+
+static DEFINE_MUTEX(pg_lock);
+static LIST_HEAD(pg_devices);
+static struct kobject *devices_kobj;
+
+static void pg_device_release(struct kobject *kobj)
+{
+	struct pg_device *dev = container_of(kobj, struct pg_device, kobj);
+
+	kfree(dev->queues);
+	pci_dev_put(dev->pdev);
+	kfree(dev);
+}
+
+static const struct attribute_group *pg_device_groups[] = {
+	&pg_device_group,
+	NULL,
+};
+
+static const struct kobj_type pg_device_ktype = {
+	.release = pg_device_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+	.default_groups = pg_device_groups,
+};
+
+static struct pg_device *find_locked(struct pci_dev *pdev)
+{
+	struct pg_device *dev;
+
+	lockdep_assert_held(&pg_lock);
+	list_for_each_entry(dev, &pg_devices, node)
+		if (dev->pdev == pdev)
+			return dev;
+	return NULL;
+}
+
+static int attach_pdev(struct pci_dev *pdev)
+{
+	struct pg_device *dev;
+	int ret;
+
+	lockdep_assert_held(&pg_lock);
+	if (find_locked(pdev))
+		return -EEXIST;
+	if (!pdev->msi_enabled && !pdev->msix_enabled) {
+		pr_info("%s: MSI and MSI-X are off (no driver, or the driver uses INTx)\n",
+			pci_name(pdev));
+		return -ENXIO;
+	}
+
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return -ENOMEM;
+	mutex_init(&dev->lock);
+	dev->pdev = pci_dev_get(pdev);
+	kobject_init(&dev->kobj, &pg_device_ktype);
+
+	ret = pg_queues_collect(dev);
+	if (!ret)
+		ret = kobject_add(&dev->kobj, devices_kobj, "%s", pci_name(pdev));
+	if (!ret)
+		ret = pg_queues_add(dev);
+	if (ret) {
+		pg_queues_del(dev);
+		if (dev->kobj.state_in_sysfs)
+			kobject_del(&dev->kobj);
+		kobject_put(&dev->kobj);
+		return ret;
+	}
+	list_add_tail(&dev->node, &pg_devices);
+	kobject_uevent(&dev->kobj, KOBJ_ADD);
+	pr_info("%s: attached, %u queue(s)\n", pci_name(pdev), dev->nr_queues);
+	return 0;
+}
+
+static void detach_locked(struct pg_device *dev, const char *why)
+{
+	lockdep_assert_held(&pg_lock);
+	list_del(&dev->node);
+	mutex_lock(&dev->lock);
+	dev->dead = true;
+	mutex_unlock(&dev->lock);
+	pg_queues_del(dev);
+	kobject_del(&dev->kobj);
+	pr_info("%s: detached (%s)\n", pci_name(dev->pdev), why);
+	kobject_put(&dev->kobj);
+}
+
+int pg_attach(const char *name)
+{
+	struct pci_dev *pdev;
+	int ret;
+
+	pdev = pg_lookup(name);
+	if (!pdev) {
+		pr_info("attach %s: no such PCI device, network interface or RDMA device\n",
+			name);
+		return -ENODEV;
+	}
+	mutex_lock(&pg_lock);
+	ret = attach_pdev(pdev);
+	mutex_unlock(&pg_lock);
+	pci_dev_put(pdev);
+	return ret;
+}
+
+int pg_detach_pdev(struct pci_dev *pdev, const char *why)
+{
+	struct pg_device *dev;
+
+	mutex_lock(&pg_lock);
+	dev = find_locked(pdev);
+	if (dev)
+		detach_locked(dev, why);
+	mutex_unlock(&pg_lock);
+	return dev ? 0 : -ENOENT;
+}
+
+int pg_detach(const char *name)
+{
+	struct pci_dev *pdev;
+	int ret;
+
+	pdev = pg_lookup(name);
+	if (!pdev)
+		return -ENODEV;
+	ret = pg_detach_pdev(pdev, "on request");
+	pci_dev_put(pdev);
+	return ret;
+}
+
+void pg_detach_all(void)
+{
+	struct pg_device *dev, *tmp;
+
+	mutex_lock(&pg_lock);
+	list_for_each_entry_safe(dev, tmp, &pg_devices, node)
+		detach_locked(dev, "module unload");
+	mutex_unlock(&pg_lock);
+}
+
+/* Detach before a driver frees its vectors, and when a device goes. */
+static int pg_pci_notify(struct notifier_block *nb, unsigned long action,
+			 void *data)
+{
+	struct pci_dev *pdev = to_pci_dev(data);
+
+	switch (action) {
+	case BUS_NOTIFY_UNBIND_DRIVER:
+		pg_detach_pdev(pdev, "driver unbind");
+		break;
+	case BUS_NOTIFY_DEL_DEVICE:
+		pg_detach_pdev(pdev, "device removed");
+		break;
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block pg_pci_nb = {
+	.notifier_call = pg_pci_notify,
+};
+
+int pg_devices_init(struct kobject *parent)
+{
+	int ret;
+
+	devices_kobj = kobject_create_and_add("devices", parent);
+	if (!devices_kobj)
+		return -ENOMEM;
+	ret = bus_register_notifier(&pci_bus_type, &pg_pci_nb);
+	if (ret)
+		kobject_put(devices_kobj);
+	return ret;
+}
+
+void pg_devices_exit(void)
+{
+	bus_unregister_notifier(&pci_bus_type, &pg_pci_nb);
+	pg_detach_all();
+	kobject_put(devices_kobj);
+}

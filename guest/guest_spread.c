@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pisteer guest companion: the device-level files.  "spread" places every
+ * queue on its own CPU of a list (1:1, round-robin when queues outnumber
+ * CPUs), "map" shows where each queue is.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
+#include <linux/interrupt.h>
+#include <linux/irq.h>
+#include <linux/mm.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "pisteer_guest.h"
+
+static struct pg_device *to_dev(struct kobject *kobj)
+{
+	return container_of(kobj, struct pg_device, kobj);
+}
+
+static ssize_t spread_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	struct pg_device *dev = to_dev(kobj);
+	ssize_t ret;
+
+	mutex_lock(&dev->lock);
+	ret = dev->dead ? -ENODEV : sysfs_emit(buf, "%s\n", dev->spread);
+	mutex_unlock(&dev->lock);
+	return ret;
+}
+
+/* "all" (the online CPUs) or a CPU list of online CPUs; else -EINVAL. */
+static int parse_spread(const char *buf, struct cpumask *mask)
+{
+	if (sysfs_streq(buf, "all")) {
+		cpumask_copy(mask, cpu_online_mask);
+		return 0;
+	}
+	if (cpulist_parse(buf, mask) || cpumask_empty(mask))
+		return -EINVAL;
+	return 0;
+}
+
+/* Under pg_queue_lock(): every queue present and movable, or an error. */
+static int check_queues(struct pg_device *dev)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < dev->nr_queues; i++) {
+		if (!pg_queue_present(dev->queues[i]))
+			return -ENODEV;
+		ret = pg_queue_movable(dev->queues[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Queue i goes to the (i mod n)-th CPU of @mask, n its weight.  Under
+ * pg_queue_lock() and cpus_read_lock(); on failure the affinities saved
+ * in @old are put back, so that nothing has changed.
+ */
+static int apply_spread(struct pg_device *dev, const struct cpumask *mask,
+			cpumask_var_t *old)
+{
+	unsigned int i, n = cpumask_weight(mask), cpu;
+	int ret = 0;
+
+	for (i = 0; i < dev->nr_queues; i++) {
+		struct irq_data *data = irq_get_irq_data(dev->queues[i]->irq);
+
+		if (!data)
+			return -ENODEV;
+		cpumask_copy(old[i], irq_data_get_affinity_mask(data));
+	}
+	for (i = 0; i < dev->nr_queues; i++) {
+		cpu = cpumask_nth(i % n, mask);
+		ret = irq_set_affinity(dev->queues[i]->irq, cpumask_of(cpu));
+		if (ret)
+			break;
+	}
+	if (ret) {
+		while (i--)
+			irq_set_affinity(dev->queues[i]->irq, old[i]);
+	}
+	return ret;
+}
+
+static ssize_t spread_store(struct kobject *kobj, struct kobj_attribute *attr,
+			    const char *buf, size_t count)
+{
+	struct pg_device *dev = to_dev(kobj);
+	cpumask_var_t mask, *old = NULL;
+	unsigned int i, nr = 0;
+	int ret;
+
+	if (count >= PG_SPREAD_LEN)
+		return -EINVAL;
+	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
+		return -ENOMEM;
+	ret = parse_spread(buf, mask);
+	if (ret)
+		goto free_mask;
+	ret = pg_queue_lock(dev);
+	if (ret)
+		goto free_mask;
+	ret = check_queues(dev);
+	if (ret)
+		goto unlock;
+	nr = dev->nr_queues;
+	old = kcalloc(nr, sizeof(*old), GFP_KERNEL);
+	for (i = 0; old && i < nr; i++)
+		if (!alloc_cpumask_var(&old[i], GFP_KERNEL))
+			break;
+	if (!old || i < nr) {
+		nr = old ? i : 0;
+		ret = -ENOMEM;
+		goto unlock;
+	}
+	cpus_read_lock();
+	if (!cpumask_subset(mask, cpu_online_mask))
+		ret = -EINVAL;
+	else
+		ret = apply_spread(dev, mask, old);
+	cpus_read_unlock();
+	if (!ret) {
+		strscpy(dev->spread, buf, sizeof(dev->spread));
+		strim(dev->spread);
+	}
+unlock:
+	pg_queue_unlock(dev);
+	for (i = 0; i < nr; i++)
+		free_cpumask_var(old[i]);
+	kfree(old);
+free_mask:
+	free_cpumask_var(mask);
+	return ret ? ret : count;
+}
+
+/* One line per queue: number, IRQ, CPU list, effective CPUs, name. */
+static ssize_t map_text(struct pg_device *dev, char *out, size_t size)
+{
+	char name[PG_NAME_LEN];
+	size_t len = 0;
+	unsigned int i;
+
+	for (i = 0; i < dev->nr_queues; i++) {
+		struct pg_queue *q = dev->queues[i];
+		struct irq_data *data;
+
+		data = pg_queue_present(q) ? irq_get_irq_data(q->irq) : NULL;
+		if (!data) {
+			len += scnprintf(out + len, size - len, "%u %u - - -\n",
+					 q->index, q->irq);
+			continue;
+		}
+		pg_queue_name(q, name, sizeof(name));
+		len += scnprintf(out + len, size - len, "%u %u %*pbl %*pbl %s\n",
+				 q->index, q->irq,
+				 cpumask_pr_args(irq_data_get_affinity_mask(data)),
+				 cpumask_pr_args(irq_data_get_effective_affinity_mask(data)),
+				 name[0] ? name : "-");
+	}
+	return len;
+}
+
+static ssize_t map_read(struct file *file, struct kobject *kobj,
+			struct bin_attribute *attr, char *buf, loff_t off,
+			size_t count)
+{
+	struct pg_device *dev = to_dev(kobj);
+	size_t size;
+	ssize_t len;
+	char *text;
+
+	/* A line is at most two CPU lists, a name and some numbers. */
+	size = dev->nr_queues * (2 * 6 * nr_cpu_ids / 2 + PG_NAME_LEN + 32) + 1;
+	text = kvmalloc(size, GFP_KERNEL);
+	if (!text)
+		return -ENOMEM;
+	len = pg_queue_lock(dev);
+	if (!len) {
+		len = map_text(dev, text, size);
+		pg_queue_unlock(dev);
+	}
+	if (len >= 0)
+		len = memory_read_from_buffer(buf, count, &off, text, len);
+	kvfree(text);
+	return len;
+}
+
+static struct kobj_attribute spread_attr = __ATTR_RW(spread);
+static struct bin_attribute map_attr = __BIN_ATTR(map, 0444, map_read, NULL, 0);
+
+static struct attribute *pg_device_attrs[] = {
+	&spread_attr.attr,
+	NULL,
+};
+
+static struct bin_attribute *pg_device_bin_attrs[] = {
+	&map_attr,
+	NULL,
+};
+
+const struct attribute_group pg_device_group = {
+	.attrs = pg_device_attrs,
+	.bin_attrs = pg_device_bin_attrs,
+};

@@ -1,0 +1,313 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# guest_companion: pisteer_guest.ko and `pisteer guest` with real drivers.
+# The rig's own kernel plays the guest: its 82574Ls are given back to the
+# e1000e driver (MSI-X: rx, tx and "other" vectors), its NVMe controller
+# brings kernel-managed vectors, soft-RoCE an RDMA device name.  Traffic is
+# ping to the slirp gateway.  At the end the 82574Ls go back to vfio-pci.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/selftests/lib/ktap.sh"
+. "$top/selftests/lib/holder.sh"
+
+ko=$top/build/modules/$(uname -r)/guest/pisteer_guest.ko
+cli=$top/build/pisteer
+pg=/sys/kernel/pisteer
+plan=26
+
+mapfile -t nics < <(vfio_82574l_bdfs)
+modprobe nvme
+for _ in $(seq 50); do [ -e /sys/class/nvme/nvme0/device ] && break; sleep 0.1; done
+nvme=$(basename "$(readlink -f /sys/class/nvme/nvme0/device 2>/dev/null)" 2>/dev/null)
+
+ktap_plan $plan
+if [ "${#nics[@]}" -lt 2 ] || [ ! -f "$ko" ]; then
+	ktap_diag "needs two 82574Ls on vfio-pci (found ${#nics[@]}) and $ko"
+	while [ "$__ktap_n" -lt $plan ]; do ktap_skip "rig without two 82574Ls or module"; done
+	ktap_finish
+fi
+a=${nics[0]} b=${nics[1]}
+
+# rebind BDF DRIVER: hand the device to DRIVER.
+rebind() {
+	local d=/sys/bus/pci/devices/$1
+	if [ "$2" = vfio-pci ]; then echo vfio-pci > "$d/driver_override"; else echo > "$d/driver_override"; fi
+	[ -e "$d/driver" ] && echo "$1" > "$d/driver/unbind"
+	echo "$1" > "/sys/bus/pci/drivers/$2/bind" 2>/dev/null ||
+		echo "$1" > /sys/bus/pci/drivers_probe
+	[ "$(basename "$(readlink "$d/driver")")" = "$2" ]
+}
+netdev_of() { ls "/sys/bus/pci/devices/$1/net" 2>/dev/null | head -n 1; }
+
+# wr_err FILE VALUE ERRTEXT: writing VALUE and a newline (as echo does) to
+# FILE fails with that error.
+wr_err() {
+	local out
+	out=$( { printf '%s\n' "$2" > "$1"; } 2>&1) && { echo "writing '$2' to $1 succeeded"; return 1; }
+	case "$out" in
+	*"$3"*) return 0 ;;
+	*) echo "writing '$2' to $1: '$out', expected '$3'"; return 1 ;;
+	esac
+}
+
+# irq_cpu_counts IRQ: its per-CPU counts from /proc/interrupts, blank-separated.
+irq_cpu_counts() {
+	awk -v irq="$1:" -v n="$(nproc)" '$1 == irq { s = $2; for (i = 3; i <= n + 1; i++) s = s " " $i; print s }' /proc/interrupts
+}
+qdir() { echo "$pg/devices/$1/queues/$2"; }
+
+modprobe e1000e && modprobe ib_core
+ktap_check "insmod pisteer_guest.ko" insmod "$ko"
+
+ktap_check "attach of an unknown name: ENODEV, nothing attached" bash -c "
+	$(declare -f wr_err); wr_err $pg/attach nosuchdev0 'No such device' &&
+	[ -z \"\$(ls $pg/devices)\" ]"
+ktap_check "attach of devices without MSI/MSI-X (host bridge, idle vfio-pci NIC): ENXIO" bash -c "
+	$(declare -f wr_err); wr_err $pg/attach 0000:00:00.0 'No such device or address' &&
+	wr_err $pg/attach $b 'No such device or address' && [ -z \"\$(ls $pg/devices)\" ]"
+ktap_check "attach of garbage and of an over-long name: EINVAL" bash -c "
+	$(declare -f wr_err); wr_err $pg/attach '' 'Invalid argument' &&
+	wr_err $pg/attach 'a b' 'Invalid argument' &&
+	wr_err $pg/attach $(printf 'x%.0s' $(seq 80)) 'Invalid argument'"
+
+t0=$SECONDS
+rebind "$a" e1000e
+nd=$(netdev_of "$a")
+ip link set "$nd" up && ip addr add 10.0.2.15/24 dev "$nd"
+ktap_diag "$a on e1000e as $nd in $((SECONDS - t0)) s"
+
+ktap_check "attach $a by PCI address" bash -c "echo $a > $pg/attach && test -d $pg/devices/$a/queues/0"
+
+# The queues are the device's MSI-X vectors, named as /proc/interrupts names them.
+check_queues() {
+	local want got q irq name
+	want=$(ls "/sys/bus/pci/devices/$a/msi_irqs" | sort -n | tr '\n' ' ')
+	got=$(cat "$pg"/devices/"$a"/queues/*/irq | sort -n | tr '\n' ' ')
+	[ "$want" = "$got" ] || { echo "queue IRQs '$got', device MSI-X IRQs '$want'"; return 1; }
+	for q in "$pg"/devices/"$a"/queues/*; do
+		irq=$(cat "$q/irq")
+		name=$(awk -v irq="$irq:" '$1 == irq { print $NF }' /proc/interrupts)
+		[ "$(cat "$q/name")" = "$name" ] || { echo "queue ${q##*/}: '$(cat "$q/name")', /proc/interrupts: '$name'"; return 1; }
+	done
+	# Ordered by name: the "other" vector, then rx, then tx.
+	got=$(cat "$pg/devices/$a/queues/0/name" "$pg/devices/$a/queues/1/name" \
+		"$pg/devices/$a/queues/2/name" | tr '\n' ' ')
+	[ "$got" = "$nd $nd-rx-0 $nd-tx-0 " ] || { echo "queue order: $got"; return 1; }
+	[ "$(cat "$pg/devices/$a/queues/"*/single_dest | sort -u)" = 1 ] ||
+		{ echo "single_dest: $(cat "$pg/devices/$a/queues/"*/single_dest)"; return 1; }
+}
+ktap_check "queues = the device's MSI-X IRQs, with the driver's names, ordered by name" check_queues
+ktap_check "attach twice (by address, by netdev name): EEXIST" bash -c "
+	$(declare -f wr_err); wr_err $pg/attach $a 'File exists' && wr_err $pg/attach $nd 'File exists'"
+ktap_check "detach, then attach by netdev name $nd" bash -c "
+	echo $a > $pg/detach && ! test -e $pg/devices/$a && echo $nd > $pg/attach && test -d $pg/devices/$a"
+ktap_check "detach of a device not attached: ENOENT" bash -c "
+	$(declare -f wr_err); wr_err $pg/detach $b 'No such file or directory'"
+
+check_status_json() {
+	local js irqs want
+	js=$("$cli" guest status --json) || return 1
+	irqs=$(jq -r --arg d "$a" '.[] | select(.device == $d) | .queues | map(.irq) | join(" ")' <<<"$js")
+	want=$(for q in 0 1 2; do cat "$(qdir "$a" $q)/irq"; done | tr '\n' ' ')
+	[ "$irqs " = "$want" ] || { echo "status --json IRQs '$irqs', sysfs '$want'"; return 1; }
+	"$cli" guest status | grep -q "^$a .* $nd-rx-0 " || { "$cli" guest status; return 1; }
+}
+ktap_check "pisteer guest status (table and --json) shows the queues" check_status_json
+
+rxq=$(qdir "$a" 1) txq=$(qdir "$a" 2)
+rx=$(cat "$rxq/irq") tx=$(cat "$txq/irq")
+check_set() {
+	"$cli" guest set "$nd" 1 1 >/dev/null || return 1
+	[ "$(cat "/proc/irq/$rx/effective_affinity_list")" = 1 ] &&
+		[ "$(cat "$rxq/cpu")" = 1 ] && [ "$(cat "$rxq/effective_cpu")" = 1 ] ||
+		{ echo "rx irq $rx: cpu $(cat "$rxq/cpu"), effective $(cat "/proc/irq/$rx/effective_affinity_list")"; return 1; }
+}
+ktap_check "pisteer guest set $nd 1 1: rx IRQ effective affinity is CPU 1" check_set
+
+# offset Q: /proc/interrupts total of queue Q's IRQ minus the queue's count,
+# read with no interrupt in between (the two /proc reads agree).
+offset() {
+	local irq p1 p2 c i
+	irq=$(cat "$(qdir "$a" "$1")/irq")
+	for i in $(seq 20); do
+		p1=$(irq_cpu_counts "$irq")
+		c=$(cat "$(qdir "$a" "$1")/count")
+		p2=$(irq_cpu_counts "$irq")
+		[ "$p1" = "$p2" ] && { echo $(( $(tr ' ' '+' <<<"$p1") - c )); return 0; }
+	done
+	return 1
+}
+
+# traffic_on CPU: spread every queue to CPU, ping; the rx and tx IRQs
+# count on CPU only, and each queue's count grew by what the IRQ took.
+traffic_on() {
+	local cpu=$1 q irq after c0 c1 i
+	"$cli" guest spread "$a" "$cpu" >/dev/null || return 1
+	declare -A before off
+	for q in 1 2; do
+		irq=$(cat "$(qdir "$a" $q)/irq")
+		before[$q]=$(irq_cpu_counts "$irq")
+		off[$q]=$(offset $q) || { echo "queue $q: interrupts never quiet"; return 1; }
+	done
+	busybox ping -c 10 -i 0.2 -W 2 10.0.2.2 >/dev/null || { echo "ping 10.0.2.2 failed"; return 1; }
+	for q in 1 2; do
+		irq=$(cat "$(qdir "$a" $q)/irq")
+		after=$(irq_cpu_counts "$irq")
+		read -ra c0 <<<"${before[$q]}"
+		read -ra c1 <<<"$after"
+		local grew=0
+		for i in "${!c1[@]}"; do
+			if [ "$i" -eq "$cpu" ]; then
+				grew=$((c1[i] - c0[i]))
+			elif [ "${c1[i]}" -ne "${c0[i]}" ]; then
+				echo "queue $q (irq $irq) took interrupts on CPU $i: ${before[$q]} -> $after"
+				return 1
+			fi
+		done
+		[ "$grew" -gt 0 ] || { echo "queue $q (irq $irq): no interrupt on CPU $cpu"; return 1; }
+		[ "$(offset $q)" = "${off[$q]}" ] ||
+			{ echo "queue $q: count and /proc/interrupts disagree on what irq $irq took"; return 1; }
+		echo "queue $q (irq $irq): $grew interrupts, all on CPU $cpu; count agrees"
+	done
+}
+ktap_check "spread to CPU 1, ping: rx/tx interrupts on CPU 1 only, count matches" traffic_on 1
+ktap_check "spread to CPU 0, ping: rx/tx interrupts on CPU 0 only, count matches" traffic_on 0
+
+check_spread_all() {
+	local map
+	"$cli" guest spread "$a" >/dev/null || return 1
+	map=$(awk '{ print $1 ":" $3 ":" $4 }' "$pg/devices/$a/map" | tr '\n' ' ')
+	[ "$map" = "0:0:0 1:1:1 2:0:0 " ] || { echo "map after spread all: $map"; cat "$pg/devices/$a/map"; return 1; }
+	[ "$(cat "$pg/devices/$a/spread")" = all ]
+}
+ktap_check "spread all: queues 1:1 round-robin (0,1,0), map shows cpu and effective" check_spread_all
+
+map_a=$(cat "$pg/devices/$a/map")
+bad_cpu_writes() {
+	local v
+	for v in 0-1 0,1 abc '' 2 -1 4294967296 '1 1'; do
+		wr_err "$rxq/cpu" "$v" 'Invalid argument' || return 1
+	done
+	for v in x '' 0-5 2 'al' '0-1x'; do
+		wr_err "$pg/devices/$a/spread" "$v" 'Invalid argument' || return 1
+	done
+	[ "$(cat "$pg/devices/$a/map")" = "$map_a" ] || { echo "map changed"; return 1; }
+}
+ktap_check "bad cpu and spread writes: EINVAL, nothing changed" bad_cpu_writes
+
+offline_cpu() {
+	local rc=0 before after
+	echo 0 > /sys/devices/system/cpu/cpu1/online || { echo "cannot offline CPU 1"; return 1; }
+	# Taking CPU 1 down moved its IRQs (the kernel did that); compare from here.
+	before=$(cat "$pg/devices/$a/map")
+	wr_err "$rxq/cpu" 1 'Invalid argument' || rc=1
+	wr_err "$pg/devices/$a/spread" 0-1 'Invalid argument' || rc=1
+	after=$(cat "$pg/devices/$a/map")
+	echo 1 > /sys/devices/system/cpu/cpu1/online || { echo "cannot online CPU 1"; return 1; }
+	[ "$after" = "$before" ] || { echo "map changed: $before -> $after"; rc=1; }
+	return $rc
+}
+ktap_check "offline CPU: set and spread refuse it (EINVAL), affinity unchanged" offline_cpu
+
+check_managed() {
+	local before q managed=
+	[ -n "$nvme" ] || { echo "no NVMe controller in the rig"; return 1; }
+	echo "$nvme" > "$pg/attach" || return 1
+	before=$(cat "$pg/devices/$nvme/map")
+	for q in "$pg"/devices/"$nvme"/queues/*; do
+		[ "$(cat "$q/name")" = nvme0q0 ] && continue
+		managed=$q
+	done
+	[ -n "$managed" ] || { echo "no NVMe I/O queue"; return 1; }
+	dmesg -c >/dev/null
+	wr_err "$managed/cpu" 0 'Operation not permitted' || return 1
+	dmesg | grep -q "managed by the kernel" || { echo "no reason in the kernel log"; return 1; }
+	wr_err "$pg/devices/$nvme/spread" all 'Operation not permitted' || return 1
+	[ "$(cat "$pg/devices/$nvme/map")" = "$before" ] || { echo "NVMe map changed"; return 1; }
+	"$cli" guest set "$nvme" "${managed##*/}" 0 2>&1 | grep -q "kernel-managed"
+}
+ktap_check "kernel-managed NVMe queue: set and spread EPERM with the reason logged, unchanged" check_managed
+
+t0=$SECONDS
+rebind "$b" e1000e
+nd_b=$(netdev_of "$b")
+ktap_diag "$b on e1000e as $nd_b in $((SECONDS - t0)) s"
+ip link set "$nd_b" up
+second_device() {
+	local map_before
+	map_before=$(cat "$pg/devices/$a/map")
+	"$cli" guest attach "$nd_b" >/dev/null || return 1
+	"$cli" guest set "$b" 1 1 >/dev/null || return 1
+	"$cli" guest set "$b" 2 0 >/dev/null || return 1
+	[ "$(cat "$(qdir "$b" 1)/effective_cpu")" = 1 ] && [ "$(cat "$(qdir "$b" 2)/effective_cpu")" = 0 ] ||
+		{ cat "$pg/devices/$b/map"; return 1; }
+	[ "$(cat "$pg/devices/$a/map")" = "$map_before" ] || { echo "$a changed"; return 1; }
+	[ "$("$cli" guest status --json | jq length)" -eq 3 ] || { "$cli" guest status; return 1; }
+	"$cli" guest detach "$b" >/dev/null && test -d "$pg/devices/$a" && ! test -e "$pg/devices/$b"
+}
+ktap_check "second 82574L ($nd_b) attaches, is set and detaches independently" second_device
+
+cli_errors() {
+	local out rc
+	out=$("$cli" guest set "$a" 7 0 2>&1); rc=$?
+	[ $rc -eq 1 ] && grep -q "has no queue 7" <<<"$out" || { echo "set queue 7: $rc $out"; return 1; }
+	out=$("$cli" guest set "$a" 1 x 2>&1); rc=$?
+	[ $rc -eq 2 ] || { echo "set CPU x: $rc $out"; return 1; }
+	out=$("$cli" guest set "$a" 1 5 2>&1); rc=$?
+	[ $rc -eq 1 ] && grep -q "invalid value" <<<"$out" || { echo "set CPU 5: $rc $out"; return 1; }
+	out=$("$cli" guest attach nosuch0 2>&1); rc=$?
+	[ $rc -eq 1 ] && grep -q "no such" <<<"$out" || { echo "attach nosuch0: $rc $out"; return 1; }
+	out=$("$cli" guest spread "$b" 2>&1); rc=$?
+	[ $rc -eq 1 ] && grep -q "not attached" <<<"$out" || { echo "spread on detached: $rc $out"; return 1; }
+}
+ktap_check "pisteer guest: clear errors (no queue, bad CPU, unknown name, not attached)" cli_errors
+
+check_rdma() {
+	local out
+	modprobe rdma_rxe || { echo "no rdma_rxe"; return 1; }
+	rdma link add pgrxe0 type rxe netdev "$nd" || return 1
+	echo "$a" > "$pg/detach" || return 1
+	echo pgrxe0 > "$pg/attach" || { rdma link delete pgrxe0; return 1; }
+	test -d "$pg/devices/$a/queues" || { rdma link delete pgrxe0; return 1; }
+	out=$("$cli" guest status pgrxe0) || { rdma link delete pgrxe0; return 1; }
+	grep -q "^$a " <<<"$out" || { echo "$out"; rdma link delete pgrxe0; return 1; }
+	rdma link delete pgrxe0
+}
+ktap_check "attach by RDMA device name (soft-RoCE pgrxe0 on $nd) finds $a" check_rdma
+
+unbind_with_reader() {
+	local m q rc=0
+	exec {m}<"$pg/devices/$a/map" {q}<"$(qdir "$a" 1)/count"
+	echo "$a" > /sys/bus/pci/drivers/e1000e/unbind
+	if test -e "$pg/devices/$a"; then echo "$a still attached after unbind"; rc=1; fi
+	if cat <&"$m" >/dev/null 2>&1 && [ -n "$(cat <&"$q" 2>/dev/null)" ]; then
+		echo "files held open still read after unbind"; rc=1
+	fi
+	exec {m}<&- {q}<&-
+	dmesg | grep -q "$a: detached (driver unbind)" || { echo "no detach message"; rc=1; }
+	return $rc
+}
+ktap_check "driver unbind while attached with files held open: detached, reads fail" unbind_with_reader
+
+ktap_check "rmmod with devices attached (NVMe) is clean" bash -c "
+	rmmod pisteer_guest && ! test -e $pg && ! grep -qw pisteer_guest /proc/modules"
+
+check_no_module() {
+	local out rc
+	out=$("$cli" guest status 2>&1); rc=$?
+	[ $rc -eq 3 ] && grep -q "not loaded" <<<"$out" || { echo "$rc: $out"; return 1; }
+}
+ktap_check "pisteer guest without the module: exit 3, says so" check_no_module
+
+ktap_check "insmod attach=<nvme>,<netdev>: both attached at load" bash -c "
+	[ -n '$nvme' ] && insmod $ko attach=$nvme,$nd_b && test -d $pg/devices/$nvme && test -d $pg/devices/$b &&
+	rmmod pisteer_guest"
+ktap_check "insmod attach=nosuch0 fails (ENODEV) and leaves nothing" bash -c "
+	! insmod $ko attach=nosuch0 2>/dev/null && ! test -e $pg && ! grep -qw pisteer_guest /proc/modules"
+
+restore() {
+	rebind "$a" vfio-pci && rebind "$b" vfio-pci
+}
+ktap_check "82574Ls back on vfio-pci" restore
+ktap_finish
