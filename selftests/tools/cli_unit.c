@@ -509,7 +509,7 @@ static void test_lat_json_delta(void)
 	v[0].host_irq = 33;
 	v[0].irq_type = PISTEER_IRQ_MSIX;
 	v[0].count = 10;
-	v[0].sum_ns = 10 * 3000;
+	v[0].sum_ns = 30000;
 	v[0].min_ns = 1500;
 	v[0].max_ns = 5000;
 	v[0].hist[10] = 6;
@@ -549,7 +549,7 @@ static void test_lat_json_delta(void)
 	/* --interval: 4 of the 10 came after the first reading, all in [4K, 8K) */
 	before = v[0];
 	before.count = 6;
-	before.sum_ns = 6 * 1600;
+	before.sum_ns = 9600;
 	before.max_ns = 2000;
 	before.hist[12] = 0;
 	lat_delta(v, 1, &before, 1);
