@@ -138,6 +138,7 @@ counts() {
 	raise $ROUNDS || return 1
 	after=$(host_counts)
 	out=$("$cli" lat --vm "$pid" --json) || return 1
+	printf '%s\n' "$out" > "$fifos/counts.json"
 	ktap_diag "host IRQ counts before: $before after: $after"
 	jq -c '.vectors | sort_by(.index) | .[] | {index, count, coalesced, min_ns, p50_ns, p99_ns, max_ns}' \
 		<<<"$out" | sed 's/^/# /'
@@ -148,7 +149,7 @@ counts() {
 		(.vectors | length == 5) and
 		(.vectors | sort_by(.index) | to_entries | all(.[];
 			.key as $k | .value |
-			.count == ($a[$k] - $b[$k]) and .count >= $n and .coalesced == 0 and
+			.count + .coalesced == ($a[$k] - $b[$k]) and .count >= $n and
 			.min_ns <= .p50_ns.ge and .p50_ns.ge <= .p99_ns.ge and
 			.p99_ns.ge <= .["p99.9_ns"].ge and .["p99.9_ns"].ge <= .max_ns and
 			.p50_ns.lt <= .p99_ns.lt and .p99_ns.lt <= .max_ns + 1 and
@@ -156,7 +157,12 @@ counts() {
 			.sum_ns <= .count * .max_ns and
 			([.hist[].count] | add) == .count))' <<<"$out" >/dev/null
 }
-ktap_check "$ROUNDS rounds: per vector count == host IRQs taken, min <= p50 <= p99 <= max, histogram sums to count" counts
+# Every host IRQ of a vector is measured once, or counted as coalesced when
+# its vCPU had a measurement pending (the rounds are spaced so that none
+# should be; QEMU's 82574L can add a duplicate message at any time).
+ktap_check "$ROUNDS rounds: per vector count (+ coalesced) == host IRQs taken, min <= p50 <= p99 <= max, histogram sums to count" counts
+jq -r '.vectors | sort_by(.index) | .[] | "vector \(.index): count \(.count) coalesced \(.coalesced) min \(.min_ns) p50 [\(.p50_ns.ge), \(.p50_ns.lt)) p99 [\(.p99_ns.ge), \(.p99_ns.lt)) max \(.max_ns) ns"' \
+	"$fifos/counts.json" 2>/dev/null | sed 's/^/# /'
 
 text() {
 	local out
@@ -164,7 +170,7 @@ text() {
 	printf '%s\n' "$out" | sed -n '1,12p'
 	grep -q '^sampling: on for every VM$' <<<"$out" &&
 		[ "$(grep -cE '^VM [0-9]+-[0-9]+ 0000:00:0[0-9]\.0 msix\[[0-4]\] irq [0-9]+ vCPU [01]$' <<<"$out")" -eq 5 ] &&
-		[ "$(grep -cE '^  count [0-9]+  min [0-9.]+[mun]?s  p50 \[[0-9.]+[mun]?s, [0-9.]+[mun]?s\)  p99 \[.*\)  p99\.9 \[.*\)  max [0-9.]+[mun]?s  mean [0-9.]+[mun]?s  coalesced 0$' <<<"$out")" -eq 5 ] &&
+		[ "$(grep -cE '^  count [0-9]+  min [0-9.]+[mun]?s  p50 \[[0-9.]+[mun]?s, [0-9.]+[mun]?s\)  p99 \[.*\)  p99\.9 \[.*\)  max [0-9.]+[mun]?s  mean [0-9.]+[mun]?s  coalesced [0-9]+$' <<<"$out")" -eq 5 ] &&
 		grep -qE '^  \[[0-9]+[KMG]?, [0-9]+[KMG]?\) +[0-9]+ \|@+ *\|$' <<<"$out" &&
 		[ "$(grep -cE '^  \[[0-9]+[KMG]?, [0-9]+[KMG]?\) +[0-9]+ \|@{52}\|$' <<<"$out")" -ge 5 ]
 }
@@ -194,7 +200,7 @@ interval() {
 		($b | split(" ") | map(select(. != "") | tonumber)) as $b |
 		($a | split(" ") | map(select(. != "") | tonumber)) as $a |
 		.vectors | sort_by(.index) | to_entries | all(.[];
-			.key as $k | .value | .count == ($a[$k] - $b[$k]) and
+			.key as $k | .value | .count + .coalesced == ($a[$k] - $b[$k]) and
 			([.hist[].count] | add // 0) == .count)' "$f" >/dev/null || { cat "$f"; return 1; }
 }
 ktap_check "pisteer lat --interval 3 --count 1: the interrupts of that interval" interval

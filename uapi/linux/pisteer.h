@@ -131,6 +131,7 @@ struct pisteer_version {
  * @vcpu_pcpu: host CPU that vCPU last ran on, -1 when unknown
  * @vcpu_nr_allowed: number of CPUs that vCPU's thread may run on
  * @irq_effective_cpu: host CPU the host IRQ is delivered to, -1 unknown
+ * @reserved: zero
  * @flags: PISTEER_VEC_F_*
  * @irq_affinity: the host IRQ's affinity mask, bit n = CPU n
  * @pi_addr: when the host IRQ's IRTE was last seen set to posting, the
@@ -232,6 +233,7 @@ struct pisteer_vector {
  *	written with the smaller size; bytes past the module's are zeroed.
  * @count: in: how many entries @entries has room for; out: how many
  *	vectors matched
+ * @reserved2: must be zero
  * @entries: user pointer to @count entries of @entry_size bytes
  *
  * The module reads the current state when called (VFIO vectors joined with
