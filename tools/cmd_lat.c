@@ -38,7 +38,8 @@ static void usage(FILE *out)
 		"  --svg FILE     also write an SVG bar chart of each histogram to FILE\n"
 		"  --interval S   print what came in the last S seconds, every S seconds,\n"
 		"                 until interrupted (or --count N times); min and max are\n"
-		"                 then the bounds of the interval's histogram\n"
+		"                 then the bounds of the interval's histogram; with --json\n"
+		"                 one document a line\n"
 		"\n"
 		"Per vector: count, min, p50, p99, p99.9, max, mean and a log2 histogram\n"
 		"in ns.  Percentiles are known to the bucket: shown as [from, to), narrowed\n"
@@ -173,7 +174,7 @@ static json_object *pct_json(const struct pisteer_lat_vector *v, double q)
 }
 
 char *lat_to_json(const struct pisteer_lat_read *h,
-		  const struct pisteer_lat_vector *v, unsigned int n)
+		  const struct pisteer_lat_vector *v, unsigned int n, int pretty)
 {
 	json_object *doc = json_object_new_object(), *arr, *o, *hist, *b, *st;
 	char bdf[16], vm[32];
@@ -234,8 +235,9 @@ char *lat_to_json(const struct pisteer_lat_read *h,
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(doc, "vectors", arr);
-	s = strdup(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
-						  JSON_C_TO_STRING_NOSLASHESCAPE));
+	s = strdup(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_NOSLASHESCAPE |
+						  (pretty ? JSON_C_TO_STRING_PRETTY :
+						   JSON_C_TO_STRING_PLAIN)));
 	json_object_put(doc);
 	return s;
 }
@@ -316,6 +318,7 @@ void lat_delta(struct pisteer_lat_vector *now, unsigned int n,
 	}
 }
 
+/* json: 1 one pretty document, 2 one line (--interval: JSON Lines). */
 static int show(const struct lat_set *set, int json)
 {
 	char *doc;
@@ -324,7 +327,7 @@ static int show(const struct lat_set *set, int json)
 		lat_print_text(&set->hdr, set->v, set->n);
 		return 0;
 	}
-	doc = lat_to_json(&set->hdr, set->v, set->n);
+	doc = lat_to_json(&set->hdr, set->v, set->n, json == 1);
 	if (!doc)
 		return -1;
 	printf("%s\n", doc);
@@ -380,7 +383,7 @@ static int watch(int fd, const struct pst_filter *f, long interval, long count,
 		strftime(when, sizeof(when), "%H:%M:%S", localtime(&t));
 		if (!json)
 			printf("%s--- %s, the last %ld s\n", i ? "\n" : "", when, interval);
-		show(&d, json);
+		show(&d, json ? 2 : 0);
 		fflush(stdout);
 		free(d.v);
 		free(prev.v);

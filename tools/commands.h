@@ -49,7 +49,7 @@ struct pisteer_lat_vector;
 void lat_print_text(const struct pisteer_lat_read *h,
 		    const struct pisteer_lat_vector *v, unsigned int n);
 char *lat_to_json(const struct pisteer_lat_read *h,
-		  const struct pisteer_lat_vector *v, unsigned int n);
+		  const struct pisteer_lat_vector *v, unsigned int n, int pretty);
 void lat_delta(struct pisteer_lat_vector *now, unsigned int n,
 	       const struct pisteer_lat_vector *before, unsigned int nb);
 

@@ -523,9 +523,12 @@ static void test_lat_json_delta(void)
 	v[1].max_ns = 0;
 	memset(v[1].hist, 0, sizeof(v[1].hist));
 
-	doc = lat_to_json(&h, v, 2);
+	doc = lat_to_json(&h, v, 2, 0);
+	ok = doc && !strchr(doc, '\n');
+	free(doc);
+	doc = lat_to_json(&h, v, 2, 1);
 	root = doc ? json_tokener_parse(doc) : NULL;
-	ok = root && json_object_object_get_ex(root, "sampling", &x) &&
+	ok = ok && root && json_object_object_get_ex(root, "sampling", &x) &&
 	     json_object_object_get_ex(x, "all_vms", &y) && json_object_get_boolean(y) &&
 	     json_object_object_get_ex(root, "vectors", &x) &&
 	     json_object_array_length(x) == 2;
@@ -556,7 +559,7 @@ static void test_lat_json_delta(void)
 	ok = ok && v[0].count == 4 && v[0].sum_ns == 30000 - 9600 &&
 	     v[0].hist[10] == 0 && v[0].hist[12] == 4 && lat_hist_total(v[0].hist) == 4 &&
 	     v[0].min_ns == 4096 && v[0].max_ns == 5000;
-	ktap_result(ok, "latency JSON (percentiles as bucket bounds, nulls without samples) and --interval differences");
+	ktap_result(ok, "latency JSON (percentiles as bucket bounds, nulls without samples, one line for --interval) and --interval differences");
 }
 
 static void test_steer_cpus(void)

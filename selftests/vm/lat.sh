@@ -196,6 +196,7 @@ interval() {
 	raise 1 || return 1
 	after=$(host_counts)
 	wait "$bg" || return 1
+	[ "$(wc -l < "$f")" -eq 1 ] || { echo "not one JSON line:"; cat "$f"; return 1; }
 	jq -e --arg b "$before" --arg a "$after" '
 		($b | split(" ") | map(select(. != "") | tonumber)) as $b |
 		($a | split(" ") | map(select(. != "") | tonumber)) as $a |
@@ -203,7 +204,7 @@ interval() {
 			.key as $k | .value | .count + .coalesced == ($a[$k] - $b[$k]) and
 			([.hist[].count] | add // 0) == .count)' "$f" >/dev/null || { cat "$f"; return 1; }
 }
-ktap_check "pisteer lat --interval 3 --count 1: the interrupts of that interval" interval
+ktap_check "pisteer lat --interval 3 --count 1 --json: one line, the interrupts of that interval" interval
 
 reset() {
 	"$cli" lat --reset && probes_on || return 1
