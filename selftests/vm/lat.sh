@@ -18,7 +18,7 @@ cli=$top/build/pisteer
 kprobes=/sys/kernel/debug/kprobes/list
 ROUNDS=20
 
-ktap_plan 19
+ktap_plan 20
 bdf=$(vfio_82574l_bdfs | head -1)
 rmmod pisteer 2>/dev/null
 holder_start A "$bdf"
@@ -226,6 +226,34 @@ per_vm() {
 	[ "$("$cli" lat --json | jq '.vectors | length')" -eq 0 ]
 }
 ktap_check "per VM: --enable --vm, --disable of another VM fails and changes nothing, the last --disable unregisters" per_vm
+
+# A VM that exits: its vectors' samples stay, marked gone, until a reset.
+gone() {
+	local bdf2 pid_b out
+	bdf2=$(vfio_82574l_bdfs | sed -n 2p)
+	[ -n "$bdf2" ] || { echo "no second 82574L"; return 1; }
+	"$cli" lat --enable || return 1
+	holder_start B "$bdf2"
+	pid_b=$B_pid
+	# Sampling starts at the first scan that sees a vector (a rescan follows
+	# the VM's KVM_IRQFD calls by 20 ms); listing them scans too.
+	[ "$("$cli" status --vm "$pid_b" --json | jq length)" -eq 5 ] || return 1
+	tell B t raised && tell B t raised || return 1
+	holder_stop B
+	for _ in $(seq 40); do
+		out=$("$cli" lat --vm "$pid_b" --json)
+		jq -e '.vectors | length == 5 and all(.[]; .gone)' <<<"$out" >/dev/null && break
+		sleep 0.05
+	done
+	jq -e '.vectors | length == 5 and all(.[]; .gone and .count >= 2)' <<<"$out" >/dev/null ||
+		{ echo "$out"; return 1; }
+	"$cli" lat --reset && probes_on || return 1
+	out=$("$cli" lat --json)
+	jq -e --argjson b "$pid_b" --argjson a "$pid" '.vectors | length == 5 and
+		all(.[]; .vm_pid == $a and (.gone | not) and .count == 0)' <<<"$out" >/dev/null ||
+		{ echo "$out"; return 1; }
+}
+ktap_check "a sampled VM exits: its samples stay, marked gone; --reset drops them" gone
 
 unload() {
 	"$cli" lat --enable && probes_on && raise 1 && rmmod pisteer && no_probes

@@ -387,8 +387,10 @@ struct pisteer_policy {
  * and VM-entry paths run exactly as without it.  Enabling registers two
  * kprobes (vfio_msihandler and svm_vcpu_run or vmx_vcpu_run); the last
  * disable unregisters them.  Sampling applies to vectors that appear later
- * too; a vector's samples stay readable after it went away, until a reset
- * or disable of its VM.
+ * too, from the first scan that sees them (a rescan follows KVM's and
+ * VFIO's changes by about 20 ms; listing the vectors scans at once).  A
+ * vector's samples stay readable after it went away, until a reset or
+ * disable of its VM.
  */
 struct pisteer_lat_ctl {
 	__u32 size;
