@@ -22,16 +22,16 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 USER_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Iuapi \
 	-DPISTEER_RELEASE='"$(RELEASE)"'
-LDLIBS_JSON := -ljson-c
+LDLIBS_JSON := -ljson-c -lm
 LDLIBS_CLI := $(LDLIBS_JSON) -lhwloc
 
 CLI_SRCS := tools/pisteer.c tools/cmd_version.c tools/cmd_status.c tools/cmd_steer.c \
-	tools/cmd_pin.c tools/cmd_isolate.c tools/cmd_guest.c tools/lib/pisteer_dev.c \
-	tools/lib/guest_sysfs.c tools/lib/cpus.c tools/lib/topo.c tools/lib/place.c \
-	tools/lib/qmp.c tools/lib/vmproc.c tools/lib/cgcpuset.c tools/lib/state.c \
-	tools/lib/irqs.c
+	tools/cmd_pin.c tools/cmd_isolate.c tools/cmd_guest.c tools/cmd_lat.c tools/lat_hist.c \
+	tools/lib/pisteer_dev.c tools/lib/guest_sysfs.c tools/lib/cpus.c tools/lib/topo.c \
+	tools/lib/place.c tools/lib/qmp.c tools/lib/vmproc.c tools/lib/cgcpuset.c \
+	tools/lib/state.c tools/lib/irqs.c
 CLI_LIB_SRCS := $(filter-out tools/pisteer.c,$(CLI_SRCS))
-CLI_HDRS := tools/commands.h $(wildcard tools/lib/*.h) uapi/linux/pisteer.h
+CLI_HDRS := tools/commands.h $(wildcard tools/lib/*.h) uapi/linux/pisteer.h tools/lat_hist.h
 
 PTVM_SRCS := selftests/lib/ptvm.c selftests/lib/ptdev.c selftests/lib/e1000e.c \
 	selftests/lib/procirq.c selftests/lib/stats.c selftests/lib/guest.S
@@ -39,7 +39,7 @@ TEST_LIB_HDRS := $(wildcard selftests/lib/*.h)
 KTAP_SRCS := selftests/lib/ktap.c
 PRIVS_SRCS := selftests/lib/privs.c
 
-VM_TESTS := passthrough_irq passthrough_multi version_ioctl list_ioctl
+VM_TESTS := passthrough_irq passthrough_multi version_ioctl list_ioctl lat_ioctl
 VM_TEST_BINS := $(addprefix $(B)/selftests/,$(VM_TESTS)) $(B)/selftests/ptvm_demo
 UNIT_TEST_BINS := $(B)/selftests/cli_unit $(B)/selftests/guest_unit $(B)/selftests/pin_unit \
 	$(B)/selftests/pin_qemu
@@ -98,6 +98,11 @@ $(B)/selftests/list_ioctl: selftests/vm/list_ioctl.c tools/lib/pisteer_dev.c \
 		$(KTAP_SRCS) $(PRIVS_SRCS) $(TEST_LIB_HDRS) $(CLI_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $< tools/lib/pisteer_dev.c $(KTAP_SRCS) $(PRIVS_SRCS)
+
+$(B)/selftests/lat_ioctl: selftests/vm/lat_ioctl.c $(KTAP_SRCS) $(PRIVS_SRCS) \
+		$(TEST_LIB_HDRS) uapi/linux/pisteer.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< $(KTAP_SRCS) $(PRIVS_SRCS)
 
 $(B)/selftests/version_ioctl: selftests/vm/version_ioctl.c $(KTAP_SRCS) $(PRIVS_SRCS) \
 		$(TEST_LIB_HDRS) uapi/linux/pisteer.h VERSION

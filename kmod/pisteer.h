@@ -37,6 +37,24 @@ void pisteer_irte_exit(void);
 void pisteer_irte_apply(struct kvm_vcpu *vcpu, struct pisteer_vector *v);
 void pisteer_irte_forget_missing(const unsigned int *irqs, unsigned int nr);
 
+/* What latency sampling needs of a scanned vector besides its record. */
+struct pisteer_lat_src {
+	const void *trigger;		/* its eventfd_ctx */
+	const void *vcpu;		/* its target struct kvm_vcpu, or NULL */
+};
+
+struct pisteer_lat_ctl;
+struct pisteer_lat_read;
+struct pisteer_lat_vector;
+
+bool pisteer_lat_active(void);
+void pisteer_lat_update(const struct pisteer_vector *vecs,
+			const struct pisteer_lat_src *src, unsigned int nr);
+int pisteer_lat_ctl(const struct pisteer_lat_ctl *req);
+int pisteer_lat_read(struct pisteer_lat_read *req,
+		     struct pisteer_lat_vector **out);
+void pisteer_lat_exit(void);
+
 void pisteer_debugfs_init(void);
 void pisteer_debugfs_exit(void);
 

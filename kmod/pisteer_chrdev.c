@@ -33,7 +33,8 @@ static long pisteer_ioc_version(void __user *uarg)
 	memset(&ver, 0, sizeof(ver));
 	ver.abi_major = PISTEER_ABI_MAJOR;
 	ver.abi_minor = PISTEER_ABI_MINOR;
-	ver.features = PISTEER_FEAT_LIST_VECTORS | PISTEER_FEAT_STEER;
+	ver.features = PISTEER_FEAT_LIST_VECTORS | PISTEER_FEAT_STEER |
+		       PISTEER_FEAT_STEER_AUTO | PISTEER_FEAT_LATENCY;
 	strscpy(ver.release, PISTEER_RELEASE, sizeof(ver.release));
 	return pisteer_copy_struct_out(uarg, &ver, sizeof(ver), usize);
 }
@@ -50,15 +51,16 @@ static bool vector_matches(const struct pisteer_list_vectors *req,
 	return true;
 }
 
-static int copy_vectors_out(u64 uptr, u32 esize,
-			    const struct pisteer_vector *vecs, unsigned int nr)
+/* Copy @nr entries of @ksize bytes to @uptr, as entries of @esize bytes. */
+static int copy_entries_out(u64 uptr, u32 esize, const void *entries,
+			    size_t ksize, unsigned int nr)
 {
 	u8 __user *dst = u64_to_user_ptr(uptr);
-	size_t n = min_t(size_t, esize, sizeof(*vecs));
+	size_t n = min_t(size_t, esize, ksize);
 	unsigned int i;
 
 	for (i = 0; i < nr; i++, dst += esize) {
-		if (copy_to_user(dst, &vecs[i], n))
+		if (copy_to_user(dst, (const u8 *)entries + i * ksize, n))
 			return -EFAULT;
 		if (esize > n && clear_user(dst + n, esize - n))
 			return -EFAULT;
@@ -74,7 +76,7 @@ static long pisteer_ioc_list_vectors(void __user *uarg)
 	u32 usize;
 	int ret;
 
-	BUILD_BUG_ON(sizeof(struct pisteer_vector) != PISTEER_VECTOR_SIZE_VER2);
+	BUILD_BUG_ON(sizeof(struct pisteer_vector) != PISTEER_VECTOR_SIZE_VER3);
 	BUILD_BUG_ON(sizeof(req) != PISTEER_LIST_VECTORS_SIZE_VER0);
 
 	ret = pisteer_copy_struct_in(&req, sizeof(req),
@@ -97,7 +99,8 @@ static long pisteer_ioc_list_vectors(void __user *uarg)
 	if (kept > req.count)
 		ret = -ENOSPC;
 	else
-		ret = copy_vectors_out(req.entries, req.entry_size, vecs, kept);
+		ret = copy_entries_out(req.entries, req.entry_size, vecs,
+				       sizeof(*vecs), kept);
 	kvfree(vecs);
 	if (ret && ret != -ENOSPC)
 		return ret;
@@ -117,7 +120,7 @@ static long pisteer_ioc_set_policy(void __user *uarg)
 	u32 usize;
 	int ret;
 
-	BUILD_BUG_ON(sizeof(req) != PISTEER_POLICY_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(req) != PISTEER_POLICY_SIZE_VER1);
 	ret = pisteer_copy_struct_in(&req, sizeof(req), PISTEER_POLICY_SIZE_VER0,
 				     uarg, &usize);
 	if (ret)
@@ -130,6 +133,67 @@ static long pisteer_ioc_set_policy(void __user *uarg)
 		kvfree(vecs);
 	pisteer_events_follow();
 	return 0;
+}
+
+static long pisteer_ioc_lat_ctl(void __user *uarg)
+{
+	struct pisteer_lat_ctl req;
+	struct pisteer_vector *vecs;
+	unsigned int nr;
+	u32 usize;
+	int ret;
+
+	BUILD_BUG_ON(sizeof(req) != PISTEER_LAT_CTL_SIZE_VER0);
+	ret = pisteer_copy_struct_in(&req, sizeof(req), PISTEER_LAT_CTL_SIZE_VER0,
+				     uarg, &usize);
+	if (ret)
+		return ret;
+	ret = pisteer_lat_ctl(&req);
+	if (ret)
+		return ret;
+	/* Sample the vectors there are now (or drop a disabled VM's). */
+	if (req.op != PISTEER_LAT_RESET && !pisteer_scan(&vecs, &nr))
+		kvfree(vecs);
+	return 0;
+}
+
+static long pisteer_ioc_lat_read(void __user *uarg)
+{
+	struct pisteer_lat_vector *ents;
+	struct pisteer_lat_read req;
+	u32 usize, room;
+	int ret;
+
+	BUILD_BUG_ON(sizeof(req) != PISTEER_LAT_READ_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(*ents) != PISTEER_LAT_VECTOR_SIZE_VER0);
+	ret = pisteer_copy_struct_in(&req, sizeof(req), PISTEER_LAT_READ_SIZE_VER0,
+				     uarg, &usize);
+	if (ret)
+		return ret;
+	if ((req.flags & ~PISTEER_LIST_F_ALL) || req.reserved || req.reserved2 ||
+	    req.state || req.nr_vms || req.dropped ||
+	    req.entry_size < PISTEER_LAT_VECTOR_SIZE_VER0 ||
+	    req.entry_size > PAGE_SIZE)
+		return -EINVAL;
+	if (req.count && !req.entries)
+		return -EFAULT;
+
+	room = req.count;
+	ret = pisteer_lat_read(&req, &ents);
+	if (ret)
+		return ret;
+	if (req.count > room)
+		ret = -ENOSPC;
+	else
+		ret = copy_entries_out(req.entries, req.entry_size, ents,
+				       sizeof(*ents), req.count);
+	kvfree(ents);
+	if (ret && ret != -ENOSPC)
+		return ret;
+	req.entry_size = sizeof(*ents);
+	if (pisteer_copy_struct_out(uarg, &req, sizeof(req), usize))
+		return -EFAULT;
+	return ret;
 }
 
 static long pisteer_ioctl(struct file *file, unsigned int cmd,
@@ -147,6 +211,10 @@ static long pisteer_ioctl(struct file *file, unsigned int cmd,
 		return pisteer_ioc_list_vectors(uarg);
 	case PISTEER_IOC_SET_POLICY:
 		return pisteer_ioc_set_policy(uarg);
+	case PISTEER_IOC_LAT_CTL:
+		return pisteer_ioc_lat_ctl(uarg);
+	case PISTEER_IOC_LAT_READ:
+		return pisteer_ioc_lat_read(uarg);
 	default:
 		return -ENOTTY;
 	}

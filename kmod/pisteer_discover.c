@@ -275,9 +275,13 @@ static void fill_vcpu(struct kvm_vcpu *vcpu, struct pisteer_vector *v)
 	rcu_read_unlock();
 }
 
-/* Guest MSI, target vCPU and delivery mode of one joined vector. */
-static void fill_guest(struct kvm *kvm, const struct irqfd_match *m,
-		       struct pisteer_vector *v)
+/*
+ * Guest MSI, target vCPU and delivery mode of one joined vector; returns
+ * the target vCPU (NULL: none single).
+ */
+static struct kvm_vcpu *fill_guest(struct kvm *kvm,
+				   const struct irqfd_match *m,
+				   struct pisteer_vector *v)
 {
 	const struct kvm_kernel_irq_routing_entry *e = &m->entry;
 	struct msi_msg msg;
@@ -296,7 +300,7 @@ static void fill_guest(struct kvm *kvm, const struct irqfd_match *m,
 	if (e->type != KVM_IRQ_ROUTING_MSI) {
 		v->mode = PISTEER_MODE_UNKNOWN;
 		v->reason = PISTEER_REASON_NOT_MSI_ROUTE;
-		return;
+		return NULL;
 	}
 
 	msg.address_lo = e->msi.address_lo;
@@ -341,25 +345,44 @@ static void fill_guest(struct kvm *kvm, const struct irqfd_match *m,
 
 	/* What the IOMMU was actually told, when that has been seen. */
 	pisteer_irte_apply(single ? vcpu : NULL, v);
+	return single ? vcpu : NULL;
 }
 
-static int append(struct pisteer_vector **out, unsigned int *nr,
-		  unsigned int *cap, const struct pisteer_vector *v)
+/* The growing result of a scan: the records and, beside them, their sources. */
+struct scan_out {
+	struct pisteer_vector *vecs;
+	struct pisteer_lat_src *srcs;
+	unsigned int nr, cap;
+};
+
+static int append(struct scan_out *o, const struct pisteer_vector *v,
+		  const struct pisteer_lat_src *src)
 {
-	if (*nr == *cap) {
-		unsigned int ncap = *cap ? *cap * 2 : 16;
+	if (o->nr == o->cap) {
+		unsigned int ncap = o->cap ? o->cap * 2 : 16;
 		struct pisteer_vector *n;
+		struct pisteer_lat_src *s;
 
 		n = kvmalloc_array(ncap, sizeof(*n), GFP_KERNEL);
-		if (!n)
+		s = kvmalloc_array(ncap, sizeof(*s), GFP_KERNEL);
+		if (!n || !s) {
+			kvfree(n);
+			kvfree(s);
 			return -ENOMEM;
-		if (*out)
-			memcpy(n, *out, *nr * sizeof(*n));
-		kvfree(*out);
-		*out = n;
-		*cap = ncap;
+		}
+		if (o->nr) {
+			memcpy(n, o->vecs, o->nr * sizeof(*n));
+			memcpy(s, o->srcs, o->nr * sizeof(*s));
+		}
+		kvfree(o->vecs);
+		kvfree(o->srcs);
+		o->vecs = n;
+		o->srcs = s;
+		o->cap = ncap;
 	}
-	(*out)[(*nr)++] = *v;
+	o->vecs[o->nr] = *v;
+	o->srcs[o->nr] = *src;
+	o->nr++;
 	return 0;
 }
 
@@ -375,14 +398,13 @@ static DEFINE_MUTEX(scan_lock);
 int pisteer_scan(struct pisteer_vector **out, unsigned int *nr)
 {
 	struct irqfd_match *matches = NULL;
+	struct scan_out o = { };
 	struct vfio_vec *vecs = NULL;
 	struct vm_ref *vms = NULL;
 	unsigned int *irqs = NULL;
-	unsigned int nr_vecs, cap = 0, i, j, n;
+	unsigned int nr_vecs, i, j, n;
 	int nr_vms = 0, ret = 0;
 
-	*out = NULL;
-	*nr = 0;
 	mutex_lock(&scan_lock);
 
 	/* Vectors may appear between counting and filling: leave room. */
@@ -411,28 +433,35 @@ int pisteer_scan(struct pisteer_vector **out, unsigned int *nr)
 		n = irqfd_collect(vms[i].kvm, vecs, nr_vecs, matches);
 		for (j = 0; j < n && !ret; j++) {
 			struct pisteer_vector v = vecs[matches[j].vec].v;
+			struct pisteer_lat_src src = {
+				.trigger = vecs[matches[j].vec].trigger,
+			};
 
 			v.vm_pid = vms[i].pid;
 			v.vm_fd = vms[i].fd;
-			fill_guest(vms[i].kvm, &matches[j], &v);
-			ret = append(out, nr, &cap, &v);
+			src.vcpu = fill_guest(vms[i].kvm, &matches[j], &v);
+			ret = append(&o, &v, &src);
 		}
 	}
 out:
 	put_vms(vms, nr_vms);
 	if (!ret) {
-		pisteer_steer_apply(*out, *nr, irqs, nr_vecs);
-		pisteer_records_update(*out, *nr);
+		pisteer_steer_apply(o.vecs, o.nr, irqs, nr_vecs);
+		pisteer_records_update(o.vecs, o.nr);
+		pisteer_lat_update(o.vecs, o.srcs, o.nr);
 	}
+	kvfree(o.srcs);
 	kvfree(vms);
 	kvfree(irqs);
 	kvfree(matches);
 	kvfree(vecs);
 	mutex_unlock(&scan_lock);
 	if (ret) {
-		kvfree(*out);
-		*out = NULL;
-		*nr = 0;
+		kvfree(o.vecs);
+		o.vecs = NULL;
+		o.nr = 0;
 	}
+	*out = o.vecs;
+	*nr = o.nr;
 	return ret;
 }

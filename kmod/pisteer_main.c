@@ -37,6 +37,8 @@ static void __exit pisteer_exit(void)
 	unsigned int nr;
 
 	pisteer_chrdev_exit();
+	/* First: no probe may run into what the rest tears down. */
+	pisteer_lat_exit();
 	pisteer_events_exit();
 	/*
 	 * Without policies a last scan restores every steered IRQ that VFIO

@@ -3,7 +3,10 @@
  * Steering: put each remapped vector's host IRQ where its policy says.
  *
  * Policies are set per VM (pid), device or host IRQ; the most specific one
- * wins.  Every scan (on KVM/VFIO events, on a policy change, and every
+ * wins.  auto resolves per vector to nothing (posted), follow (no APICv/AVIC
+ * on the host) or housekeeping (APICv, but the vector remapped), at every
+ * scan, so a vector that falls back from posted to remapped is steered.
+ * Every scan (on KVM/VFIO events, on a policy change, and every
  * STEER_PERIOD_MS while a follow policy exists, to catch vCPU threads that
  * migrate or are re-pinned) hands its vectors here, in process context,
  * under the scan lock: nothing is moved from scheduler or probe context.
@@ -22,10 +25,14 @@
 #include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/pci.h>
 #include <linux/pisteer.h>
+#include <linux/sched/isolation.h>
 #include <linux/slab.h>
+#include <linux/topology.h>
 
 #include "pisteer.h"
+#include "pisteer_compat.h"
 #include "pisteer_trace.h"
 
 #define MAX_POLICIES		64
@@ -128,25 +135,106 @@ static struct steered *start_steering(unsigned int irq)
 	return s;
 }
 
-static int target_cpu(const struct pisteer_policy *p,
-		      const struct pisteer_vector *v)
+/* The CPU the vector's target vCPU runs on: pinned, else last, or -1. */
+static int vcpu_cpu(const struct pisteer_vector *v)
 {
-	if (p->policy == PISTEER_POLICY_STATIC)
-		return p->cpu;
-	/* follow: the CPU the vCPU is pinned to, else where it last ran */
 	if (v->vcpu_pinned_cpu >= 0)
 		return v->vcpu_pinned_cpu;
 	return v->vcpu_pcpu;
 }
 
+static int device_node(const struct pisteer_vector *v)
+{
+	struct pci_dev *pdev;
+	int node;
+
+	pdev = pci_get_domain_bus_and_slot(v->pci_seg, v->pci_bus, v->pci_devfn);
+	if (!pdev)
+		return NUMA_NO_NODE;
+	node = dev_to_node(&pdev->dev);
+	pci_dev_put(pdev);
+	return node;
+}
+
+/*
+ * housekeeping: one of the policy's CPUs (else the kernel's housekeeping
+ * CPUs), those on the device's node first, not the target vCPU's CPU while
+ * another remains; spread over the candidates by host IRQ number.
+ */
+static int pick_housekeeping_cpu(const struct pisteer_policy *p,
+				 const struct pisteer_vector *v)
+{
+	int node = device_node(v), own = vcpu_cpu(v), cpu, n, pick = -1;
+	unsigned int i, nbits = min_t(unsigned int, nr_cpu_ids,
+				      PISTEER_AFFINITY_WORDS * 64);
+	cpumask_var_t cand;
+
+	if (!zalloc_cpumask_var(&cand, GFP_KERNEL))
+		return -1;
+	for (i = 0; i < nbits; i++)
+		if (p->cpus[i / 64] & BIT_ULL(i % 64))
+			cpumask_set_cpu(i, cand);
+	if (cpumask_empty(cand))
+		cpumask_copy(cand, housekeeping_cpumask(HK_TYPE_DOMAIN));
+	cpumask_and(cand, cand, cpu_online_mask);
+	if (node != NUMA_NO_NODE && cpumask_intersects(cand, cpumask_of_node(node)))
+		cpumask_and(cand, cand, cpumask_of_node(node));
+	if (own >= 0 && own < nr_cpu_ids && cpumask_weight(cand) > 1)
+		cpumask_clear_cpu(own, cand);
+	n = cpumask_weight(cand);
+	if (n) {
+		i = v->host_irq % n;
+		for_each_cpu(cpu, cand)
+			if (!i--) {
+				pick = cpu;
+				break;
+			}
+	}
+	free_cpumask_var(cand);
+	return pick;
+}
+
+static int target_cpu(const struct pisteer_policy *p, u32 applied,
+		      const struct pisteer_vector *v)
+{
+	switch (applied) {
+	case PISTEER_POLICY_STATIC:
+		return p->cpu;
+	case PISTEER_POLICY_HOUSEKEEPING:
+		return pick_housekeeping_cpu(p, v);
+	default:
+		return vcpu_cpu(v);
+	}
+}
+
+/* What auto comes to for @v, and why. */
+static u32 auto_choice(const struct pisteer_vector *v, u32 *why)
+{
+	if (v->mode == PISTEER_MODE_POSTED) {
+		*why = PISTEER_WHY_POSTED;
+		return PISTEER_POLICY_NONE;
+	}
+	if (v->mode != PISTEER_MODE_REMAPPED) {
+		*why = PISTEER_WHY_MODE_UNKNOWN;
+		return PISTEER_POLICY_NONE;
+	}
+	if (!enable_apicv) {
+		*why = PISTEER_WHY_NO_APICV;
+		return PISTEER_POLICY_FOLLOW;
+	}
+	*why = PISTEER_WHY_APICV_REMAPPED;
+	return PISTEER_POLICY_HOUSEKEEPING;
+}
+
 /* Earliest time a move held back by the interval may be done, or 0. */
 static u64 retry_at_ns;
 
-static void steer_one(const struct pisteer_policy *p, struct pisteer_vector *v)
+static void steer_one(const struct pisteer_policy *p, u32 applied,
+		      struct pisteer_vector *v)
 {
 	struct steered *s = find_steered(v->host_irq);
 	u32 interval = p->interval_us ? p->interval_us : DEFAULT_INTERVAL_US;
-	int cpu = target_cpu(p, v);
+	int cpu = target_cpu(p, applied, v);
 	u64 now = ktime_get_ns();
 	int ret;
 
@@ -173,7 +261,7 @@ static void steer_one(const struct pisteer_policy *p, struct pisteer_vector *v)
 				    v->host_irq, cpu, ret);
 		goto report;
 	}
-	trace_steer(v->host_irq, s->cpu, cpu, p->policy);
+	trace_steer(v->host_irq, s->cpu, cpu, applied);
 	s->cpu = cpu;
 	s->moves++;
 	s->last_move_ns = now;
@@ -202,11 +290,17 @@ void pisteer_steer_apply(struct pisteer_vector *vecs, unsigned int nr,
 	retry_at_ns = 0;
 	for (i = 0; i < nr; i++) {
 		const struct pisteer_policy *p = policy_of(&vecs[i]);
+		u32 applied, why = PISTEER_WHY_NONE;
 
 		vecs[i].steer_cpu = -1;
 		vecs[i].policy = p ? p->policy : PISTEER_POLICY_NONE;
-		if (p && p->policy != PISTEER_POLICY_OFF) {
-			steer_one(p, &vecs[i]);
+		applied = vecs[i].policy;
+		if (applied == PISTEER_POLICY_AUTO)
+			applied = auto_choice(&vecs[i], &why);
+		vecs[i].policy_applied = applied;
+		vecs[i].policy_why = why;
+		if (applied != PISTEER_POLICY_NONE && applied != PISTEER_POLICY_OFF) {
+			steer_one(p, applied, &vecs[i]);
 			continue;
 		}
 		s = find_steered(vecs[i].host_irq);
@@ -230,7 +324,10 @@ void pisteer_steer_apply(struct pisteer_vector *vecs, unsigned int nr,
 		pisteer_events_kick_at(retry);
 }
 
-/* Does a follow policy exist (vCPU threads must be watched)? */
+/*
+ * Does a policy exist that depends on where vCPU threads run (follow, and
+ * housekeeping and auto, which avoid or follow the vCPU's CPU)?
+ */
 bool pisteer_steer_following(void)
 {
 	bool ret = false;
@@ -238,9 +335,27 @@ bool pisteer_steer_following(void)
 
 	mutex_lock(&steer_lock);
 	for (i = 0; i < nr_policies && !ret; i++)
-		ret = policies[i].policy == PISTEER_POLICY_FOLLOW;
+		ret = policies[i].policy == PISTEER_POLICY_FOLLOW ||
+		      policies[i].policy == PISTEER_POLICY_HOUSEKEEPING ||
+		      policies[i].policy == PISTEER_POLICY_AUTO;
 	mutex_unlock(&steer_lock);
 	return ret;
+}
+
+/* @req's housekeeping CPUs: only online ones, only where they mean something. */
+static bool cpus_valid(const struct pisteer_policy *req)
+{
+	bool takes = req->policy == PISTEER_POLICY_HOUSEKEEPING ||
+		     req->policy == PISTEER_POLICY_AUTO;
+	unsigned int i;
+
+	for (i = 0; i < PISTEER_AFFINITY_WORDS * 64; i++) {
+		if (!(req->cpus[i / 64] & BIT_ULL(i % 64)))
+			continue;
+		if (!takes || i >= nr_cpu_ids || !cpu_online(i))
+			return false;
+	}
+	return true;
 }
 
 /**
@@ -255,8 +370,8 @@ int pisteer_steer_set_policy(const struct pisteer_policy *req)
 	int ret = 0;
 
 	if (req->scope < PISTEER_SCOPE_VM || req->scope > PISTEER_SCOPE_IRQ ||
-	    req->policy > PISTEER_POLICY_STATIC || req->flags || req->reserved ||
-	    req->interval_us > MAX_INTERVAL_US)
+	    req->policy > PISTEER_POLICY_AUTO || req->flags || req->reserved ||
+	    req->interval_us > MAX_INTERVAL_US || !cpus_valid(req))
 		return -EINVAL;
 	if (req->scope == PISTEER_SCOPE_VM && req->pid <= 0)
 		return -EINVAL;

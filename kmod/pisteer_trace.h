@@ -84,7 +84,8 @@ TRACE_EVENT(steer,
 		      __print_symbolic(__entry->reason,
 				       { PISTEER_POLICY_OFF, "restore" },
 				       { PISTEER_POLICY_FOLLOW, "follow" },
-				       { PISTEER_POLICY_STATIC, "static" }))
+				       { PISTEER_POLICY_STATIC, "static" },
+				       { PISTEER_POLICY_HOUSEKEEPING, "housekeeping" }))
 );
 
 #endif /* _PISTEER_TRACE_H */

@@ -22,6 +22,7 @@ pkgs=(
 	"linux-headers-$KVER_61=$PKGVER_61"
 	"linux-headers-$KVER_612=$PKGVER_612"
 	linux-source-6.12
+	libxml2-utils
 )
 
 missing=()

@@ -27,8 +27,9 @@ static void usage(FILE *out)
 		"Columns: VM (pid-fd, as KVM names it in debugfs), DEVICE, VEC (MSI-X or\n"
 		"MSI index), IRQ (host IRQ), GSI, GVEC (guest vector), VCPU (target vCPU;\n"
 		"- when the MSI names no single vCPU), PCPU (host CPU of that vCPU: the one\n"
-		"its thread is pinned to, else the one it last ran on), AFFINITY (host IRQ affinity, effective CPU in brackets), STEER (the\n"
-		"steering policy in force, see pisteer steer), MODE\n"
+		"its thread is pinned to, else the one it last ran on), AFFINITY (host IRQ\n"
+		"affinity, effective CPU in brackets), STEER (the steering policy in force,\n"
+		"see pisteer steer; auto=X: auto chose X, why is said below the table), MODE\n"
 		"(posted or remapped, with the reason).  A mode marked * was read off\n"
 		"host state: no posted/remapped transition of the IRTE was observed.\n");
 }
@@ -48,10 +49,11 @@ static void pi_summary(const struct pisteer_vector *v, char *buf, size_t len)
 static void print_table(const struct pisteer_vector *v, unsigned int n)
 {
 	char bdf[16], aff[64], affcol[80], vm[32], vcpu[16], pcpu[16], mode[128];
-	char pi[64], steer[16];
-	unsigned int i;
+	char pi[64], steer[32];
+	unsigned int whys = 0, i;
+	const struct pisteer_vector *v0 = v;
 
-	printf("%-12s %-12s %-7s %5s %5s %5s %5s %5s %-14s %-9s %s\n", "VM", "DEVICE",
+	printf("%-12s %-12s %-7s %5s %5s %5s %5s %5s %-14s %-17s %s\n", "VM", "DEVICE",
 	       "VEC", "IRQ", "GSI", "GVEC", "VCPU", "PCPU", "AFFINITY", "STEER", "MODE");
 	for (i = 0; i < n; i++, v++) {
 		pst_format_bdf(v->pci_seg, v->pci_bus, v->pci_devfn, bdf, sizeof(bdf));
@@ -74,14 +76,30 @@ static void print_table(const struct pisteer_vector *v, unsigned int n)
 			 v->flags & PISTEER_VEC_F_MODE_INFERRED ? "*" : "",
 			 v->reason ? " (" : "", pst_reason_name(v->reason),
 			 v->reason ? ")" : "", pi);
-		if (v->policy)
+		if (v->policy == PISTEER_POLICY_AUTO) {
+			snprintf(steer, sizeof(steer), "auto=%s",
+				 v->policy_applied ? pst_policy_name(v->policy_applied) : "-");
+			if (v->policy_why < 32)
+				whys |= 1U << v->policy_why;
+		} else if (v->policy) {
 			snprintf(steer, sizeof(steer), "%s", pst_policy_name(v->policy));
-		else
+		} else {
 			snprintf(steer, sizeof(steer), "-");
-		printf("%-12s %-12s %-4s%-3u %5u %5u  0x%02x %5s %5s %-14s %-9s %s\n",
+		}
+		printf("%-12s %-12s %-4s%-3u %5u %5u  0x%02x %5s %5s %-14s %-17s %s\n",
 		       vm, bdf, v->irq_type == PISTEER_IRQ_MSIX ? "msix" : "msi",
 		       v->index, v->host_irq, v->gsi, v->guest_vector, vcpu, pcpu,
 		       affcol, steer, mode);
+	}
+	/* One line per reason auto had, in the order of the table. */
+	for (i = 0, v = v0; i < n; i++, v++) {
+		if (v->policy != PISTEER_POLICY_AUTO || v->policy_why >= 32 ||
+		    !(whys & (1U << v->policy_why)))
+			continue;
+		whys &= ~(1U << v->policy_why);
+		printf("auto=%s: %s\n",
+		       v->policy_applied ? pst_policy_name(v->policy_applied) : "-",
+		       pst_why_text(v->policy_why));
 	}
 }
 
@@ -171,6 +189,12 @@ char *status_to_json(const struct pisteer_vector *v, unsigned int n)
 		json_object_object_add(o, "steer_cpu", v->steer_cpu >= 0 ?
 				       json_object_new_int(v->steer_cpu) : NULL);
 		json_object_object_add(o, "steer_moves", json_object_new_int64(v->steer_moves));
+		json_object_object_add(o, "policy_applied", v->policy_applied ?
+				       json_object_new_string(pst_policy_name(v->policy_applied)) : NULL);
+		json_object_object_add(o, "policy_why", v->policy_why ?
+				       json_object_new_string(pst_why_name(v->policy_why)) : NULL);
+		json_object_object_add(o, "policy_why_text", v->policy_why ?
+				       json_object_new_string(pst_why_text(v->policy_why)) : NULL);
 		json_object_array_add(arr, o);
 	}
 	doc = strdup(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |

@@ -15,21 +15,30 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: pisteer steer (--vm PID | --device BDF | --irq N) POLICY [--interval-us N]\n"
+		"usage: pisteer steer (--vm PID | --device BDF | --irq N) [POLICY]\n"
+		"                     [--interval-us N] [--cpus LIST]\n"
 		"\n"
 		"Set the steering policy of every passthrough vector of a VM, of a\n"
 		"device, or of one host IRQ (the most specific policy wins).  It holds\n"
 		"for vectors that appear later, until replaced.\n"
 		"\n"
-		"POLICY:\n"
-		"  follow      host IRQ on the CPU of its target vCPU: the CPU the vCPU\n"
-		"              thread is pinned to, else the one it last ran on; follows\n"
-		"              route changes and thread moves\n"
-		"  static CPU  host IRQ on CPU (an online CPU)\n"
-		"  off         pisteer hands off: the affinity before pisteer is restored\n"
-		"  none        remove this scope's policy (restores too)\n"
+		"POLICY (default: auto):\n"
+		"  auto          per vector: posted vectors are left alone; without\n"
+		"                APICv/AVIC on the host, follow; with APICv but the vector\n"
+		"                remapped, housekeeping (pisteer status shows the choice)\n"
+		"  follow        host IRQ on the CPU of its target vCPU: the CPU the vCPU\n"
+		"                thread is pinned to, else the one it last ran on; follows\n"
+		"                route changes and thread moves\n"
+		"  housekeeping  host IRQ on a housekeeping CPU (--cpus, else the kernel's):\n"
+		"                one on the device's NUMA node first, not the target vCPU's\n"
+		"                CPU while another is left\n"
+		"  static CPU    host IRQ on CPU (an online CPU)\n"
+		"  off           pisteer hands off: the affinity before pisteer is restored\n"
+		"  none          remove this scope's policy (restores too)\n"
 		"\n"
 		"  --interval-us N  at most one move per IRQ per N us (default 10000)\n"
+		"  --cpus LIST      housekeeping CPUs for housekeeping and auto, e.g. 0-3,8\n"
+		"                   (online CPUs only)\n"
 		"\n"
 		"Posted vectors are left alone: posting ignores host IRQ affinity.\n");
 }
@@ -39,11 +48,13 @@ static int parse_policy(int argc, char **argv, int i, struct pisteer_policy *p)
 	char *end;
 	long cpu;
 
-	if (i >= argc) {
-		fprintf(stderr, "pisteer steer: no policy given (follow, static CPU, off, none)\n");
-		return -1;
+	if (i >= argc || !strcmp(argv[i], "auto")) {
+		p->policy = PISTEER_POLICY_AUTO;
+		return i < argc ? i + 1 : i;
 	}
-	if (!strcmp(argv[i], "follow")) {
+	if (!strcmp(argv[i], "housekeeping")) {
+		p->policy = PISTEER_POLICY_HOUSEKEEPING;
+	} else if (!strcmp(argv[i], "follow")) {
 		p->policy = PISTEER_POLICY_FOLLOW;
 	} else if (!strcmp(argv[i], "off")) {
 		p->policy = PISTEER_POLICY_OFF;
@@ -64,7 +75,7 @@ static int parse_policy(int argc, char **argv, int i, struct pisteer_policy *p)
 		p->policy = PISTEER_POLICY_STATIC;
 		p->cpu = (int)cpu;
 	} else {
-		fprintf(stderr, "pisteer steer: unknown policy '%s' (follow, static CPU, off, none)\n",
+		fprintf(stderr, "pisteer steer: unknown policy '%s' (auto, follow, housekeeping, static CPU, off, none)\n",
 			argv[i]);
 		return -1;
 	}
@@ -86,77 +97,160 @@ static long parse_number(const char *what, const char *s, long max)
 	return v;
 }
 
-int cmd_steer(int argc, char **argv)
+/* "0-3,8" into a CPU bitmask of PISTEER_AFFINITY_WORDS words: 0 or -1. */
+int steer_parse_cpus(const char *s, __u64 *words)
+{
+	const unsigned long max = PISTEER_AFFINITY_WORDS * 64 - 1;
+	unsigned long lo, hi, c;
+	char *end;
+
+	memset(words, 0, PISTEER_AFFINITY_WORDS * sizeof(*words));
+	for (;;) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		errno = 0;
+		lo = strtoul(s, &end, 10);
+		hi = lo;
+		if (*end == '-') {
+			s = end + 1;
+			if (*s < '0' || *s > '9')
+				return -1;
+			hi = strtoul(s, &end, 10);
+		}
+		if (errno || hi < lo || hi > max)
+			return -1;
+		for (c = lo; c <= hi; c++)
+			words[c / 64] |= 1ULL << (c % 64);
+		if (!*end)
+			return 0;
+		if (*end != ',')
+			return -1;
+		s = end + 1;
+	}
+}
+
+struct steer_args {
+	struct pisteer_policy p;
+	int scopes;
+	int has_cpus;
+};
+
+/*
+ * The options from argv[optind] to the first operand (the policy, which
+ * may be followed by more options): 0, 1 for --help, or an exit status.
+ */
+static int parse_opts(int argc, char **argv, struct steer_args *a)
 {
 	static const struct option opts[] = {
 		{ "vm", required_argument, NULL, 'v' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "irq", required_argument, NULL, 'i' },
 		{ "interval-us", required_argument, NULL, 't' },
+		{ "cpus", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
-	struct pisteer_policy p = { .size = sizeof(p) };
-	int opt, fd, next, scopes = 0;
 	struct pst_bdf bdf;
+	int opt;
 	long n;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+v:d:i:t:h", opts, NULL)) != -1) {
+	/* '+': stop at the policy, so that "static -3" reaches its parser. */
+	while ((opt = getopt_long(argc, argv, "+v:d:i:t:c:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'v':
-			if (cmd_opt_pid("steer", optarg, &p.pid))
+			if (cmd_opt_pid("steer", optarg, &a->p.pid))
 				return PST_EXIT_USAGE;
-			p.scope = PISTEER_SCOPE_VM;
-			scopes++;
+			a->p.scope = PISTEER_SCOPE_VM;
+			a->scopes++;
 			break;
 		case 'd':
 			if (cmd_opt_bdf("steer", optarg, &bdf))
 				return PST_EXIT_USAGE;
-			p.scope = PISTEER_SCOPE_DEVICE;
-			p.pci_seg = bdf.seg;
-			p.pci_bus = (__u8)bdf.bus;
-			p.pci_devfn = (__u8)bdf.devfn;
-			scopes++;
+			a->p.scope = PISTEER_SCOPE_DEVICE;
+			a->p.pci_seg = bdf.seg;
+			a->p.pci_bus = (__u8)bdf.bus;
+			a->p.pci_devfn = (__u8)bdf.devfn;
+			a->scopes++;
 			break;
 		case 'i':
 			n = parse_number("--irq", optarg, 0x7fffffff);
 			if (n < 0)
 				return PST_EXIT_USAGE;
-			p.scope = PISTEER_SCOPE_IRQ;
-			p.irq = (unsigned int)n;
-			scopes++;
+			a->p.scope = PISTEER_SCOPE_IRQ;
+			a->p.irq = (unsigned int)n;
+			a->scopes++;
 			break;
 		case 't':
 			n = parse_number("--interval-us", optarg, 10000000);
 			if (n < 0)
 				return PST_EXIT_USAGE;
-			p.interval_us = (unsigned int)n;
+			a->p.interval_us = (unsigned int)n;
+			break;
+		case 'c':
+			if (steer_parse_cpus(optarg, a->p.cpus)) {
+				fprintf(stderr, "pisteer steer: --cpus takes a CPU list like 0-3,8 (CPUs below %d), not '%s'\n",
+					PISTEER_AFFINITY_WORDS * 64, optarg);
+				return PST_EXIT_USAGE;
+			}
+			a->has_cpus = 1;
 			break;
 		case 'h':
 			usage(stdout);
-			return PST_EXIT_OK;
+			return 1;
 		default:
 			usage(stderr);
 			return PST_EXIT_USAGE;
 		}
 	}
-	if (scopes != 1) {
+	return 0;
+}
+
+int cmd_steer(int argc, char **argv)
+{
+	struct steer_args a = { .p = { .size = sizeof(a.p) } };
+	struct pisteer_policy *pp = &a.p;
+	int fd, next, ret;
+
+	optind = 1;
+	ret = parse_opts(argc, argv, &a);
+	if (ret)
+		return ret == 1 ? PST_EXIT_OK : ret;
+	next = parse_policy(argc, argv, optind, pp);
+	if (next < 0)
+		return PST_EXIT_USAGE;
+	if (next < argc) {
+		/* Options after the policy: argv[next - 1] stands in for argv[0]. */
+		optind = 1;
+		ret = parse_opts(argc - next + 1, argv + next - 1, &a);
+		if (ret)
+			return ret == 1 ? PST_EXIT_OK : ret;
+		next += optind - 1;
+	}
+	if (cmd_no_operands("steer", argc, argv, next))
+		return PST_EXIT_USAGE;
+	if (a.scopes != 1) {
 		fprintf(stderr, "pisteer steer: name exactly one of --vm, --device, --irq\n");
 		return PST_EXIT_USAGE;
 	}
-	next = parse_policy(argc, argv, optind, &p);
-	if (next < 0 || cmd_no_operands("steer", argc, argv, next))
+	if (a.has_cpus && pp->policy != PISTEER_POLICY_HOUSEKEEPING &&
+	    pp->policy != PISTEER_POLICY_AUTO) {
+		fprintf(stderr, "pisteer steer: --cpus goes with housekeeping or auto only\n");
 		return PST_EXIT_USAGE;
+	}
 
 	fd = pst_dev_open();
 	if (fd < 0)
 		return pst_exit_for(-fd);
-	if (ioctl(fd, PISTEER_IOC_SET_POLICY, &p) < 0) {
+	if (ioctl(fd, PISTEER_IOC_SET_POLICY, pp) < 0) {
 		int err = errno;
 
-		if (err == EINVAL && p.policy == PISTEER_POLICY_STATIC)
-			fprintf(stderr, "pisteer steer: CPU %d is not an online CPU\n", p.cpu);
+		if (err == EINVAL && pp->policy == PISTEER_POLICY_STATIC)
+			fprintf(stderr, "pisteer steer: CPU %d is not an online CPU\n", pp->cpu);
+		else if (err == EINVAL && a.has_cpus)
+			fprintf(stderr, "pisteer steer: --cpus names a CPU that is not online\n");
+		else if (err == EINVAL && pp->policy >= PISTEER_POLICY_HOUSEKEEPING)
+			fprintf(stderr, "pisteer steer: %s: the loaded module does not know this policy\n",
+				strerror(err));
 		else if (err == ENOENT)
 			fprintf(stderr, "pisteer steer: no policy is set for that scope\n");
 		else

@@ -7,6 +7,7 @@
 #ifndef PISTEER_COMMANDS_H
 #define PISTEER_COMMANDS_H
 
+#include <linux/types.h>
 #include <stdio.h>
 
 struct pisteer_version;
@@ -43,6 +44,20 @@ int cmd_steer(int argc, char **argv);
 int cmd_pin(int argc, char **argv);
 int cmd_isolate(int argc, char **argv);
 int cmd_guest(int argc, char **argv);
+int cmd_lat(int argc, char **argv);
+
+struct pisteer_lat_read;
+struct pisteer_lat_vector;
+/* pisteer lat's reports and its --interval difference (unit-tested). */
+void lat_print_text(const struct pisteer_lat_read *h,
+		    const struct pisteer_lat_vector *v, unsigned int n);
+char *lat_to_json(const struct pisteer_lat_read *h,
+		  const struct pisteer_lat_vector *v, unsigned int n, int pretty);
+void lat_delta(struct pisteer_lat_vector *now, unsigned int n,
+	       const struct pisteer_lat_vector *before, unsigned int nb);
+
+/* pisteer steer --cpus: "0-3,8" into PISTEER_AFFINITY_WORDS words; 0 or -1. */
+int steer_parse_cpus(const char *s, __u64 *words);
 
 struct pisteer_vector;
 /* The JSON of pisteer status: a malloc'ed array document, or NULL. */

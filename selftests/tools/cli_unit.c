@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../../tools/commands.h"
+#include "../../tools/lat_hist.h"
 #include "../../tools/lib/pisteer_dev.h"
 #include "../lib/ktap.h"
 
@@ -344,6 +345,272 @@ static void test_cli(void)
 		    "a device that is not pisteer's: the failed query is reported, exit 1");
 }
 
+static bool pct_is(const __u64 *hist, uint64_t min, uint64_t max, double q,
+		   uint64_t ge, uint64_t lt)
+{
+	struct lat_pct p;
+
+	if (lat_percentile(hist, min, max, q, &p)) {
+		ktap_diag("q %g: no percentile", q);
+		return false;
+	}
+	if (p.ge == ge && p.lt == lt)
+		return true;
+	ktap_diag("q %g: [%llu, %llu), expected [%llu, %llu)", q,
+		  (unsigned long long)p.ge, (unsigned long long)p.lt,
+		  (unsigned long long)ge, (unsigned long long)lt);
+	return false;
+}
+
+static void test_lat_percentiles(void)
+{
+	__u64 hist[LAT_BUCKETS] = { 0 };
+	struct lat_pct p;
+	bool ok;
+
+	/* 50 in [1K, 2K), 49 in [4K, 8K), 1 in [1M, 2M): 100 samples */
+	hist[10] = 50;
+	hist[12] = 49;
+	hist[20] = 1;
+	ok = pct_is(hist, 0, UINT64_MAX, 0.5, 1024, 2048) &&
+	     pct_is(hist, 0, UINT64_MAX, 0.51, 4096, 8192) &&
+	     pct_is(hist, 0, UINT64_MAX, 0.99, 4096, 8192) &&
+	     pct_is(hist, 0, UINT64_MAX, 0.999, 1 << 20, 1 << 21) &&
+	     pct_is(hist, 0, UINT64_MAX, 1.0, 1 << 20, 1 << 21);
+	/* narrowed to the samples' min and max */
+	ok = ok && pct_is(hist, 1100, 1500000, 0.5, 1100, 2048) &&
+	     pct_is(hist, 1100, 1500000, 0.999, 1 << 20, 1500001);
+	memset(hist, 0, sizeof(hist));
+	ok = ok && lat_percentile(hist, 0, 0, 0.5, &p) == -1;
+	hist[0] = 3;
+	hist[LAT_BUCKETS - 1] = 1;
+	ok = ok && pct_is(hist, 0, UINT64_MAX, 0.75, 0, 2) &&
+	     pct_is(hist, 0, UINT64_MAX, 0.76, 1ULL << 63, UINT64_MAX) &&
+	     lat_percentile(hist, 0, UINT64_MAX, 0, &p) == -1 &&
+	     lat_percentile(hist, 0, UINT64_MAX, 1.5, &p) == -1 &&
+	     lat_hist_total(hist) == 4;
+	ktap_result(ok, "latency percentiles: the bucket of rank ceil(q*n), narrowed to [min, max], empty and edge buckets");
+}
+
+static void test_lat_drawing(void)
+{
+	__u64 hist[LAT_BUCKETS] = { 0 };
+	char label[32], ns[16], *buf = NULL, want[512], at[LAT_BAR_WIDTH + 1];
+	size_t len = 0;
+	bool ok;
+	FILE *f;
+
+	lat_bucket_label(0, label, sizeof(label));
+	ok = !strcmp(label, "[0, 2)");
+	lat_bucket_label(1, label, sizeof(label));
+	ok = ok && !strcmp(label, "[2, 4)");
+	lat_bucket_label(9, label, sizeof(label));
+	ok = ok && !strcmp(label, "[512, 1K)");
+	lat_bucket_label(23, label, sizeof(label));
+	ok = ok && !strcmp(label, "[8M, 16M)");
+	lat_fmt_ns(850, ns, sizeof(ns));
+	ok = ok && !strcmp(ns, "850ns");
+	lat_fmt_ns(12345, ns, sizeof(ns));
+	ok = ok && !strcmp(ns, "12.3us");
+	lat_fmt_ns(1050000, ns, sizeof(ns));
+	ok = ok && !strcmp(ns, "1.05ms");
+	lat_fmt_ns(2000000000, ns, sizeof(ns));
+	ok = ok && !strcmp(ns, "2.00s");
+
+	hist[10] = 4;
+	hist[12] = 2;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return (void)ktap_result(false, "open_memstream");
+	lat_hist_print(f, hist, "  ");
+	fclose(f);
+	memset(at, '@', LAT_BAR_WIDTH);
+	at[LAT_BAR_WIDTH] = '\0';
+	snprintf(want, sizeof(want),
+		 "  [1K, 2K)                    4 |%s|\n"
+		 "  [2K, 4K)                    0 |%*s|\n"
+		 "  [4K, 8K)                    2 |%.*s%*s|\n",
+		 at, LAT_BAR_WIDTH, "", LAT_BAR_WIDTH / 2, at, LAT_BAR_WIDTH / 2, "");
+	ok = ok && !strcmp(buf, want);
+	if (!ok)
+		ktap_diag("got:\n%s", buf);
+	free(buf);
+	buf = NULL;
+	memset(hist, 0, sizeof(hist));
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return (void)ktap_result(false, "open_memstream");
+	lat_hist_print(f, hist, "");
+	fclose(f);
+	ok = ok && len == 0;
+	free(buf);
+	ktap_result(ok, "latency histogram drawn like bpftrace hist(): labels, bars scaled to the top bucket, empty middle buckets");
+}
+
+static int count_of(const char *s, const char *what)
+{
+	int n = 0;
+
+	for (s = strstr(s, what); s; s = strstr(s + 1, what))
+		n++;
+	return n;
+}
+
+static void test_lat_svg(void)
+{
+	__u64 a[LAT_BUCKETS] = { 0 }, b[LAT_BUCKETS] = { 0 };
+	struct lat_series s[2] = { { "VM 1-2 <dev> & irq 3", a }, { "empty", b } };
+	char path[] = "/tmp/cli_unit_svg.XXXXXX", cmd[128], *buf = NULL;
+	size_t len = 0;
+	bool ok;
+	FILE *f;
+	int fd;
+
+	a[17] = 5;
+	a[19] = 1;	/* bars for buckets 17, 18 (empty, height 0), 19 */
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return (void)ktap_result(false, "open_memstream");
+	ok = !lat_svg_write(f, s, 2);
+	fclose(f);
+	ok = ok && !strncmp(buf, "<?xml", 5) && count_of(buf, "<svg ") == 1 &&
+	     count_of(buf, "<g ") == 2 && count_of(buf, "</g>") == 2 &&
+	     count_of(buf, "fill=\"steelblue\"") == 3 &&
+	     count_of(buf, "no samples") == 1 &&
+	     strstr(buf, "VM 1-2 &lt;dev&gt; &amp; irq 3") && !strstr(buf, "<dev>") &&
+	     len > 7 && !strcmp(buf + len - 7, "</svg>\n");
+	/* And an XML parser agrees, where there is one. */
+	if (ok && !system("command -v xmllint >/dev/null")) {
+		fd = mkstemp(path);
+		ok = fd >= 0 && write(fd, buf, len) == (ssize_t)len;
+		if (fd >= 0)
+			close(fd);
+		snprintf(cmd, sizeof(cmd), "xmllint --noout %s", path);
+		ok = ok && !system(cmd);
+		unlink(path);
+	}
+	if (!ok && buf)
+		ktap_diag("%s", buf);
+	free(buf);
+	ktap_result(ok, "latency SVG: one chart per vector, a bar per bucket, text escaped, well-formed");
+}
+
+static void test_lat_json_delta(void)
+{
+	struct pisteer_lat_read h = { .state = PISTEER_LAT_S_ALL | PISTEER_LAT_S_PROBES };
+	struct pisteer_lat_vector v[2], before;
+	json_object *root, *o, *x, *y;
+	char *doc;
+	bool ok;
+
+	memset(v, 0, sizeof(v));
+	v[0].vm_pid = 42;
+	v[0].vm_fd = 7;
+	v[0].host_irq = 33;
+	v[0].irq_type = PISTEER_IRQ_MSIX;
+	v[0].count = 10;
+	v[0].sum_ns = 30000;
+	v[0].min_ns = 1500;
+	v[0].max_ns = 5000;
+	v[0].hist[10] = 6;
+	v[0].hist[12] = 4;
+	v[1] = v[0];
+	v[1].host_irq = 34;
+	v[1].flags = PISTEER_LAT_F_GONE;
+	v[1].count = 0;
+	v[1].sum_ns = 0;
+	v[1].min_ns = 0;
+	v[1].max_ns = 0;
+	memset(v[1].hist, 0, sizeof(v[1].hist));
+
+	doc = lat_to_json(&h, v, 2, 0);
+	ok = doc && !strchr(doc, '\n');
+	free(doc);
+	doc = lat_to_json(&h, v, 2, 1);
+	root = doc ? json_tokener_parse(doc) : NULL;
+	ok = ok && root && json_object_object_get_ex(root, "sampling", &x) &&
+	     json_object_object_get_ex(x, "all_vms", &y) && json_object_get_boolean(y) &&
+	     json_object_object_get_ex(root, "vectors", &x) &&
+	     json_object_array_length(x) == 2;
+	o = ok ? json_object_array_get_idx(x, 0) : NULL;
+	ok = ok && json_object_object_get_ex(o, "p50_ns", &x) &&
+	     json_object_object_get_ex(x, "ge", &y) && json_object_get_uint64(y) == 1500 &&
+	     json_object_object_get_ex(x, "lt", &y) && json_object_get_uint64(y) == 2048 &&
+	     json_object_object_get_ex(o, "p99.9_ns", &x) &&
+	     json_object_object_get_ex(x, "lt", &y) && json_object_get_uint64(y) == 5001 &&
+	     json_object_object_get_ex(o, "mean_ns", &x) && json_object_get_uint64(x) == 3000 &&
+	     json_object_object_get_ex(o, "hist", &x) && json_object_array_length(x) == 2;
+	o = ok ? json_object_array_get_idx(root ? json_object_object_get(root, "vectors") : NULL, 1) : NULL;
+	ok = ok && json_object_object_get_ex(o, "gone", &x) && json_object_get_boolean(x) &&
+	     json_object_object_get_ex(o, "min_ns", &x) && !x &&
+	     json_object_object_get_ex(o, "p50_ns", &x) && !x;
+	if (!ok && doc)
+		ktap_diag("%s", doc);
+	json_object_put(root);
+	free(doc);
+
+	/* --interval: 4 of the 10 came after the first reading, all in [4K, 8K) */
+	before = v[0];
+	before.count = 6;
+	before.sum_ns = 9600;
+	before.max_ns = 2000;
+	before.hist[12] = 0;
+	lat_delta(v, 1, &before, 1);
+	ok = ok && v[0].count == 4 && v[0].sum_ns == 30000 - 9600 &&
+	     v[0].hist[10] == 0 && v[0].hist[12] == 4 && lat_hist_total(v[0].hist) == 4 &&
+	     v[0].min_ns == 4096 && v[0].max_ns == 5000;
+	ktap_result(ok, "latency JSON (percentiles as bucket bounds, nulls without samples, one line for --interval) and --interval differences");
+}
+
+static void test_steer_cpus(void)
+{
+	__u64 w[PISTEER_AFFINITY_WORDS];
+	bool ok;
+
+	ok = !steer_parse_cpus("0-3,8", w) && w[0] == 0x10f && !w[1];
+	ok = ok && !steer_parse_cpus("1023", w) && w[15] == 1ULL << 63 && !w[0];
+	ok = ok && !steer_parse_cpus("63-64", w) && w[0] == 1ULL << 63 && w[1] == 1;
+	ok = ok && steer_parse_cpus("1024", w) && steer_parse_cpus("3-1", w) &&
+	     steer_parse_cpus("", w) && steer_parse_cpus("1,", w) &&
+	     steer_parse_cpus("0-", w) && steer_parse_cpus("x", w) &&
+	     steer_parse_cpus("-1", w) && steer_parse_cpus("1 2", w);
+	ktap_result(ok, "steer --cpus lists: ranges, across words, CPU 1023; bad lists refused");
+}
+
+static void test_lat_cli(void)
+{
+	bool ok;
+	int rc;
+
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "steer --vm 1 housekeeping --cpus 0,x");
+	ok = rc == PST_EXIT_USAGE && strstr(err, "--cpus takes a CPU list");
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "steer --vm 1 follow --cpus 0");
+	ok = ok && rc == PST_EXIT_USAGE && strstr(err, "housekeeping or auto only");
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "steer --vm 1 housekeeping --cpus 0 extra");
+	ok = ok && rc == PST_EXIT_USAGE && strstr(err, "unexpected argument 'extra'");
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "steer --vm 1 --cpus 0-1");
+	ok = ok && rc == PST_EXIT_NO_MODULE;
+	ktap_result(ok, "steer housekeeping/auto: --cpus checked, auto the default policy");
+
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "lat --enable --reset");
+	ok = rc == PST_EXIT_USAGE && strstr(err, "one at a time");
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "lat --disable --json");
+	ok = ok && rc == PST_EXIT_USAGE;
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "lat --count 2");
+	ok = ok && rc == PST_EXIT_USAGE && strstr(err, "goes with --interval");
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "lat --interval 0");
+	ok = ok && rc == PST_EXIT_USAGE && strstr(err, "--interval takes a number");
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "lat --interval 1 --svg x.svg");
+	ok = ok && rc == PST_EXIT_USAGE;
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "lat --vm x");
+	ok = ok && rc == PST_EXIT_USAGE;
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "lat");
+	ok = ok && rc == PST_EXIT_NO_MODULE && strstr(err, "not loaded");
+	rc = run("", "lat --help");
+	ok = ok && rc == 0 && strstr(out, "p99.9") && strstr(out, "--svg FILE");
+	ktap_result(ok, "lat: conflicting options refused (exit 2), no module exit 3, --help");
+}
+
 int main(int argc, char **argv)
 {
 	int fd;
@@ -359,7 +626,7 @@ int main(int argc, char **argv)
 	close(fd);
 	unlink(out_path);
 
-	ktap_plan(29);
+	ktap_plan(36);
 	test_exit_mapping();
 	test_dev_path();
 	test_abi_check();
@@ -370,5 +637,11 @@ int main(int argc, char **argv)
 	test_names();
 	test_status_json();
 	test_cli();
+	test_lat_percentiles();
+	test_lat_drawing();
+	test_lat_svg();
+	test_lat_json_delta();
+	test_steer_cpus();
+	test_lat_cli();
 	ktap_finish();
 }

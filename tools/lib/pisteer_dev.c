@@ -180,8 +180,44 @@ const char *pst_policy_name(unsigned int policy)
 		return "follow";
 	case PISTEER_POLICY_STATIC:
 		return "static";
+	case PISTEER_POLICY_HOUSEKEEPING:
+		return "housekeeping";
+	case PISTEER_POLICY_AUTO:
+		return "auto";
 	default:
 		return "none";
+	}
+}
+
+const char *pst_why_name(unsigned int why)
+{
+	switch (why) {
+	case PISTEER_WHY_POSTED:
+		return "posted";
+	case PISTEER_WHY_NO_APICV:
+		return "no_apicv";
+	case PISTEER_WHY_APICV_REMAPPED:
+		return "apicv_remapped";
+	case PISTEER_WHY_MODE_UNKNOWN:
+		return "mode_unknown";
+	default:
+		return "none";
+	}
+}
+
+const char *pst_why_text(unsigned int why)
+{
+	switch (why) {
+	case PISTEER_WHY_POSTED:
+		return "the vector is posted: host IRQ affinity does not matter";
+	case PISTEER_WHY_NO_APICV:
+		return "no APICv/AVIC on the host: the injection exits anyway, so take the host IRQ on the vCPU's CPU";
+	case PISTEER_WHY_APICV_REMAPPED:
+		return "APICv on but the vector is remapped: a housekeeping CPU posts the notification without a VM exit";
+	case PISTEER_WHY_MODE_UNKNOWN:
+		return "the delivery mode is unknown: left alone";
+	default:
+		return "";
 	}
 }
 

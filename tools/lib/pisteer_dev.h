@@ -63,6 +63,9 @@ void pst_format_cpulist(const __u64 *words, unsigned int nr_words, char *buf,
 const char *pst_mode_name(unsigned int mode);
 const char *pst_reason_name(unsigned int reason);
 const char *pst_policy_name(unsigned int policy);
+/* Why auto chose what it chose (PISTEER_WHY_*): a token, and a sentence. */
+const char *pst_why_name(unsigned int why);
+const char *pst_why_text(unsigned int why);
 
 /* Filters of PISTEER_IOC_LIST_VECTORS. */
 struct pst_filter {

@@ -25,7 +25,7 @@
 
 /* Incompatible changes bump the major, additions the minor. */
 #define PISTEER_ABI_MAJOR	0
-#define PISTEER_ABI_MINOR	4
+#define PISTEER_ABI_MINOR	5
 
 #define PISTEER_IOC_MAGIC	0xB9
 
@@ -53,6 +53,10 @@ struct pisteer_version {
 /* PISTEER_FEAT_*: struct pisteer_version.features */
 #define PISTEER_FEAT_LIST_VECTORS	_BITULL(0)	/* PISTEER_IOC_LIST_VECTORS */
 #define PISTEER_FEAT_STEER		_BITULL(1)	/* PISTEER_IOC_SET_POLICY */
+/* ABI 0.5: the housekeeping and auto policies, struct pisteer_policy.cpus */
+#define PISTEER_FEAT_STEER_AUTO		_BITULL(2)
+/* ABI 0.5: PISTEER_IOC_LAT_CTL and PISTEER_IOC_LAT_READ */
+#define PISTEER_FEAT_LATENCY		_BITULL(3)
 
 /**
  * define PISTEER_IOC_VERSION - the module's ABI version and features
@@ -127,6 +131,7 @@ struct pisteer_version {
  * @vcpu_pcpu: host CPU that vCPU last ran on, -1 when unknown
  * @vcpu_nr_allowed: number of CPUs that vCPU's thread may run on
  * @irq_effective_cpu: host CPU the host IRQ is delivered to, -1 unknown
+ * @reserved: zero
  * @flags: PISTEER_VEC_F_*
  * @irq_affinity: the host IRQ's affinity mask, bit n = CPU n
  * @pi_addr: when the host IRQ's IRTE was last seen set to posting, the
@@ -143,6 +148,10 @@ struct pisteer_version {
  * @policy: PISTEER_POLICY_* in force for this vector (0: none)
  * @steer_cpu: the CPU pisteer last put the host IRQ on, or -1
  * @steer_moves: how many times pisteer moved this host IRQ
+ * @policy_applied: what @policy came to for this vector: the same policy,
+ *	or for %PISTEER_POLICY_AUTO the one auto chose (%PISTEER_POLICY_FOLLOW,
+ *	%PISTEER_POLICY_HOUSEKEEPING, or %PISTEER_POLICY_NONE: nothing to do)
+ * @policy_why: PISTEER_WHY_*: why auto chose @policy_applied
  */
 struct pisteer_vector {
 	__u32 host_irq;
@@ -181,11 +190,29 @@ struct pisteer_vector {
 	__u32 policy;
 	__s32 steer_cpu;
 	__u32 steer_moves;
+	/* ABI 0.5 */
+	__u32 policy_applied;
+	__u32 policy_why;
 };
 
 #define PISTEER_VECTOR_SIZE_VER0	208	/* ABI 0.2 */
 #define PISTEER_VECTOR_SIZE_VER1	232	/* ABI 0.3: pi_* */
 #define PISTEER_VECTOR_SIZE_VER2	248	/* ABI 0.4: pinning, steering */
+#define PISTEER_VECTOR_SIZE_VER3	256	/* ABI 0.5: policy_applied, _why */
+
+/*
+ * struct pisteer_vector.policy_why: why auto chose what it chose.
+ *  NONE: not auto, the policy as set.  POSTED: nothing, posting ignores host
+ *  affinity.  NO_APICV: follow, the injection exits anyway, so take the host
+ *  IRQ on the vCPU's CPU.  APICV_REMAPPED: housekeeping, a housekeeping CPU
+ *  posts the notification to the running vCPU without an exit.
+ *  MODE_UNKNOWN: nothing, the delivery is not known.
+ */
+#define PISTEER_WHY_NONE		0
+#define PISTEER_WHY_POSTED		1
+#define PISTEER_WHY_NO_APICV		2
+#define PISTEER_WHY_APICV_REMAPPED	3
+#define PISTEER_WHY_MODE_UNKNOWN	4
 
 /* struct pisteer_list_vectors.flags: which filters apply */
 #define PISTEER_LIST_F_PID	_BITUL(0)
@@ -206,6 +233,7 @@ struct pisteer_vector {
  *	written with the smaller size; bytes past the module's are zeroed.
  * @count: in: how many entries @entries has room for; out: how many
  *	vectors matched
+ * @reserved2: must be zero
  * @entries: user pointer to @count entries of @entry_size bytes
  *
  * The module reads the current state when called (VFIO vectors joined with
@@ -244,6 +272,9 @@ struct pisteer_list_vectors {
 #define PISTEER_POLICY_OFF	1	/* hands off: restore the original affinity */
 #define PISTEER_POLICY_FOLLOW	2	/* host IRQ on the target vCPU's CPU */
 #define PISTEER_POLICY_STATIC	3	/* host IRQ on @cpu */
+/* ABI 0.5 */
+#define PISTEER_POLICY_HOUSEKEEPING	4	/* host IRQ on a housekeeping CPU */
+#define PISTEER_POLICY_AUTO		5	/* per vector, see pisteer_policy */
 
 /* struct pisteer_policy.scope */
 #define PISTEER_SCOPE_VM	1	/* every vector of the VMs held by @pid */
@@ -266,6 +297,23 @@ struct pisteer_list_vectors {
  * @cpu: with %PISTEER_POLICY_STATIC, an online CPU
  * @interval_us: the least time between two moves of one IRQ (hysteresis);
  *	0 means 10000
+ * @cpus: with %PISTEER_POLICY_HOUSEKEEPING and %PISTEER_POLICY_AUTO, the
+ *	housekeeping CPUs (bit n = CPU n; every one online); all zero: the
+ *	kernel's housekeeping CPUs (all CPUs without isolcpus=).  Must be zero
+ *	for the other policies.  (ABI 0.5; a caller of size
+ *	%PISTEER_POLICY_SIZE_VER0 passes none.)
+ *
+ * %PISTEER_POLICY_HOUSEKEEPING puts each host IRQ on one of @cpus, those on
+ * the device's NUMA node first, and not on the CPU of the vector's target
+ * vCPU while another is left: with APICv/AVIC active but the vector
+ * remapped, the host IRQ handled there posts the notification to the
+ * running vCPU without a VM exit, where handling it on the vCPU's own CPU
+ * forces one.  Vectors are spread over the candidates by host IRQ number.
+ *
+ * %PISTEER_POLICY_AUTO decides per vector (see struct pisteer_vector
+ * @policy_applied and @policy_why): posted vectors are left alone (posting
+ * ignores host affinity); without APICv/AVIC on the host, follow; with
+ * APICv but the vector remapped, housekeeping.
  *
  * Policies hold until replaced or removed (%PISTEER_POLICY_NONE) and apply
  * to vectors that appear later too.  Removing a policy or setting
@@ -285,19 +333,192 @@ struct pisteer_policy {
 	__u32 irq;
 	__s32 cpu;
 	__u32 interval_us;
+	/* ABI 0.5 */
+	__aligned_u64 cpus[PISTEER_AFFINITY_WORDS];
 };
 
 #define PISTEER_POLICY_SIZE_VER0	40
+#define PISTEER_POLICY_SIZE_VER1	168	/* ABI 0.5: cpus */
 
 /**
  * define PISTEER_IOC_SET_POLICY - set or remove a steering policy
  *
  * Argument: struct pisteer_policy.  Errors: -EPERM, -EFAULT, -E2BIG,
  * -EINVAL (unknown scope, policy or flags, non-zero reserved, a STATIC
- * CPU that is not online, @pid not positive, @interval_us above 10 s),
+ * CPU that is not online, @pid not positive, @interval_us above 10 s,
+ * @cpus naming a CPU that is not online, or @cpus set for a policy other
+ * than housekeeping or auto),
  * -ENOSPC (too many policies), -ENOENT (removing a policy that is not set).
  * On error nothing changes.
  */
 #define PISTEER_IOC_SET_POLICY	_IO(PISTEER_IOC_MAGIC, 0x02)
+
+/* Latency sampling (ABI 0.5) */
+
+/* struct pisteer_lat_ctl.op */
+#define PISTEER_LAT_ENABLE	1	/* start sampling */
+#define PISTEER_LAT_DISABLE	2	/* stop sampling and drop the samples */
+#define PISTEER_LAT_RESET	3	/* zero the samples, keep sampling */
+
+/* struct pisteer_lat_ctl.scope */
+#define PISTEER_LAT_SCOPE_ALL	0	/* every VM (DISABLE: all sampling) */
+#define PISTEER_LAT_SCOPE_VM	1	/* the VMs held by @pid */
+
+/**
+ * struct pisteer_lat_ctl - argument of %PISTEER_IOC_LAT_CTL
+ * @size: as for every pisteer struct
+ * @flags: must be zero
+ * @op: PISTEER_LAT_*
+ * @scope: PISTEER_LAT_SCOPE_*
+ * @pid: with %PISTEER_LAT_SCOPE_VM, the process holding the VM(s)
+ * @reserved: must be zero
+ *
+ * What is measured, per passthrough vector: the host delivery latency,
+ * from the entry of the host IRQ handler (VFIO's vfio_msihandler) to the
+ * next VM entry of the vector's target vCPU (the vendor's vcpu_run, the
+ * point where KVM enters the guest with the interrupt injected or posted).
+ * It includes the irqfd wakeup, the kick of the vCPU and, when the vCPU was
+ * halted or preempted, its wakeup and scheduling.  When an interrupt finds
+ * its vCPU with a measurement already pending (of this or another vector),
+ * it is not measured but counted in &struct pisteer_lat_vector.coalesced.
+ * Vectors whose MSI names no single vCPU are not measured.
+ *
+ * While nothing is enabled the module registers no probe: the interrupt
+ * and VM-entry paths run exactly as without it.  Enabling registers two
+ * kprobes (vfio_msihandler and svm_vcpu_run or vmx_vcpu_run); the last
+ * disable unregisters them.  Sampling applies to vectors that appear later
+ * too, from the first scan that sees them (a rescan follows KVM's and
+ * VFIO's changes by about 20 ms; listing the vectors scans at once).  A
+ * vector's samples stay readable after it went away, until a reset or
+ * disable of its VM.
+ */
+struct pisteer_lat_ctl {
+	__u32 size;
+	__u32 flags;
+	__u32 op;
+	__u32 scope;
+	__s32 pid;
+	__u32 reserved;
+};
+
+#define PISTEER_LAT_CTL_SIZE_VER0	24
+
+/**
+ * define PISTEER_IOC_LAT_CTL - enable, disable or reset latency sampling
+ *
+ * Argument: struct pisteer_lat_ctl.  Errors: -EPERM, -EFAULT, -E2BIG,
+ * -EINVAL (unknown op, scope or flags, non-zero reserved, @pid not positive
+ * with %PISTEER_LAT_SCOPE_VM or not zero with %PISTEER_LAT_SCOPE_ALL),
+ * -ENOENT (disabling or resetting a VM that is not sampled on its own),
+ * -ENOSPC (too many VMs enabled one by one), -ENODEV (enabling: VFIO's
+ * vfio-pci-core or KVM's kvm_amd/kvm_intel is not loaded, nothing to
+ * probe), -ENOMEM.  On error nothing changes.
+ */
+#define PISTEER_IOC_LAT_CTL	_IO(PISTEER_IOC_MAGIC, 0x03)
+
+/* Log2 buckets: bucket 0 holds 0 and 1 ns, bucket k [2^k, 2^(k+1)) ns. */
+#define PISTEER_LAT_BUCKETS	64
+
+/* struct pisteer_lat_vector.flags */
+#define PISTEER_LAT_F_GONE	_BITUL(0)	/* the vector no longer exists */
+
+/**
+ * struct pisteer_lat_vector - the latency samples of one vector
+ * @host_irq: host IRQ of the vector
+ * @pci_seg: PCI segment of the device
+ * @pci_bus: bus
+ * @pci_devfn: devfn
+ * @irq_type: %PISTEER_IRQ_MSI or %PISTEER_IRQ_MSIX
+ * @reserved: zero
+ * @index: MSI/MSI-X index
+ * @vm_pid: process holding the VM
+ * @vm_fd: the VM's file descriptor in it
+ * @vcpu: the target vCPU the samples were taken for (the last one)
+ * @flags: PISTEER_LAT_F_*
+ * @count: number of samples
+ * @coalesced: interrupts not sampled: their vCPU had one pending already
+ * @sum_ns: sum of the samples
+ * @min_ns: smallest sample (0 when @count is 0)
+ * @max_ns: largest sample
+ * @hist: @hist[k]: samples in bucket k (see %PISTEER_LAT_BUCKETS)
+ *
+ * Counters are updated lock-free as interrupts come: read while sampling
+ * runs, @count and the sum of @hist may differ by the samples in flight.
+ */
+struct pisteer_lat_vector {
+	__u32 host_irq;
+	__u32 pci_seg;
+	__u8 pci_bus;
+	__u8 pci_devfn;
+	__u8 irq_type;
+	__u8 reserved;
+	__u32 index;
+	__s32 vm_pid;
+	__u32 vm_fd;
+	__s32 vcpu;
+	__u32 flags;
+	__aligned_u64 count;
+	__aligned_u64 coalesced;
+	__aligned_u64 sum_ns;
+	__aligned_u64 min_ns;
+	__aligned_u64 max_ns;
+	__aligned_u64 hist[PISTEER_LAT_BUCKETS];
+};
+
+#define PISTEER_LAT_VECTOR_SIZE_VER0	584
+
+/* struct pisteer_lat_read.state */
+#define PISTEER_LAT_S_ALL	_BITUL(0)	/* sampling every VM */
+#define PISTEER_LAT_S_PROBES	_BITUL(1)	/* the probes are registered */
+
+/**
+ * struct pisteer_lat_read - argument of %PISTEER_IOC_LAT_READ
+ * @size: as for every pisteer struct
+ * @flags: PISTEER_LIST_F_*: the filters to apply, as for
+ *	%PISTEER_IOC_LIST_VECTORS
+ * @pid: with %PISTEER_LIST_F_PID, only vectors of VMs held by @pid
+ * @pci_seg: with %PISTEER_LIST_F_PCI, only this device: segment,
+ * @pci_bus: bus
+ * @pci_devfn: and devfn
+ * @reserved: must be zero
+ * @entry_size: in: sizeof(struct pisteer_lat_vector) as the caller knows it
+ *	(at least %PISTEER_LAT_VECTOR_SIZE_VER0); out: the module's
+ * @count: in: room in @entries; out: how many vectors matched
+ * @state: out: PISTEER_LAT_S_*
+ * @nr_vms: out: how many VM pids are sampled one by one
+ * @dropped: out: vectors not sampled because the module's table was full
+ * @reserved2: must be zero
+ * @entries: user pointer to @count entries of @entry_size bytes
+ *
+ * As for %PISTEER_IOC_LIST_VECTORS, -ENOSPC with @count set to the number
+ * needed when @count is too small.
+ */
+struct pisteer_lat_read {
+	__u32 size;
+	__u32 flags;
+	__s32 pid;
+	__u32 pci_seg;
+	__u8 pci_bus;
+	__u8 pci_devfn;
+	__u16 reserved;
+	__u32 entry_size;
+	__u32 count;
+	__u32 state;
+	__u32 nr_vms;
+	__u32 dropped;
+	__u32 reserved2;
+	__aligned_u64 entries;
+};
+
+#define PISTEER_LAT_READ_SIZE_VER0	56
+
+/**
+ * define PISTEER_IOC_LAT_READ - read the latency samples
+ *
+ * Argument: struct pisteer_lat_read.  Errors: -EPERM, -EFAULT, -E2BIG,
+ * -EINVAL (unknown flags, non-zero reserved fields, @entry_size below
+ * %PISTEER_LAT_VECTOR_SIZE_VER0 or above 4096), -ENOSPC, -ENOMEM.
+ */
+#define PISTEER_IOC_LAT_READ	_IO(PISTEER_IOC_MAGIC, 0x04)
 
 #endif /* _UAPI_LINUX_PISTEER_H */
