@@ -6,6 +6,7 @@
 #   make modules-all   both modules against every pinned kernel (kernels.env)
 #   make check         everything make check does (see README.md)
 #   make demo          the main job on the emulated host
+#   make bench         interrupt round-trip benchmark (figures, not a test)
 #
 # Kernel modules are built only through Kbuild (make -C KDIR M=...), the way
 # DKMS builds them.
@@ -34,22 +35,24 @@ CLI_LIB_SRCS := $(filter-out tools/pisteer.c,$(CLI_SRCS))
 CLI_HDRS := tools/commands.h $(wildcard tools/lib/*.h) uapi/linux/pisteer.h tools/lat_hist.h
 
 PTVM_SRCS := selftests/lib/ptvm.c selftests/lib/ptdev.c selftests/lib/e1000e.c \
-	selftests/lib/procirq.c selftests/lib/stats.c selftests/lib/guest.S
+	selftests/lib/procirq.c selftests/lib/stats.c selftests/lib/guest.S \
+	selftests/lib/kvmstats.c
 TEST_LIB_HDRS := $(wildcard selftests/lib/*.h)
 KTAP_SRCS := selftests/lib/ktap.c
 PRIVS_SRCS := selftests/lib/privs.c
 
 VM_TESTS := passthrough_irq passthrough_multi version_ioctl list_ioctl lat_ioctl
-VM_TEST_BINS := $(addprefix $(B)/selftests/,$(VM_TESTS)) $(B)/selftests/ptvm_demo
+VM_TEST_BINS := $(addprefix $(B)/selftests/,$(VM_TESTS)) $(B)/selftests/ptvm_demo \
+	$(B)/selftests/irq_bench
 UNIT_TEST_BINS := $(B)/selftests/cli_unit $(B)/selftests/guest_unit $(B)/selftests/pin_unit \
 	$(B)/selftests/pin_qemu
 
-.PHONY: all cli tests modules modules-all deps check demo clean help
+.PHONY: all cli tests modules modules-all deps check demo bench clean help
 
 all: cli tests modules
 
 help:
-	@sed -n '3,12p' Makefile
+	@sed -n '3,13p' Makefile
 
 cli: $(B)/pisteer
 tests: $(VM_TEST_BINS) $(UNIT_TEST_BINS)
@@ -89,6 +92,10 @@ $(B)/selftests/passthrough_multi: selftests/vm/passthrough_multi.c $(PTVM_SRCS) 
 		$(KTAP_SRCS) $(TEST_LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -pthread -o $@ $< $(PTVM_SRCS) $(KTAP_SRCS)
+
+$(B)/selftests/irq_bench: selftests/bench/irq_bench.c $(PTVM_SRCS) $(TEST_LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -pthread -o $@ $< $(PTVM_SRCS) $(LDLIBS_JSON)
 
 $(B)/selftests/ptvm_demo: selftests/demo/ptvm_demo.c $(PTVM_SRCS) $(TEST_LIB_HDRS)
 	@mkdir -p $(@D)
@@ -137,6 +144,10 @@ check: deps
 demo: deps
 	$(MAKE) cli tests modules-all
 	bash selftests/demo.sh
+
+bench: deps
+	$(MAKE) cli tests modules-all
+	bash selftests/bench.sh
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null

@@ -34,6 +34,7 @@ struct ptvm_vcpu {
 	struct ptvm *vm;
 	int id;
 	int fd;
+	int stats_fd;		/* KVM_GET_STATS_FD, taken before KVM_RUN */
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
@@ -218,6 +219,11 @@ static int vcpu_init(struct ptvm *vm, int id)
 	/* APs would wait for INIT/SIPI: nobody sends them here. */
 	if (ioctl(v->fd, KVM_SET_MP_STATE, &mp) < 0)
 		return ptvm_fail(errno, "KVM_SET_MP_STATE");
+	/*
+	 * vCPU ioctls wait for the vCPU mutex, which KVM_RUN holds: get the
+	 * statistics file now.  Reading it later takes no lock.
+	 */
+	v->stats_fd = ioctl(v->fd, KVM_GET_STATS_FD, NULL);
 	return 0;
 }
 
@@ -259,8 +265,10 @@ struct ptvm *ptvm_create(int nr_vcpus)
 	vm->kvm_fd = -1;
 	vm->vm_fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
-	for (i = 0; i < PTVM_MAX_VCPUS; i++)
+	for (i = 0; i < PTVM_MAX_VCPUS; i++) {
 		vm->vcpus[i].fd = -1;
+		vm->vcpus[i].stats_fd = -1;
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = kick_handler;	/* no SA_RESTART: KVM_RUN returns EINTR */
@@ -366,6 +374,8 @@ void ptvm_destroy(struct ptvm *vm)
 			munmap(vm->vcpus[i].run, vm->run_size);
 		if (vm->vcpus[i].fd >= 0)
 			close(vm->vcpus[i].fd);
+		if (vm->vcpus[i].stats_fd >= 0)
+			close(vm->vcpus[i].stats_fd);
 	}
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
@@ -386,6 +396,13 @@ int ptvm_nr_vcpus(const struct ptvm *vm)
 int ptvm_vm_fd(const struct ptvm *vm)
 {
 	return vm->vm_fd;
+}
+
+int ptvm_vcpu_stats_fd(const struct ptvm *vm, int vcpu)
+{
+	if (vcpu < 0 || vcpu >= vm->nr_vcpus)
+		return -1;
+	return vm->vcpus[vcpu].stats_fd;
 }
 
 pid_t ptvm_vcpu_tid(const struct ptvm *vm, int vcpu)

@@ -47,6 +47,8 @@ int ptvm_nr_vcpus(const struct ptvm *vm);
 int ptvm_vm_fd(const struct ptvm *vm);
 void *ptvm_mem(const struct ptvm *vm, size_t *size);
 pid_t ptvm_vcpu_tid(const struct ptvm *vm, int vcpu);
+/* The vCPU's KVM binary statistics file (KVM_GET_STATS_FD), or -1. */
+int ptvm_vcpu_stats_fd(const struct ptvm *vm, int vcpu);
 void ptvm_set_wait_mode(struct ptvm *vm, enum ptvm_wait_mode mode);
 
 /* Arrivals of @vector on @vcpu since the VM started. */

@@ -25,6 +25,7 @@ struct stats stats_summary(uint64_t *ns, int n)
 	s.min_us = us(ns[0]);
 	s.p50_us = us(ns[n / 2]);
 	s.p99_us = us(ns[(int)((long long)n * 99 / 100)]);
+	s.p999_us = us(ns[(int)((long long)n * 999 / 1000)]);
 	s.max_us = us(ns[n - 1]);
 	return s;
 }

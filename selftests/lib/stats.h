@@ -7,7 +7,7 @@
 
 struct stats {
 	int n;
-	double min_us, p50_us, p99_us, max_us;
+	double min_us, p50_us, p99_us, p999_us, max_us;
 };
 
 /* Sorts @ns in place and summarises it (all zero when @n is 0). */

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Inside the rig for make bench: the four configurations of the interrupt
+# round-trip benchmark in one VM's life (see irq_bench.c):
+#   follow      pisteer.ko, steer follow: host IRQ on the target vCPU's CPU (1)
+#   static-0    pisteer.ko, steer static 0: the other vCPU's CPU
+#   no-module   pisteer.ko not loaded, the IRQ's affinity as the kernel left it
+#   follow+lat  follow with pisteer's latency sampling on
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+ko=$top/build/modules/$(uname -r)/kmod/pisteer.ko
+cli=$top/build/pisteer
+out=${PISTEER_RIG_DIR:-/tmp}/out
+mkdir -p "$out"
+n=${PISTEER_BENCH_N:-10000}
+
+phases=(
+	--phase "no-module:-:rmmod pisteer 2>/dev/null; true"
+	--phase "follow:1:insmod $ko && $cli steer --vm {pid} follow"
+	--phase "static-0:0:$cli steer --vm {pid} static 0"
+)
+if "$cli" lat --help >/dev/null 2>&1; then
+	phases+=(--phase "follow+lat:1:$cli steer --vm {pid} follow && $cli lat --enable --vm {pid}")
+	ratio4=(--ratio follow+lat/follow)
+else
+	echo "bench: this pisteer has no 'lat' command: configuration 4 (sampling on) left out"
+	ratio4=()
+fi
+"$top/build/selftests/irq_bench" -n "$n" -w 1000 -o "$out/irq-bench-$(uname -r).json" \
+	"${phases[@]}" --ratio follow/static-0 --ratio follow/no-module "${ratio4[@]}"
+rc=$?
+rmmod pisteer 2>/dev/null
+exit $rc
