@@ -40,6 +40,7 @@ int cmd_opt_bdf(const char *cmd, const char *arg, struct pst_bdf *bdf);
 int cmd_version(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_steer(int argc, char **argv);
+int cmd_rdma_lat(int argc, char **argv);
 
 struct pisteer_vector;
 /* The JSON of pisteer status: a malloc'ed array document, or NULL. */

@@ -15,6 +15,8 @@ static const struct pst_command commands[] = {
 	  cmd_status },
 	{ "steer", "put host IRQs on their vCPU's CPU (follow), a CPU (static), or off",
 	  cmd_steer },
+	{ "rdma-lat", "RDMA SEND/RECV ping-pong latency, polled or by interrupts",
+	  cmd_rdma_lat },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
