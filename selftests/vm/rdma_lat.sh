@@ -194,25 +194,39 @@ exec 3>&1
 ktap_check "polling median within 0.67..1.5 x perftest ib_send_lat's" vs_perftest_poll
 # Events: perftest 4.5's ib_send_lat -e often hangs on rxe under TCG (a
 # lost completion event; more often the more iterations), so it runs 20
-# iterations, up to three times, and its median varies 2-4x between runs.  The bound 1/3..3 still tells event latency
-# (~0.4-1.6 ms here) from polling latency (~4 ms): an --event that polled,
-# or slept in a timer, fails it.
+# iterations; and its event median varies 2-3x from run to run here
+# (~0.4-0.55 ms or ~1-1.6 ms), ours less (~0.4-0.5 ms, more under load).
+# So three rounds, each perftest then pisteer with the same 20 iterations,
+# and the best median of each tool is compared.  Within 0.25..2.5 tells
+# event latency from polling latency (~4 ms, >= 3x perftest's worst best):
+# an --event that polled, or slept in a timer, fails it.  (Halving the round
+# trip is checked by the polling comparison above.)
 vs_perftest_event() {
-	local pt me try
+	local pt=() me=() try p m
 	for try in 1 2 3; do
-		pt=$(perftest_median -e -n 20) && break
-		ktap_diag "ib_send_lat -e did not finish in 30 s (try $try)" >&3
+		if p=$(perftest_median -e -n 20); then
+			pt+=("$p")
+		else
+			echo "ib_send_lat -e did not finish in 30 s (round $try)"
+		fi
+		server_start || return 1
+		"$cli" rdma-lat --json --event --iters 20 --warmup 5 "$ip4" >"$tmp/ev.json" ||
+			{ server_wait; return 1; }
+		server_wait || return 1
+		me+=("$(jq '.results[0].t_typical' "$tmp/ev.json")")
 	done
-	[ -n "$pt" ] || return 4
-	me=$(jq '.results[0].t_typical' "$tmp/event.json")
-	echo "event median: pisteer rdma-lat --event $me usec, perftest ib_send_lat -e $pt usec"
-	ratio_within "$me" "$pt" 0.33 3
+	echo "event medians: pisteer rdma-lat --event ${me[*]} usec, perftest ib_send_lat -e ${pt[*]:-(hung)} usec"
+	[ "${#pt[@]}" -gt 0 ] || return 4
+	m=$(printf '%s\n' "${me[@]}" | sort -g | head -1)
+	p=$(printf '%s\n' "${pt[@]}" | sort -g | head -1)
+	echo "best event median: pisteer $m usec, perftest $p usec"
+	ratio_within "$m" "$p" 0.25 2.5
 }
 vs_perftest_event | sed 's/^/# /'
 case ${PIPESTATUS[0]} in
-0) ktap_ok "event median within 1/3..3 x perftest ib_send_lat -e's" ;;
-4) ktap_skip "event median vs perftest: ib_send_lat -e hung" ;;
-*) ktap_fail "event median within 1/3..3 x perftest ib_send_lat -e's" ;;
+0) ktap_ok "best event median of 3 within 0.25..2.5 x perftest ib_send_lat -e's" ;;
+4) ktap_skip "event median vs perftest: ib_send_lat -e hung 3 times" ;;
+*) ktap_fail "best event median of 3 within 0.25..2.5 x perftest ib_send_lat -e's" ;;
 esac
 
 # --- errors -------------------------------------------------------------------
