@@ -29,10 +29,13 @@ CLI_SRCS := tools/pisteer.c tools/cmd_version.c tools/cmd_status.c tools/cmd_ste
 CLI_LIB_SRCS := $(filter-out tools/pisteer.c,$(CLI_SRCS))
 CLI_HDRS := tools/commands.h tools/lib/pisteer_dev.h uapi/linux/pisteer.h
 # pisteer rdma-lat: only the CLI links libibverbs; the unit tests take the
-# parts that need no verbs library (statistics, exchange codec, GID choice).
-RDMA_NOVERBS_SRCS := tools/lib/latstats.c tools/lib/rdma_xchg.c tools/lib/rdma_gid.c
+# parts that need no verbs library (statistics, exchange codec, GID choice,
+# reports).
+RDMA_NOVERBS_SRCS := tools/lib/latstats.c tools/lib/rdma_xchg.c tools/lib/rdma_gid.c \
+	tools/lib/rdma_report.c
 RDMA_SRCS := tools/cmd_rdma_lat.c tools/lib/rdma_pp.c $(RDMA_NOVERBS_SRCS)
-RDMA_HDRS := tools/lib/latstats.h tools/lib/rdma_xchg.h tools/lib/rdma_pp.h
+RDMA_HDRS := tools/lib/latstats.h tools/lib/rdma_xchg.h tools/lib/rdma_pp.h \
+	tools/lib/rdma_report.h
 LDLIBS_RDMA := -libverbs -lm
 
 PTVM_SRCS := selftests/lib/ptvm.c selftests/lib/ptdev.c selftests/lib/e1000e.c \

@@ -16,6 +16,7 @@
 #include "lib/latstats.h"
 #include "lib/pisteer_dev.h"
 #include "lib/rdma_pp.h"
+#include "lib/rdma_report.h"
 #include "lib/rdma_xchg.h"
 
 #define MAX_SIZE	(1U << 30)
@@ -191,11 +192,6 @@ static int parse(int argc, char **argv, struct opts *o)
 	return cmd_no_operands("rdma-lat", argc, argv, optind + 1) ? -1 : 0;
 }
 
-static const char *mode_name(unsigned int mode)
-{
-	return mode == PST_MODE_EVENT ? "event" : "poll";
-}
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -247,94 +243,22 @@ static int server_phase(struct pst_rdma *r, unsigned int mode, unsigned int n)
 	return 0;
 }
 
-static const char *mtu_str(enum ibv_mtu m)
+/* What the reports need of this run. */
+static void run_of(const struct opts *o, const struct pst_rdma *r, struct pst_rdma_run *run)
 {
-	static const char *const s[] = { "?", "256", "512", "1024", "2048", "4096" };
-
-	return (unsigned int)m < sizeof(s) / sizeof(s[0]) ? s[m] : "?";
-}
-
-struct result {
-	unsigned int mode;
-	struct pst_latstats s;
-	unsigned long events;
-};
-
-static void where(const struct opts *o, const struct pst_rdma *r, char *buf, size_t len)
-{
-	if (r->gid_index >= 0)
-		snprintf(buf, len, "%s port %u, %s GID index %d, comp vector %d", r->dev_name,
-			 r->ib_port, pst_gid_type_name(r->gid_type), r->gid_index,
-			 o->comp_vector);
-	else
-		snprintf(buf, len, "%s port %u, LID %u, comp vector %d", r->dev_name,
-			 r->ib_port, r->port.lid, o->comp_vector);
-}
-
-static void report_text(const struct opts *o, const struct pst_rdma *r,
-			const struct result *res, unsigned int nres)
-{
-	char w[160];
-	unsigned int i;
-
-	where(o, r, w, sizeof(w));
-	printf("RC SEND/RECV ping-pong with %s port %u: %s, MTU %s\n", o->host, o->tcp_port, w,
-	       mtu_str(r->port.active_mtu));
-	printf("one-way latency = round trip / 2 (as perftest ib_send_lat), %u warmup round trips\n",
-	       o->warmup);
-	pst_latstats_header(stdout);
-	for (i = 0; i < nres; i++)
-		pst_latstats_row(stdout, mode_name(res[i].mode), o->size, &res[i].s);
-	for (i = 0; i < nres; i++)
-		if (res[i].mode == PST_MODE_EVENT)
-			printf("completion events taken in event mode: %lu\n", res[i].events);
-	if (nres == 2)
-		printf("event - poll: t_typical %+.2f usec, t_avg %+.2f usec, 99%% %+.2f usec\n",
-		       res[1].s.typical - res[0].s.typical, res[1].s.avg - res[0].s.avg,
-		       res[1].s.p99 - res[0].s.p99);
-}
-
-static void add_diff(json_object *o, const char *key, double d)
-{
-	json_object_object_add(o, key, pst_json_us(d));
-}
-
-static void report_json(const struct opts *o, const struct pst_rdma *r,
-			const struct result *res, unsigned int nres)
-{
-	json_object *root = json_object_new_object(), *arr = json_object_new_array(), *x;
-	unsigned int i;
-
-	json_object_object_add(root, "peer", json_object_new_string(o->host));
-	json_object_object_add(root, "tcp_port", json_object_new_int((int)o->tcp_port));
-	json_object_object_add(root, "device", json_object_new_string(r->dev_name));
-	json_object_object_add(root, "ib_port", json_object_new_int(r->ib_port));
-	json_object_object_add(root, "gid_index", r->gid_index >= 0 ?
-			       json_object_new_int(r->gid_index) : NULL);
-	json_object_object_add(root, "gid_type", r->gid_index >= 0 ?
-			       json_object_new_string(pst_gid_type_name(r->gid_type)) : NULL);
-	json_object_object_add(root, "comp_vector", json_object_new_int(o->comp_vector));
-	json_object_object_add(root, "mtu", json_object_new_int(atoi(mtu_str(r->port.active_mtu))));
-	json_object_object_add(root, "bytes", json_object_new_int64(o->size));
-	json_object_object_add(root, "iterations", json_object_new_int64(o->iters));
-	json_object_object_add(root, "warmup", json_object_new_int64(o->warmup));
-	json_object_object_add(root, "one_way", json_object_new_string("round_trip/2"));
-	for (i = 0; i < nres; i++) {
-		x = pst_latstats_json(mode_name(res[i].mode), o->size, &res[i].s);
-		json_object_object_add(x, "events", json_object_new_int64((int64_t)res[i].events));
-		json_object_array_add(arr, x);
-	}
-	json_object_object_add(root, "results", arr);
-	if (nres == 2) {
-		x = json_object_new_object();
-		add_diff(x, "t_typical", res[1].s.typical - res[0].s.typical);
-		add_diff(x, "t_avg", res[1].s.avg - res[0].s.avg);
-		add_diff(x, "p99", res[1].s.p99 - res[0].s.p99);
-		json_object_object_add(root, "event_minus_poll", x);
-	}
-	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-					    JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(root);
+	memset(run, 0, sizeof(*run));
+	run->peer = o->host ? o->host : "";
+	run->tcp_port = o->tcp_port;
+	run->device = r->dev_name;
+	run->ib_port = r->ib_port;
+	run->gid_index = r->gid_index;
+	run->gid_type = r->gid_type;
+	run->lid = r->port.lid;
+	run->comp_vector = r->comp_vector;
+	run->mtu = r->port.active_mtu;
+	run->bytes = o->size;
+	run->iters = o->iters;
+	run->warmup = o->warmup;
 }
 
 /* Word a failed exchange with the peer @who. */
@@ -359,8 +283,8 @@ static int run_client(const struct opts *o)
 {
 	struct pst_xchg_msg hello = { .version = PST_XCHG_VERSION, .type = PST_XCHG_HELLO },
 			    reply = { 0 };
-	struct result res[2];
-	unsigned int nres = 0, mode;
+	struct pst_rdma_run run;
+	unsigned int mode;
 	struct pst_rdma r;
 	uint64_t *rtt = NULL;
 	char who[300];
@@ -412,6 +336,7 @@ static int run_client(const struct opts *o)
 	err = pst_rdma_connect(&r, &reply);
 	if (err)
 		goto out;
+	run_of(o, &r, &run);
 	for (mode = PST_MODE_POLL; mode <= PST_MODE_EVENT; mode <<= 1) {
 		if (!(o->modes & mode))
 			continue;
@@ -419,10 +344,10 @@ static int run_client(const struct opts *o)
 		err = client_phase(&r, mode, o->warmup, o->iters, rtt);
 		if (err)
 			goto out;
-		res[nres].mode = mode;
-		res[nres].events = r.events;
-		pst_latstats(rtt, o->iters, 2, &res[nres].s);
-		nres++;
+		run.res[run.nres].mode = mode;
+		run.res[run.nres].events = r.events;
+		pst_latstats(rtt, o->iters, 2, &run.res[run.nres].s);
+		run.nres++;
 	}
 	err = pst_rdma_drain_sends(&r);
 	if (err)
@@ -433,10 +358,18 @@ static int run_client(const struct opts *o)
 		xchg_error(who, err, o->timeout_ms, &hello);
 		goto out;
 	}
-	if (o->json)
-		report_json(o, &r, res, nres);
-	else
-		report_text(o, &r, res, nres);
+	if (o->json) {
+		char *doc = pst_rdma_report_json(&run);
+
+		if (!doc) {
+			err = -ENOMEM;
+			goto out;
+		}
+		puts(doc);
+		free(doc);
+	} else {
+		pst_rdma_report_text(stdout, &run);
+	}
 out:
 	if (fd >= 0)
 		close(fd);
@@ -528,6 +461,7 @@ static void report_server_json(const struct pst_rdma *r, const char *who,
 static int run_server(const struct opts *o)
 {
 	unsigned long served = 0;
+	struct pst_rdma_run run;
 	struct pst_rdma r;
 	int lfd, fd, err;
 	char who[80], w[160];
@@ -542,7 +476,8 @@ static int run_server(const struct opts *o)
 		pst_rdma_close(&r);
 		return PST_EXIT_FAIL;
 	}
-	where(o, &r, w, sizeof(w));
+	run_of(o, &r, &run);
+	pst_rdma_where(&run, w, sizeof(w));
 	fprintf(stderr, "pisteer rdma-lat: %s: waiting for a client on TCP port %u\n", w,
 		o->tcp_port);
 	fd = pst_tcp_accept(lfd, -1, who, sizeof(who));

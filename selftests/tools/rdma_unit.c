@@ -24,6 +24,7 @@
 #include "../../tools/lib/latstats.h"
 #include "../../tools/lib/pisteer_dev.h"
 #include "../../tools/lib/rdma_pp.h"
+#include "../../tools/lib/rdma_report.h"
 #include "../../tools/lib/rdma_xchg.h"
 #include "../lib/ktap.h"
 
@@ -153,6 +154,84 @@ static void test_report(void)
 	json_object_put(x);
 	json_object_put(o);
 	ktap_result(ok, "JSON: mode, bytes, iterations and the seven figures");
+}
+
+static struct pst_rdma_run sample_run(void)
+{
+	struct pst_rdma_run run = {
+		.peer = "hostb", .tcp_port = 18515, .device = "mlx5_0", .ib_port = 1,
+		.gid_index = 3, .gid_type = IBV_GID_TYPE_ROCE_V2, .lid = 0,
+		.comp_vector = 5, .mtu = IBV_MTU_4096, .bytes = 2, .iters = 1000,
+		.warmup = 100, .nres = 2,
+	};
+
+	run.res[0] = (struct pst_rdma_result){ .mode = PST_MODE_POLL, .events = 0,
+		.s = { .n = 1000, .min = 1.5, .max = 9, .typical = 2, .avg = 2.25,
+		       .stdev = 0.5, .p99 = 4, .p999 = 8 } };
+	run.res[1] = (struct pst_rdma_result){ .mode = PST_MODE_EVENT, .events = 1093,
+		.s = { .n = 1000, .min = 3, .max = 30, .typical = 5.5, .avg = 6,
+		       .stdev = 1, .p99 = 12.5, .p999 = 20 } };
+	return run;
+}
+
+static void test_run_report(void)
+{
+	struct pst_rdma_run run = sample_run();
+	json_object *root, *x, *y;
+	char buf[2048], *doc;
+	size_t n;
+	FILE *f;
+	bool ok;
+
+	f = fmemopen(buf, sizeof(buf), "w");
+	pst_rdma_report_text(f, &run);
+	n = ftell(f);
+	fclose(f);
+	buf[n < sizeof(buf) ? n : sizeof(buf) - 1] = '\0';
+	ok = strstr(buf, "with hostb port 18515: mlx5_0 port 1, RoCE v2 GID index 3, comp vector 5, MTU 4096\n") &&
+	     strstr(buf, "one-way latency = round trip / 2") &&
+	     strstr(buf, "\n poll ") && strstr(buf, "\n event ") &&
+	     strstr(buf, "completion events taken in event mode: 1093\n") &&
+	     strstr(buf, "event - poll: t_typical +3.50 usec, t_avg +3.75 usec, 99% +8.50 usec\n");
+	if (!ok)
+		ktap_diag("%s", buf);
+	ktap_result(ok, "--both text: where, both rows, events taken, event - poll");
+
+	doc = pst_rdma_report_json(&run);
+	root = doc ? json_tokener_parse(doc) : NULL;
+	ok = root && json_object_object_get_ex(root, "results", &x) &&
+	     json_object_array_length(x) == 2 &&
+	     (y = json_object_array_get_idx(x, 1)) &&
+	     json_object_object_get_ex(y, "events", &y) && json_object_get_int(y) == 1093 &&
+	     json_object_object_get_ex(root, "event_minus_poll", &x) &&
+	     json_object_object_get_ex(x, "t_typical", &y) && near(json_object_get_double(y), 3.5) &&
+	     json_object_object_get_ex(x, "p99", &y) && near(json_object_get_double(y), 8.5) &&
+	     json_object_object_get_ex(root, "gid_index", &x) && json_object_get_int(x) == 3 &&
+	     json_object_object_get_ex(root, "lid", &x) && !x &&
+	     json_object_object_get_ex(root, "mtu", &x) && json_object_get_int(x) == 4096 &&
+	     json_object_object_get_ex(root, "one_way", &x) &&
+	     !strcmp(json_object_get_string(x), "round_trip/2");
+	json_object_put(root);
+	free(doc);
+
+	/* InfiniBand without a GRH, one mode: the LID, no GID, no difference */
+	run.gid_index = -1;
+	run.lid = 7;
+	run.nres = 1;
+	doc = pst_rdma_report_json(&run);
+	root = doc ? json_tokener_parse(doc) : NULL;
+	ok = ok && root && json_object_object_get_ex(root, "gid_index", &x) && !x &&
+	     json_object_object_get_ex(root, "gid_type", &x) && !x &&
+	     json_object_object_get_ex(root, "lid", &x) && json_object_get_int(x) == 7 &&
+	     !json_object_object_get_ex(root, "event_minus_poll", NULL);
+	if (!ok && doc)
+		ktap_diag("%s", doc);
+	json_object_put(root);
+	free(doc);
+	pst_rdma_where(&run, buf, sizeof(buf));
+	ok = ok && !strcmp(buf, "mlx5_0 port 1, LID 7, comp vector 5") &&
+	     pst_mtu_bytes(IBV_MTU_256) == 256 && pst_mtu_bytes(0) == 0 && pst_mtu_bytes(9) == 0;
+	ktap_result(ok, "--both JSON: event_minus_poll, events; IB: lid, null GID, no difference");
 }
 
 static struct pst_xchg_msg sample_msg(void)
@@ -382,9 +461,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	tool = argv[1];
-	ktap_plan(22);
+	ktap_plan(24);
 	test_stats();
 	test_report();
+	test_run_report();
 	test_codec();
 	test_channel();
 	test_gid_choice();
