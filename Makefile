@@ -33,6 +33,15 @@ CLI_SRCS := tools/pisteer.c tools/cmd_version.c tools/cmd_status.c tools/cmd_ste
 	tools/lib/state.c tools/lib/irqs.c
 CLI_LIB_SRCS := $(filter-out tools/pisteer.c,$(CLI_SRCS))
 CLI_HDRS := tools/commands.h $(wildcard tools/lib/*.h) uapi/linux/pisteer.h tools/lat_hist.h
+# pisteer rdma-lat: only the CLI links libibverbs; the unit tests take the
+# parts that need no verbs library (statistics, exchange codec, GID choice,
+# reports).
+RDMA_NOVERBS_SRCS := tools/lib/latstats.c tools/lib/rdma_xchg.c tools/lib/rdma_gid.c \
+	tools/lib/rdma_report.c
+RDMA_SRCS := tools/cmd_rdma_lat.c tools/lib/rdma_pp.c $(RDMA_NOVERBS_SRCS)
+RDMA_HDRS := tools/lib/latstats.h tools/lib/rdma_xchg.h tools/lib/rdma_pp.h \
+	tools/lib/rdma_report.h
+LDLIBS_RDMA := -libverbs -lm
 
 PTVM_SRCS := selftests/lib/ptvm.c selftests/lib/ptdev.c selftests/lib/e1000e.c \
 	selftests/lib/procirq.c selftests/lib/stats.c selftests/lib/guest.S \
@@ -43,9 +52,9 @@ PRIVS_SRCS := selftests/lib/privs.c
 
 VM_TESTS := passthrough_irq passthrough_multi version_ioctl list_ioctl lat_ioctl
 VM_TEST_BINS := $(addprefix $(B)/selftests/,$(VM_TESTS)) $(B)/selftests/ptvm_demo \
-	$(B)/selftests/irq_bench
+	$(B)/selftests/irq_bench $(B)/selftests/rdma_fakepeer
 UNIT_TEST_BINS := $(B)/selftests/cli_unit $(B)/selftests/guest_unit $(B)/selftests/pin_unit \
-	$(B)/selftests/pin_qemu
+	$(B)/selftests/pin_qemu $(B)/selftests/rdma_unit
 
 .PHONY: all cli tests modules modules-all deps check demo bench clean help
 
@@ -57,9 +66,19 @@ help:
 cli: $(B)/pisteer
 tests: $(VM_TEST_BINS) $(UNIT_TEST_BINS)
 
-$(B)/pisteer: $(CLI_SRCS) $(CLI_HDRS) VERSION
+$(B)/pisteer: $(CLI_SRCS) $(RDMA_SRCS) $(CLI_HDRS) $(RDMA_HDRS) VERSION
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ $(CLI_SRCS) $(LDLIBS_CLI)
+	$(CC) $(USER_CFLAGS) -o $@ $(CLI_SRCS) $(RDMA_SRCS) $(LDLIBS_CLI) $(LDLIBS_RDMA)
+
+$(B)/selftests/rdma_unit: selftests/tools/rdma_unit.c $(RDMA_NOVERBS_SRCS) $(RDMA_HDRS) \
+		$(KTAP_SRCS) $(TEST_LIB_HDRS) tools/lib/pisteer_dev.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< $(RDMA_NOVERBS_SRCS) $(KTAP_SRCS) $(LDLIBS_JSON) -lm
+
+$(B)/selftests/rdma_fakepeer: selftests/vm/rdma_fakepeer.c tools/lib/rdma_xchg.c \
+		tools/lib/rdma_xchg.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< tools/lib/rdma_xchg.c
 
 $(B)/selftests/cli_unit: selftests/tools/cli_unit.c $(CLI_LIB_SRCS) $(CLI_HDRS) \
 		$(KTAP_SRCS) $(TEST_LIB_HDRS) VERSION

@@ -85,7 +85,7 @@ stage() {
 }
 
 run_all() {
-	ktap_plan 16
+	ktap_plan 17
 	stage ktap_check "build: CLI, test programs, modules against KDIR (make)" \
 		make --no-print-directory all
 	stage ktap_run "unit: CLI code" build/selftests/cli_unit build/pisteer
@@ -95,6 +95,7 @@ run_all() {
 		build/selftests/pin_unit build/pisteer
 	stage ktap_run "pin against real QEMU processes (tcg, -S)" \
 		build/selftests/pin_qemu build/pisteer
+	stage ktap_run "unit: rdma-lat code" build/selftests/rdma_unit build/pisteer
 	stage ktap_check "dkms.conf PACKAGE_VERSION equals VERSION" dkms_version
 	stage ktap_check "man page pisteer.8: groff -ww clean, documents every command" man_lint
 	stage ktap_check "modules build for $KVER_61 with W=1, no warnings" \

@@ -58,6 +58,7 @@ void lat_delta(struct pisteer_lat_vector *now, unsigned int n,
 
 /* pisteer steer --cpus: "0-3,8" into PISTEER_AFFINITY_WORDS words; 0 or -1. */
 int steer_parse_cpus(const char *s, __u64 *words);
+int cmd_rdma_lat(int argc, char **argv);
 
 struct pisteer_vector;
 /* The JSON of pisteer status: a malloc'ed array document, or NULL. */

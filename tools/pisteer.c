@@ -23,6 +23,8 @@ static const struct pst_command commands[] = {
 	  cmd_isolate },
 	{ "guest", "in a guest: queue IRQ placement of a passthrough NIC/HCA",
 	  cmd_guest },
+	{ "rdma-lat", "RDMA SEND/RECV ping-pong latency, polled or by interrupts",
+	  cmd_rdma_lat },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -16,7 +16,7 @@ wrong_target_fails() {
 	[ "${PIPESTATUS[0]}" -eq 1 ]
 }
 
-ktap_plan 10
+ktap_plan 11
 ktap_diag "kernel $(uname -r)"
 ktap_run module_lifecycle "$top/selftests/vm/module_lifecycle.sh"
 ktap_run passthrough_irq "$bin/passthrough_irq"
@@ -24,6 +24,7 @@ ktap_run passthrough_irq_wrong_target_fails wrong_target_fails
 ktap_run passthrough_multi "$bin/passthrough_multi"
 ktap_run status_cli "$top/selftests/vm/status_cli.sh"
 ktap_run steer "$top/selftests/vm/steer.sh"
+ktap_run rdma_lat "$top/selftests/vm/rdma_lat.sh"
 ktap_run lat "$top/selftests/vm/lat.sh"
 ktap_run isolate "$top/selftests/vm/isolate.sh"
 ktap_run pin_module "$top/selftests/vm/pin_module.sh"
