@@ -52,7 +52,7 @@ PRIVS_SRCS := selftests/lib/privs.c
 
 VM_TESTS := passthrough_irq passthrough_multi version_ioctl list_ioctl lat_ioctl
 VM_TEST_BINS := $(addprefix $(B)/selftests/,$(VM_TESTS)) $(B)/selftests/ptvm_demo \
-	$(B)/selftests/irq_bench $(B)/selftests/rdma_fakepeer
+	$(B)/selftests/irq_bench $(B)/selftests/rdma_fakepeer $(B)/selftests/thread_bounce
 UNIT_TEST_BINS := $(B)/selftests/cli_unit $(B)/selftests/guest_unit $(B)/selftests/pin_unit \
 	$(B)/selftests/pin_qemu $(B)/selftests/rdma_unit
 
@@ -119,6 +119,10 @@ $(B)/selftests/irq_bench: selftests/bench/irq_bench.c $(PTVM_SRCS) $(TEST_LIB_HD
 $(B)/selftests/ptvm_demo: selftests/demo/ptvm_demo.c $(PTVM_SRCS) $(TEST_LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -pthread -o $@ $< $(PTVM_SRCS)
+
+$(B)/selftests/thread_bounce: selftests/vm/thread_bounce.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $<
 
 $(B)/selftests/list_ioctl: selftests/vm/list_ioctl.c tools/lib/pisteer_dev.c \
 		$(KTAP_SRCS) $(PRIVS_SRCS) $(TEST_LIB_HDRS) $(CLI_HDRS)
