@@ -10,8 +10,9 @@
  * With -H it only sets the VM up (even vectors to vCPU 0, odd to vCPU 1),
  * prints "ready", and holds it for other tests.  Lines on stdin: "r" swaps
  * the routes (answers "rerouted"), "d" disables MSI-X ("disabled"), "e"
- * enables it again ("enabled"), "t" raises every vector once and checks it
- * reached its routed vCPU ("raised"); end of input ends it.
+ * enables it again ("enabled"), "u" deassigns every irqfd ("unhooked"),
+ * "h" assigns them again ("hooked"), "t" raises every vector once and checks
+ * it reached its routed vCPU ("raised"); end of input ends it.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -223,6 +224,15 @@ static int hold(const int *split, const int *swapped)
 		case 'e':
 			ok = !ptdev_msix(dev, true);
 			answer = "enabled";
+			break;
+		case 'u':
+			ok = !ptdev_detach(dev, vm, GSI_BASE);
+			answer = "unhooked";
+			break;
+		case 'h':
+			ptdev_drain(dev);
+			ok = !ptdev_attach(dev, vm, GSI_BASE);
+			answer = "hooked";
 			break;
 		case 't':
 			ok = raise_each_once();

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * thread_bounce TID PERIOD_US DURATION_MS: move thread TID between CPU 0
- * and CPU 1 every PERIOD_US for DURATION_MS (an affinity storm a shell
- * loop cannot make: a fork costs tens of ms in the rig), leave it on the
- * CPU it started on, and print how many moves were made.
+ * and CPU 1 every PERIOD_US on average for DURATION_MS (an affinity storm a
+ * shell loop cannot make: a fork costs tens of ms in the rig), leave it on
+ * the CPU it started on, and print how many moves were made.
+ *
+ * Each period is drawn from [PERIOD_US / 2, 3 * PERIOD_US / 2) with a fixed
+ * seed: with an exact period, a scanner that looks every even number of
+ * milliseconds on tick boundaries would see the thread on the same CPU
+ * every time (aliasing), and the storm would test nothing.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,7 +38,7 @@ static int pin(pid_t tid, int cpu)
 int main(int argc, char **argv)
 {
 	long long end, next;
-	long period, moves = 0;
+	long period, step, moves = 0;
 	cpu_set_t start;
 	struct timespec ts;
 	pid_t tid;
@@ -52,7 +57,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	end = now_us() + atol(argv[3]) * 1000LL;
-	for (next = now_us(); next < end; next += period) {
+	srand(1);
+	for (next = now_us(); next < end; next += step) {
+		step = period / 2 + rand() % period;
 		cpu ^= 1;
 		if (pin(tid, cpu)) {
 			perror("thread_bounce: sched_setaffinity");
@@ -60,8 +67,8 @@ int main(int argc, char **argv)
 		}
 		moves++;
 		/* Sleep, not spin: the kernel's work items must run meanwhile. */
-		ts.tv_sec = (next + period) / 1000000;
-		ts.tv_nsec = (next + period) % 1000000 * 1000;
+		ts.tv_sec = (next + step) / 1000000;
+		ts.tv_nsec = (next + step) % 1000000 * 1000;
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 	}
 	if (sched_setaffinity(tid, sizeof(start), &start)) {
