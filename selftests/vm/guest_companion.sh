@@ -14,7 +14,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 ko=$top/build/modules/$(uname -r)/guest/pisteer_guest.ko
 cli=$top/build/pisteer
 pg=/sys/kernel/pisteer
-plan=26
+plan=27
 
 mapfile -t nics < <(vfio_82574l_bdfs)
 modprobe nvme
@@ -289,6 +289,25 @@ unbind_with_reader() {
 	return $rc
 }
 ktap_check "driver unbind while attached with files held open: detached, reads fail" unbind_with_reader
+
+# PCI removal of an attached device (the bus notifier's device-gone path),
+# with a queue file held open; a rescan brings the device back.
+pci_remove() {
+	local f rc=0
+	echo "$b" > "$pg/attach" || return 1
+	exec {f}<"$(qdir "$b" 0)/irq"
+	echo 1 > "/sys/bus/pci/devices/$b/remove"
+	if test -e "$pg/devices/$b"; then echo "$b still attached after removal"; rc=1; fi
+	if [ -n "$(cat <&"$f" 2>/dev/null)" ]; then echo "held file still reads"; rc=1; fi
+	exec {f}<&-
+	echo 1 > /sys/bus/pci/rescan
+	for _ in $(seq 100); do [ -e "/sys/bus/pci/devices/$b" ] && break; sleep 0.1; done
+	[ -e "/sys/bus/pci/devices/$b" ] || { echo "$b did not come back"; rc=1; }
+	return $rc
+}
+ktap_check "PCI removal while attached with a file held open: detached cleanly; rescan restores" pci_remove
+# Probed again, it may have another interface name.
+for _ in $(seq 100); do nd_b=$(netdev_of "$b"); [ -n "$nd_b" ] && break; sleep 0.1; done
 
 ktap_check "rmmod with devices attached (NVMe) is clean" bash -c "
 	rmmod pisteer_guest && ! test -e $pg && ! grep -qw pisteer_guest /proc/modules"
