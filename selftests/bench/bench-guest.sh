@@ -27,8 +27,14 @@ else
 	echo "bench: this pisteer has no 'lat' command: configuration 4 (sampling on) left out"
 	ratio4=()
 fi
-"$top/build/selftests/irq_bench" -n "$n" -w 1000 -o "$out/irq-bench-$(uname -r).json" \
-	"${phases[@]}" --ratio follow/static-0 --ratio follow/no-module "${ratio4[@]}"
-rc=$?
-rmmod pisteer 2>/dev/null
+rc=0
+# Halted vCPUs (an idle guest), then spinning ones (busy-polling MPI ranks).
+for mode in halt spin; do
+	echo
+	echo "== vCPUs $mode between interrupts =="
+	"$top/build/selftests/irq_bench" $([ $mode = spin ] && echo -s) -n "$n" -w 1000 \
+		-o "$out/irq-bench-$(uname -r)-$mode.json" "${phases[@]}" \
+		--ratio follow/static-0 --ratio follow/no-module "${ratio4[@]}" || rc=1
+	rmmod pisteer 2>/dev/null
+done
 exit $rc

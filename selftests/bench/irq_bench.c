@@ -14,7 +14,11 @@
  * exits of each vCPU per 1000 interrupts (KVM's binary stats), and at the
  * end the ratios asked for as --ratio A/B, as text and as JSON (-o).
  *
- * usage: irq_bench [-n N] [-w W] [-g GAP_US] [-o FILE]
+ * With -s the vCPUs spin (run guest code) between interrupts instead of
+ * halting: the busy-polling vCPUs of an MPI job.  The VMM thread then
+ * shares CPU 0 with vCPU 0.
+ *
+ * usage: irq_bench [-s] [-n N] [-w W] [-g GAP_US] [-o FILE]
  *                  --phase NAME:EXPECT_CPU:COMMAND ... [--ratio A/B ...]
  * EXPECT_CPU is a CPU number, or '-' for no expectation.
  */
@@ -23,6 +27,7 @@
 #include <getopt.h>
 #include <json-c/json.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,7 +190,7 @@ static json_object *phase_json(const struct phase *ph)
 	return o;
 }
 
-static void report(const char *out_path, int n, int warm)
+static void report(const char *out_path, int n, int warm, bool spin)
 {
 	json_object *root = json_object_new_object(), *arr = json_object_new_array(),
 		    *rat = json_object_new_array();
@@ -226,6 +231,8 @@ static void report(const char *out_path, int n, int warm)
 	json_object_object_add(root, "iterations", json_object_new_int(n));
 	json_object_object_add(root, "warmup", json_object_new_int(warm));
 	json_object_object_add(root, "target_vcpu", json_object_new_int(TARGET_VCPU));
+	json_object_object_add(root, "vcpus_between_interrupts",
+			       json_object_new_string(spin ? "spin" : "halt"));
 	json_object_object_add(root, "configs", arr);
 	json_object_object_add(root, "ratios", rat);
 	if (out_path && json_object_to_file_ext(out_path, root, JSON_C_TO_STRING_PRETTY))
@@ -269,14 +276,16 @@ int main(int argc, char **argv)
 	};
 	int n = 10000, warm = 1000, c, i, rc = 1;
 	unsigned int gap_us = 300;
+	bool spin = false;
 	const char *out = NULL;
 	struct kvmstats *st[2] = { NULL, NULL };
 	char bdfs[4][16], irq_name[64];
 	struct ptvm_dev *dev = NULL;
 	struct ptvm *vm;
 
-	while ((c = getopt_long(argc, argv, "n:w:g:o:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "sn:w:g:o:", opts, NULL)) != -1) {
 		switch (c) {
+		case 's': spin = true; break;
 		case 'n': n = atoi(optarg); break;
 		case 'w': warm = atoi(optarg); break;
 		case 'g': gap_us = (unsigned int)atoi(optarg); break;
@@ -310,7 +319,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "irq_bench: %s\n", ptvm_strerror());
 		return 1;
 	}
-	ptvm_set_wait_mode(vm, PTVM_WAIT_HALT);
+	ptvm_set_wait_mode(vm, spin ? PTVM_WAIT_SPIN : PTVM_WAIT_HALT);
 	for (i = 0; i < 1000 && (ptvm_vcpu_tid(vm, 0) <= 0 ||
 				 ptvm_vcpu_tid(vm, TARGET_VCPU) <= 0); i++)
 		usleep(1000);
@@ -337,8 +346,9 @@ int main(int argc, char **argv)
 	}
 	snprintf(irq_name, sizeof(irq_name), "vfio-msix[0](%s)", bdfs[0]);
 	printf("irq_bench: VM pid %d, %s vector 0 -> vCPU %d (CPU 1), vCPU 0 and the VMM on CPU 0;"
-	       " %d warm-up + %d measured round trips per config, %u us apart\n",
-	       (int)getpid(), bdfs[0], TARGET_VCPU, warm, n, gap_us);
+	       " vCPUs %s between interrupts; %d warm-up + %d measured round trips per config,"
+	       " %u us apart\n", (int)getpid(), bdfs[0], TARGET_VCPU,
+	       spin ? "spin" : "halt", warm, n, gap_us);
 	fflush(stdout);
 	for (i = 0; i < nr_phases; i++) {
 		struct phase *ph = &phases[i];
@@ -362,7 +372,7 @@ int main(int argc, char **argv)
 		       ph->name, irq, ph->effective_cpu, ph->st.p50_us);
 		fflush(stdout);
 	}
-	report(out, n, warm);
+	report(out, n, warm, spin);
 	rc = 0;
 out:
 	for (i = 0; i < 2; i++)
