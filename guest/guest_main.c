@@ -55,28 +55,28 @@ static int take_name(const char *buf, size_t count, char *name)
 	return 0;
 }
 
-static ssize_t attach_store(struct kobject *kobj, struct kobj_attribute *attr,
-			    const char *buf, size_t count)
+/* attach and detach: one name, handed to @op; the count or an error. */
+static ssize_t name_store(const char *buf, size_t count, int (*op)(const char *))
 {
 	char name[PG_ARG_LEN];
 	int ret;
 
 	ret = take_name(buf, count, name);
 	if (!ret)
-		ret = pg_attach(name);
+		ret = op(name);
 	return ret ? ret : count;
+}
+
+static ssize_t attach_store(struct kobject *kobj, struct kobj_attribute *attr,
+			    const char *buf, size_t count)
+{
+	return name_store(buf, count, pg_attach);
 }
 
 static ssize_t detach_store(struct kobject *kobj, struct kobj_attribute *attr,
 			    const char *buf, size_t count)
 {
-	char name[PG_ARG_LEN];
-	int ret;
-
-	ret = take_name(buf, count, name);
-	if (!ret)
-		ret = pg_detach(name);
-	return ret ? ret : count;
+	return name_store(buf, count, pg_detach);
 }
 
 static struct kobj_attribute version_attr = __ATTR_RO(version);

@@ -9,6 +9,7 @@
 
 #include <linux/types.h>
 #include <stdio.h>
+#include <string.h>
 
 struct pisteer_version;
 
@@ -27,6 +28,12 @@ static inline int cmd_no_operands(const char *cmd, int argc, char **argv,
 	fprintf(stderr, "pisteer %s: unexpected argument '%s'\n", cmd,
 		argv[optind_now]);
 	return 2;
+}
+
+/* "--help", "-h" or "help": the word that asks a command for its usage. */
+static inline int cmd_is_help(const char *arg)
+{
+	return !strcmp(arg, "--help") || !strcmp(arg, "-h") || !strcmp(arg, "help");
 }
 
 struct pst_bdf;

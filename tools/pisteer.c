@@ -68,8 +68,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return PST_EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-	    !strcmp(argv[1], "help")) {
+	if (cmd_is_help(argv[1])) {
 		usage(stdout);
 		return PST_EXIT_OK;
 	}
