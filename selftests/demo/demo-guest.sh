@@ -88,9 +88,9 @@ section "The guest side: pisteer_guest.ko places the queue IRQs of a NIC"
 bdf=$(ls -d /sys/bus/pci/drivers/vfio-pci/0000:* 2>/dev/null | tail -n 1)
 bdf=${bdf##*/}
 dev=/sys/bus/pci/devices/$bdf
+modprobe e1000e && modprobe ib_core
 echo > "$dev/driver_override"
 echo "$bdf" > "$dev/driver/unbind"
-modprobe e1000e && modprobe ib_core
 echo "$bdf" > /sys/bus/pci/drivers/e1000e/bind
 nd=$(ls "$dev/net")
 ip link set "$nd" up && ip addr add 10.0.2.15/24 dev "$nd"
