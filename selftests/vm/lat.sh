@@ -12,6 +12,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/selftests/lib/ktap.sh"
 . "$top/selftests/lib/holder.sh"
+. "$top/selftests/lib/irqaff.sh"
 
 mods=$top/build/modules/$(uname -r)
 cli=$top/build/pisteer
@@ -32,28 +33,6 @@ tid0=$(json | jq -r 'map(select(.vcpu == 0))[0].vcpu_tid')
 tid1=$(json | jq -r 'map(select(.vcpu == 1))[0].vcpu_tid')
 taskset -pc 0 "$tid0" >/dev/null && taskset -pc 1 "$tid1" >/dev/null
 ktap_diag "host IRQs: $irqs; vCPU threads $tid0 (CPU 0) $tid1 (CPU 1)"
-
-effective() {
-	local i c
-	eff=
-	for i in $irqs; do
-		read -r c < "/proc/irq/$i/effective_affinity_list"
-		eff+="$c "
-	done
-}
-# expect_effective WANT MS: wait up to MS ms for the effective CPUs
-expect_effective() {
-	local t0=${EPOCHREALTIME/./} t
-	while :; do
-		effective
-		[ "$eff" = "$1" ] && return 0
-		t=${EPOCHREALTIME/./}
-		if [ $(((10#$t - 10#$t0) / 1000)) -gt "$2" ]; then
-			echo "effective CPUs '$eff', expected '$1'"
-			return 1
-		fi
-	done
-}
 
 auto() {
 	local out

@@ -9,6 +9,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/selftests/lib/ktap.sh"
 . "$top/selftests/lib/holder.sh"
+. "$top/selftests/lib/irqaff.sh"
 
 mods=$top/build/modules/$(uname -r)
 cli=$top/build/pisteer
@@ -31,31 +32,7 @@ tid0=$(json | jq -r 'map(select(.vcpu == 0))[0].vcpu_tid')
 tid1=$(json | jq -r 'map(select(.vcpu == 1))[0].vcpu_tid')
 ktap_diag "host IRQs: $irqs; affinity before: $orig; vCPU threads $tid0 $tid1"
 
-# effective CPU of each vector's host IRQ, in index order, into $eff;
-# builtins only: a fork costs tens of ms under TCG and would be measured.
-effective() {
-	local i c
-	eff=
-	for i in $irqs; do
-		read -r c < "/proc/irq/$i/effective_affinity_list"
-		eff+="$c "
-	done
-}
-# expect_effective WANT MS: wait up to MS ms for the effective CPUs
-expect_effective() {
-	local t0=${EPOCHREALTIME/./} t
-	while :; do
-		effective
-		[ "$eff" = "$1" ] && break
-		t=${EPOCHREALTIME/./}
-		if [ $(((10#$t - 10#$t0) / 1000)) -gt "$2" ]; then
-			echo "effective CPUs '$eff', expected '$1'"
-			return 1
-		fi
-	done
-	t=${EPOCHREALTIME/./}
-	echo "$(((10#$t - 10#$t0) / 1000))" >> "$fifos/latency"
-}
+aff_log=$fifos/latency
 report_latency() { ktap_diag "$1: the host IRQs were where wanted after $(tail -n1 "$fifos/latency") ms"; }
 
 taskset -pc 0 "$tid0" >/dev/null && taskset -pc 1 "$tid1" >/dev/null
