@@ -10,12 +10,17 @@
  * With -H it only sets the VM up (even vectors to vCPU 0, odd to vCPU 1),
  * prints "ready", and holds it for other tests.  Lines on stdin: "r" swaps
  * the routes (answers "rerouted"), "d" disables MSI-X ("disabled"), "e"
- * enables it again ("enabled"), "u" deassigns every irqfd ("unhooked"),
- * "h" assigns them again ("hooked"), "t" raises every vector once and checks
- * it reached its routed vCPU ("raised"); end of input ends it.
+ * enables it again ("enabled"), "sN" keeps N vectors on eventfds without
+ * disabling MSI-X ("resized"), "u" deassigns every irqfd ("unhooked"), "h"
+ * assigns them again ("hooked"), "t" raises every vector once and checks
+ * it reached its routed vCPU ("raised"); end of input ends it.  When VFIO
+ * asks for the device back (PCI removal, unbind) the holder deassigns the
+ * irqfds and closes it, as QEMU unplugs it, and prints "released"; the VM
+ * goes on without it.  -m msi holds the device with MSI (one vector).
  */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +41,7 @@
 static struct ptvm *vm;
 static struct ptvm_dev *dev;
 static int per_vector = 20;
+static int nr_vec = NR_VEC;	/* vectors routed: the device's, at most 5 */
 
 struct vec_result {
 	struct procirq host_before, host_after;
@@ -169,7 +175,7 @@ static bool route_all(const int *target)
 {
 	int v;
 
-	for (v = 0; v < NR_VEC; v++)
+	for (v = 0; v < nr_vec; v++)
 		if (ptvm_route_msi(vm, GSI_BASE + v, target[v], GUEST_VEC(v)))
 			return false;
 	return true;
@@ -182,7 +188,7 @@ static bool raise_each_once(void)
 	uint64_t rtt;
 	int v, c;
 
-	for (v = 0; v < NR_VEC; v++) {
+	for (v = 0; v < nr_vec; v++) {
 		c = ptvm_route_target(vm, GSI_BASE + v);
 		if (c < 0 || c >= NR_VCPUS)
 			return false;
@@ -195,6 +201,56 @@ static bool raise_each_once(void)
 	return true;
 }
 
+/*
+ * One command of the holder: its answer, or NULL for an unknown one.  Once
+ * the device has been released, device commands answer "no device".
+ */
+static const char *command(const char *line, const int *split,
+			   const int *swapped, const int **now, bool *ok)
+{
+	*ok = true;
+	if (line[0] == 'r') {
+		*now = *now == split ? swapped : split;
+		*ok = route_all(*now);
+		return "rerouted";
+	}
+	if (!line[0] || !strchr("desuht", line[0]))
+		return NULL;
+	if (!dev)
+		return "no device";
+	switch (line[0]) {
+	case 'd':
+		*ok = !ptdev_set_vectors(dev, false);
+		return "disabled";
+	case 'e':
+		*ok = !ptdev_set_vectors(dev, true);
+		return "enabled";
+	case 's':
+		*ok = !ptdev_set_count(dev, atoi(line + 1));
+		return "resized";
+	case 'u':
+		*ok = !ptdev_detach(dev, vm, GSI_BASE);
+		return "unhooked";
+	case 'h':
+		ptdev_drain(dev);
+		*ok = !ptdev_attach(dev, vm, GSI_BASE);
+		return "hooked";
+	default:
+		*ok = raise_each_once();
+		return "raised";
+	}
+}
+
+/* VFIO wants the device back: unplug it from the VM, which goes on. */
+static void release(void)
+{
+	ptdev_detach(dev, vm, GSI_BASE);
+	ptdev_close(dev);
+	dev = NULL;
+	printf("released\n");
+	fflush(stdout);
+}
+
 /* -H: hold the VM for other tests, driven by commands on stdin. */
 static int hold(const int *split, const int *swapped)
 {
@@ -205,42 +261,31 @@ static int hold(const int *split, const int *swapped)
 		fprintf(stderr, "route: %s\n", ptvm_strerror());
 		return 1;
 	}
+	/* Unbuffered, so that poll() sees every line not yet read. */
+	setvbuf(stdin, NULL, _IONBF, 0);
 	printf("ready\n");
 	fflush(stdout);
-	while (fgets(line, sizeof(line), stdin)) {
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = STDIN_FILENO, .events = POLLIN },
+			{ .fd = dev ? ptdev_req_fd(dev) : -1, .events = POLLIN },
+		};
 		const char *answer;
 		bool ok;
 
-		switch (line[0]) {
-		case 'r':
-			now = now == split ? swapped : split;
-			ok = route_all(now);
-			answer = "rerouted";
-			break;
-		case 'd':
-			ok = !ptdev_msix(dev, false);
-			answer = "disabled";
-			break;
-		case 'e':
-			ok = !ptdev_msix(dev, true);
-			answer = "enabled";
-			break;
-		case 'u':
-			ok = !ptdev_detach(dev, vm, GSI_BASE);
-			answer = "unhooked";
-			break;
-		case 'h':
-			ptdev_drain(dev);
-			ok = !ptdev_attach(dev, vm, GSI_BASE);
-			answer = "hooked";
-			break;
-		case 't':
-			ok = raise_each_once();
-			answer = "raised";
-			break;
-		default:
+		if (poll(pfd, 2, -1) < 0)
+			continue;
+		if (pfd[1].revents & POLLIN) {
+			release();
 			continue;
 		}
+		if (!(pfd[0].revents & (POLLIN | POLLHUP)))
+			continue;
+		if (!fgets(line, sizeof(line), stdin))
+			return 0;
+		answer = command(line, split, swapped, &now, &ok);
+		if (!answer)
+			continue;
 		if (!ok) {
 			fprintf(stderr, "%s: %s\n", answer, ptvm_strerror());
 			return 1;
@@ -248,7 +293,6 @@ static int hold(const int *split, const int *swapped)
 		printf("%s\n", answer);
 		fflush(stdout);
 	}
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -257,11 +301,19 @@ int main(int argc, char **argv)
 	static const int swapped[NR_VEC] = { 1, 0, 1, 0, 1 };
 	const char *bdf = NULL;
 	char bdfs[8][16];
+	enum ptdev_irq_mode mode = PTDEV_MSIX;
 	bool ok, hold_vm = false;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "d:n:H")) != -1) {
+	while ((opt = getopt(argc, argv, "d:m:n:H")) != -1) {
 		switch (opt) {
+		case 'm':
+			if (strcmp(optarg, "msi") && strcmp(optarg, "msix")) {
+				fprintf(stderr, "-m: msi or msix\n");
+				return 2;
+			}
+			mode = strcmp(optarg, "msi") ? PTDEV_MSIX : PTDEV_MSI;
+			break;
 		case 'H':
 			hold_vm = true;
 			break;
@@ -276,7 +328,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-d BDF] [-n COUNT] [-H]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-d BDF] [-n COUNT] [-H [-m msi|msix]]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -288,12 +340,19 @@ int main(int argc, char **argv)
 		bdf = bdfs[0];
 	}
 
+	if (mode == PTDEV_MSI && !hold_vm) {
+		fprintf(stderr, "-m msi: with -H only\n");
+		return 2;
+	}
 	vm = ptvm_create(NR_VCPUS);
-	dev = vm ? e1000e_assign(vm, bdf, GSI_BASE, EITR_US, NULL) : NULL;
+	dev = vm ? e1000e_assign_mode(vm, bdf, mode, GSI_BASE, EITR_US, NULL) :
+		   NULL;
 	if (!dev) {
 		fprintf(stderr, "set-up failed: %s\n", ptvm_strerror());
 		return 1;
 	}
+	if (ptdev_nr_vectors(dev) < nr_vec)
+		nr_vec = ptdev_nr_vectors(dev);
 	if (hold_vm) {
 		ok = hold(split, swapped) == 0;
 		ptdev_close(dev);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Raising MSI-X interrupts on demand from QEMU's emulated Intel 82574L.
+ * Raising MSI-X and MSI interrupts on demand from QEMU's emulated Intel
+ * 82574L.
  *
  * Facts measured on QEMU 7.2 (see shared RIG-NOTES): without CTRL_EXT.IAME
  * the EIAC auto-clear also clears IMS and only the first ICS write fires;
@@ -15,6 +16,7 @@
 
 #define E1000_CTRL_EXT		0x0018
 #define E1000_ICR		0x00c0
+#define E1000_ITR		0x00c4
 #define E1000_ICS		0x00c8
 #define E1000_IMS		0x00d0
 #define E1000_IMC		0x00d8
@@ -29,10 +31,30 @@
 #define E1000_IVAR_1TO1		0x000cba98u
 #define E1000_EITR_UNIT_NS	256
 
+/*
+ * MSI: every cause shares the one message, throttled by ITR.  A cause
+ * stays set in ICR until ICR is read, and the next message needs it
+ * cleared: e1000e_irq_raise() reads ICR first.
+ */
+static int msi_setup(struct ptvm_dev *dev, uint32_t itr)
+{
+	ptdev_write32(dev, E1000_IMC, ~0u);
+	(void)ptdev_read32(dev, E1000_ICR);
+	ptdev_write32(dev, E1000_ITR, itr);
+	ptdev_write32(dev, E1000_IMS, E1000_CAUSES);
+	if (ptdev_read32(dev, E1000_ITR) != itr)
+		return ptvm_fail(EIO, "%s: ITR did not stick: is this an 82574L?",
+				 ptdev_bdf(dev));
+	return 0;
+}
+
 int e1000e_irq_setup(struct ptvm_dev *dev, unsigned int eitr_us)
 {
 	uint32_t eitr = (uint32_t)(eitr_us * 1000ull / E1000_EITR_UNIT_NS);
 	int i;
+
+	if (ptdev_is_msi(dev))
+		return msi_setup(dev, eitr);
 
 	if (ptdev_nr_vectors(dev) < E1000E_NR_VECTORS)
 		return ptvm_fail(ENODEV, "%s: %d MSI-X vectors, the 82574L has %d",
@@ -55,6 +77,8 @@ int e1000e_irq_setup(struct ptvm_dev *dev, unsigned int eitr_us)
 
 void e1000e_irq_raise(struct ptvm_dev *dev, int vec)
 {
+	if (ptdev_is_msi(dev))
+		(void)ptdev_read32(dev, E1000_ICR);
 	ptdev_write32(dev, E1000_ICS, 1u << (E1000_CAUSE_SHIFT + vec));
 }
 
@@ -81,7 +105,15 @@ struct ptvm_dev *e1000e_assign(struct ptvm *vm, const char *bdf,
 			       uint32_t gsi_base, unsigned int eitr_us,
 			       int *drained)
 {
-	struct ptvm_dev *dev = ptdev_open(bdf);
+	return e1000e_assign_mode(vm, bdf, PTDEV_MSIX, gsi_base, eitr_us,
+				  drained);
+}
+
+struct ptvm_dev *e1000e_assign_mode(struct ptvm *vm, const char *bdf,
+				    enum ptdev_irq_mode mode, uint32_t gsi_base,
+				    unsigned int eitr_us, int *drained)
+{
+	struct ptvm_dev *dev = ptdev_open_mode(bdf, mode);
 	int n;
 
 	if (!dev)

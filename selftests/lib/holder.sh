@@ -16,7 +16,8 @@ vfio_82574l_bdfs() {
 fifos=$(mktemp -d)
 holder_fds=
 trap 'rm -rf "$fifos"' EXIT
-# holder_start NAME BDF: sets NAME_pid, NAME_in (fd), NAME_out (fd)
+# holder_start NAME BDF [ARG...]: sets NAME_pid, NAME_in (fd), NAME_out
+# (fd); ARGs go to ptvm_demo -H (e.g. -m msi)
 holder_start() {
 	local name=$1 bdf=$2 in out line
 	mkfifo "$fifos/$name.in" "$fifos/$name.out"
@@ -24,7 +25,7 @@ holder_start() {
 	# closing their input would not end them.
 	(
 		for fd in $holder_fds; do eval "exec $fd>&-"; done
-		exec "$holder" -H -d "$bdf" <"$fifos/$name.in" >"$fifos/$name.out"
+		exec "$holder" -H -d "$bdf" "${@:3}" <"$fifos/$name.in" >"$fifos/$name.out"
 	) &
 	eval "${name}_pid=$!"
 	exec {in}>"$fifos/$name.in" {out}<"$fifos/$name.out"
@@ -48,4 +49,69 @@ tell() {
 	echo "$2" >&"$in"
 	read -r -t 60 -u "$out" line
 	[ "$line" = "$3" ] || { echo "holder $1 answered '$line' to '$2'"; return 1; }
+}
+
+# rebind BDF DRIVER: hand the device to DRIVER (vfio-pci through
+# driver_override, any other by clearing it).
+rebind() {
+	local d=/sys/bus/pci/devices/$1
+	if [ "$2" = vfio-pci ]; then echo vfio-pci > "$d/driver_override"; else echo > "$d/driver_override"; fi
+	[ -e "$d/driver" ] && echo "$1" > "$d/driver/unbind"
+	echo "$1" > "/sys/bus/pci/drivers/$2/bind" 2>/dev/null ||
+		echo "$1" > /sys/bus/pci/drivers_probe
+	[ "$(basename "$(readlink "$d/driver")")" = "$2" ]
+}
+
+# pisteer's tracepoints, all on, the buffer cleared.
+tracing=/sys/kernel/tracing
+trace_start() {
+	echo 1 > "$tracing/events/pisteer/enable"
+	echo > "$tracing/trace"
+}
+# wait_trace EVENT VMID N: N lines of pisteer:EVENT for VM VMID within 5 s
+wait_trace() {
+	local i n
+	for i in $(seq 50); do
+		n=$(grep -c "$1: .* vm=$2 " "$tracing/trace")
+		[ "$n" -ge "$3" ] && return 0
+		sleep 0.1
+	done
+	echo "$n pisteer:$1 events for VM $2, expected $3"
+	grep pisteer "$tracing/trace" | tail -n 12
+	return 1
+}
+
+# routes_are PID V0 V1 ...: the module's table (debugfs, builtins only: no
+# fork to measure) has exactly one vector per index for VM PID, vector i
+# routed to vCPU Vi.
+routes_are() {
+	local pid=$1 vm dev type idx irq gsi gvec dest vcpu rest n=0
+	shift
+	local want=("$@")
+	while read -r vm dev type idx irq gsi gvec dest vcpu rest; do
+		[ "${vm%%-*}" = "$pid" ] || continue
+		[ "$vcpu" = "${want[$idx]:-}" ] || return 1
+		n=$((n + 1))
+	done < /sys/kernel/debug/pisteer/vectors
+	[ "$n" -eq "${#want[@]}" ]
+}
+
+# reroute_within HOLDER PID MS V0 V1 ...: make HOLDER swap its routes and
+# wait until the module shows them, at most MS ms after the holder said the
+# routes were set; the ms taken are appended to $route_log.
+reroute_within() {
+	local h=$1 pid=$2 ms=$3 t0 t
+	shift 3
+	tell "$h" r rerouted || return 1
+	t0=${EPOCHREALTIME/./}
+	until routes_are "$pid" "$@"; do
+		t=${EPOCHREALTIME/./}
+		if [ $(((10#$t - 10#$t0) / 1000)) -gt "$ms" ]; then
+			echo "routes of VM $pid not $* after $ms ms:"
+			cat /sys/kernel/debug/pisteer/vectors
+			return 1
+		fi
+	done
+	t=${EPOCHREALTIME/./}
+	echo "$(((10#$t - 10#$t0) / 1000))" >> "$route_log"
 }

@@ -3,8 +3,9 @@
  * ptvm: the VFIO half of the test VMM (see ptvm.h).
  *
  * Life cycle of a device: open (container, group, device fd, BAR0, config
- * space, MSI-X with one eventfd per vector) -> attach to VMs (KVM_IRQFD) ->
- * close (MSI-X off, fds closed).  Errors on open undo in reverse order.
+ * space, MSI-X or MSI with one eventfd per vector, the request eventfd) ->
+ * attach to VMs (KVM_IRQFD) -> close (vectors off, fds closed).  Errors on
+ * open undo in reverse order.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -30,8 +31,11 @@ struct ptvm_dev {
 	struct vfio_region_info bar0;
 	struct vfio_region_info config;
 	volatile uint32_t *bar0_map;
-	int nr_vectors;
+	enum ptdev_irq_mode mode;
+	int nr_vectors;		/* the device's, or 1 for MSI */
+	int nr_enabled;		/* vectors on eventfds now */
 	int efd[PTVM_MAX_DEV_VECS];
+	int req_efd;
 	bool dma_mapped;
 	uint64_t dma_size;
 };
@@ -103,7 +107,19 @@ static int config_rw16(struct ptvm_dev *dev, uint32_t off, uint16_t *val,
 	return 0;
 }
 
-static int set_msix(struct ptvm_dev *dev, int count)
+static unsigned int irq_index(const struct ptvm_dev *dev)
+{
+	return dev->mode == PTDEV_MSI ? VFIO_PCI_MSI_IRQ_INDEX :
+					VFIO_PCI_MSIX_IRQ_INDEX;
+}
+
+/*
+ * VFIO_DEVICE_SET_IRQS on @index for vectors @start..@start+@count-1:
+ * @fds gives each one's eventfd (-1: none), or NULL with @count 0 to turn
+ * them all off.
+ */
+static int set_irqs(struct ptvm_dev *dev, unsigned int index, int start,
+		    int count, const int *fds)
 {
 	size_t sz = sizeof(struct vfio_irq_set) + count * sizeof(int32_t);
 	struct vfio_irq_set *set;
@@ -113,16 +129,27 @@ static int set_msix(struct ptvm_dev *dev, int count)
 	if (!set)
 		return ptvm_fail(ENOMEM, "irq set");
 	set->argsz = (uint32_t)sz;
-	set->index = VFIO_PCI_MSIX_IRQ_INDEX;
-	set->start = 0;
+	set->index = index;
+	set->start = (uint32_t)start;
 	set->count = (uint32_t)count;
 	set->flags = VFIO_IRQ_SET_ACTION_TRIGGER |
 		     (count ? VFIO_IRQ_SET_DATA_EVENTFD : VFIO_IRQ_SET_DATA_NONE);
-	memcpy(set->data, dev->efd, count * sizeof(int32_t));
+	if (count)
+		memcpy(set->data, fds, count * sizeof(int32_t));
 	if (ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, set) < 0)
-		ret = ptvm_fail(errno, "%s: VFIO_DEVICE_SET_IRQS MSI-X x%d",
-				dev->bdf, count);
+		ret = ptvm_fail(errno, "%s: VFIO_DEVICE_SET_IRQS index %u, %d+%d",
+				dev->bdf, index, start, count);
 	free(set);
+	return ret;
+}
+
+/* Enable vectors 0..@count-1 on their eventfds, or disable all (0). */
+static int set_vectors(struct ptvm_dev *dev, int count)
+{
+	int ret = set_irqs(dev, irq_index(dev), 0, count, dev->efd);
+
+	if (!ret)
+		dev->nr_enabled = count;
 	return ret;
 }
 
@@ -165,12 +192,32 @@ static int open_group(struct ptvm_dev *dev)
 	return 0;
 }
 
+/*
+ * The request channel: VFIO signals it when the kernel wants the device
+ * back (unbind, hot removal) and waits until the user closes it.
+ */
+static int set_req(struct ptvm_dev *dev)
+{
+	struct vfio_irq_info irq = {
+		.argsz = sizeof(irq),
+		.index = VFIO_PCI_REQ_IRQ_INDEX,
+	};
+
+	if (ioctl(dev->fd, VFIO_DEVICE_GET_IRQ_INFO, &irq) < 0 ||
+	    irq.count != 1)
+		return 0;	/* the kernel has no request channel */
+	dev->req_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (dev->req_efd < 0)
+		return ptvm_fail(errno, "eventfd");
+	return set_irqs(dev, VFIO_PCI_REQ_IRQ_INDEX, 0, 1, &dev->req_efd);
+}
+
 static int open_device(struct ptvm_dev *dev)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	struct vfio_irq_info irq = {
 		.argsz = sizeof(irq),
-		.index = VFIO_PCI_MSIX_IRQ_INDEX,
+		.index = irq_index(dev),
 	};
 	uint16_t cmd;
 	int ret, i;
@@ -206,20 +253,31 @@ static int open_device(struct ptvm_dev *dev)
 		return ret;
 
 	if (ioctl(dev->fd, VFIO_DEVICE_GET_IRQ_INFO, &irq) < 0)
-		return ptvm_fail(errno, "%s: MSI-X info", dev->bdf);
+		return ptvm_fail(errno, "%s: IRQ info", dev->bdf);
 	if (irq.count == 0 || !(irq.flags & VFIO_IRQ_INFO_EVENTFD))
-		return ptvm_fail(ENODEV, "%s: no MSI-X", dev->bdf);
-	dev->nr_vectors = irq.count < PTVM_MAX_DEV_VECS ? (int)irq.count :
+		return ptvm_fail(ENODEV, "%s: no %s", dev->bdf,
+				 dev->mode == PTDEV_MSI ? "MSI" : "MSI-X");
+	/* A VMM gives a single-message MSI device one vector, as QEMU does. */
+	dev->nr_vectors = dev->mode == PTDEV_MSI ? 1 :
+			  irq.count < PTVM_MAX_DEV_VECS ? (int)irq.count :
 							  PTVM_MAX_DEV_VECS;
 	for (i = 0; i < dev->nr_vectors; i++) {
 		dev->efd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (dev->efd[i] < 0)
 			return ptvm_fail(errno, "eventfd");
 	}
-	return set_msix(dev, dev->nr_vectors);
+	ret = set_req(dev);
+	if (ret)
+		return ret;
+	return set_vectors(dev, dev->nr_vectors);
 }
 
 struct ptvm_dev *ptdev_open(const char *bdf)
+{
+	return ptdev_open_mode(bdf, PTDEV_MSIX);
+}
+
+struct ptvm_dev *ptdev_open_mode(const char *bdf, enum ptdev_irq_mode mode)
 {
 	struct ptvm_dev *dev;
 	int ret, i;
@@ -234,7 +292,8 @@ struct ptvm_dev *ptdev_open(const char *bdf)
 		return NULL;
 	}
 	snprintf(dev->bdf, sizeof(dev->bdf), "%s", bdf);
-	dev->container = dev->group = dev->fd = -1;
+	dev->container = dev->group = dev->fd = dev->req_efd = -1;
+	dev->mode = mode;
 	for (i = 0; i < PTVM_MAX_DEV_VECS; i++)
 		dev->efd[i] = -1;
 	ret = open_device(dev);
@@ -252,8 +311,13 @@ void ptdev_close(struct ptvm_dev *dev)
 
 	if (!dev)
 		return;
-	if (dev->fd >= 0 && dev->nr_vectors)
-		set_msix(dev, 0);
+	if (dev->fd >= 0 && dev->nr_enabled)
+		set_vectors(dev, 0);
+	if (dev->req_efd >= 0) {
+		if (dev->fd >= 0)
+			set_irqs(dev, VFIO_PCI_REQ_IRQ_INDEX, 0, 0, NULL);
+		close(dev->req_efd);
+	}
 	if (dev->dma_mapped) {
 		struct vfio_iommu_type1_dma_unmap unmap = {
 			.argsz = sizeof(unmap),
@@ -295,9 +359,37 @@ int ptdev_eventfd(const struct ptvm_dev *dev, int vec)
 	return dev->efd[vec];
 }
 
-int ptdev_msix(struct ptvm_dev *dev, bool enable)
+bool ptdev_is_msi(const struct ptvm_dev *dev)
 {
-	return set_msix(dev, enable ? dev->nr_vectors : 0);
+	return dev->mode == PTDEV_MSI;
+}
+
+int ptdev_req_fd(const struct ptvm_dev *dev)
+{
+	return dev->req_efd;
+}
+
+int ptdev_set_vectors(struct ptvm_dev *dev, bool enable)
+{
+	return set_vectors(dev, enable ? dev->nr_vectors : 0);
+}
+
+int ptdev_set_count(struct ptvm_dev *dev, int count)
+{
+	int fds[PTVM_MAX_DEV_VECS], i, ret;
+
+	if (dev->mode != PTDEV_MSIX || count < 1 || count > dev->nr_vectors)
+		return ptvm_fail(EINVAL, "%s: %d vectors: MSI-X 1..%d only",
+				 dev->bdf, count, dev->nr_vectors);
+	if (!dev->nr_enabled)
+		return set_vectors(dev, count);
+	/* Vectors past @count off (fd -1), those below on their eventfds. */
+	for (i = 0; i < dev->nr_vectors; i++)
+		fds[i] = i < count ? dev->efd[i] : -1;
+	ret = set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, dev->nr_vectors, fds);
+	if (!ret)
+		dev->nr_enabled = count;
+	return ret;
 }
 
 int ptdev_map_guest(struct ptvm_dev *dev, struct ptvm *vm)

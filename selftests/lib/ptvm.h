@@ -90,25 +90,48 @@ int ptvm_irqfd(struct ptvm *vm, int efd, uint32_t gsi, bool assign);
 
 /* --- VFIO devices -------------------------------------------------- */
 
+enum ptdev_irq_mode {
+	PTDEV_MSIX = 0,		/* every MSI-X vector */
+	PTDEV_MSI = 1,		/* MSI, one vector */
+};
+
 /* PCI addresses of devices bound to vfio-pci with this vendor:device. */
 int ptdev_find(uint16_t vendor, uint16_t device, char bdfs[][16], int max);
 
 /*
  * Open @bdf through VFIO (its own type1v2 container), enable memory space
- * and bus mastering, and enable all its MSI-X vectors with an eventfd each.
+ * and bus mastering, enable all its MSI-X vectors (or its one MSI vector)
+ * with an eventfd each, and register an eventfd on VFIO's request channel.
  */
 struct ptvm_dev *ptdev_open(const char *bdf);
+struct ptvm_dev *ptdev_open_mode(const char *bdf, enum ptdev_irq_mode mode);
 void ptdev_close(struct ptvm_dev *dev);
 
 const char *ptdev_bdf(const struct ptvm_dev *dev);
 int ptdev_nr_vectors(const struct ptvm_dev *dev);
 int ptdev_eventfd(const struct ptvm_dev *dev, int vec);
 
+bool ptdev_is_msi(const struct ptvm_dev *dev);
+
 /*
- * Disable MSI-X (VFIO frees the host IRQs; the eventfds stay) or enable it
- * again with the same eventfds, as a guest driver reload makes a VMM do.
+ * The eventfd VFIO signals when the kernel asks for the device back (PCI
+ * removal, driver unbind): the VMM must then close it, as QEMU unplugs it.
+ * -1 if the kernel has no request channel.
  */
-int ptdev_msix(struct ptvm_dev *dev, bool enable);
+int ptdev_req_fd(const struct ptvm_dev *dev);
+
+/*
+ * Disable MSI-X or MSI (VFIO frees the host IRQs; the eventfds stay) or
+ * enable all vectors again with the same eventfds, as a guest driver
+ * reload makes a VMM do.
+ */
+int ptdev_set_vectors(struct ptvm_dev *dev, bool enable);
+
+/*
+ * MSI-X only: keep vectors 0..@count-1 on their eventfds and take the
+ * others off (eventfd -1), without disabling MSI-X: a resize.
+ */
+int ptdev_set_count(struct ptvm_dev *dev, int count);
 
 /* Map @vm's memory for DMA at IOVA = GPA, as a VMM does. */
 int ptdev_map_guest(struct ptvm_dev *dev, struct ptvm *vm);
@@ -137,11 +160,15 @@ int ptdev_detach(struct ptvm_dev *dev, struct ptvm *vm, uint32_t gsi_base);
 
 /*
  * Map the five interrupt causes RXQ0, RXQ1, TXQ0, TXQ1, OTHER to MSI-X
- * vectors 0..4 with throttle interval @eitr_us, unmask them.
+ * vectors 0..4 with throttle interval @eitr_us, unmask them.  With MSI:
+ * all five on the one message, throttled by ITR = @eitr_us.
  */
 int e1000e_irq_setup(struct ptvm_dev *dev, unsigned int eitr_us);
 
-/* Raise the cause that maps to MSI-X vector @vec (ICS write). */
+/*
+ * Raise the cause that maps to MSI-X vector @vec (ICS write); with MSI,
+ * clear ICR first so that the cause makes a new message.
+ */
 void e1000e_irq_raise(struct ptvm_dev *dev, int vec);
 
 /* Mask every cause again. */
@@ -158,6 +185,10 @@ void e1000e_irq_teardown(struct ptvm_dev *dev);
 struct ptvm_dev *e1000e_assign(struct ptvm *vm, const char *bdf,
 			       uint32_t gsi_base, unsigned int eitr_us,
 			       int *drained);
+/* The same with MSI (one vector, every cause on it) when @mode says so. */
+struct ptvm_dev *e1000e_assign_mode(struct ptvm *vm, const char *bdf,
+				    enum ptdev_irq_mode mode, uint32_t gsi_base,
+				    unsigned int eitr_us, int *drained);
 
 /*
  * Raise device vector @vec, which @vm receives as guest @vector, and wait

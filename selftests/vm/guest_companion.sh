@@ -29,15 +29,6 @@ if [ "${#nics[@]}" -lt 2 ] || [ ! -f "$ko" ]; then
 fi
 a=${nics[0]} b=${nics[1]}
 
-# rebind BDF DRIVER: hand the device to DRIVER.
-rebind() {
-	local d=/sys/bus/pci/devices/$1
-	if [ "$2" = vfio-pci ]; then echo vfio-pci > "$d/driver_override"; else echo > "$d/driver_override"; fi
-	[ -e "$d/driver" ] && echo "$1" > "$d/driver/unbind"
-	echo "$1" > "/sys/bus/pci/drivers/$2/bind" 2>/dev/null ||
-		echo "$1" > /sys/bus/pci/drivers_probe
-	[ "$(basename "$(readlink "$d/driver")")" = "$2" ]
-}
 netdev_of() { ls "/sys/bus/pci/devices/$1/net" 2>/dev/null | head -n 1; }
 
 # wr_err FILE VALUE ERRTEXT: writing VALUE and a newline (as echo does) to

@@ -16,13 +16,14 @@ wrong_target_fails() {
 	[ "${PIPESTATUS[0]}" -eq 1 ]
 }
 
-ktap_plan 11
+ktap_plan 12
 ktap_diag "kernel $(uname -r)"
 ktap_run module_lifecycle "$top/selftests/vm/module_lifecycle.sh"
 ktap_run passthrough_irq "$bin/passthrough_irq"
 ktap_run passthrough_irq_wrong_target_fails wrong_target_fails
 ktap_run passthrough_multi "$bin/passthrough_multi"
 ktap_run status_cli "$top/selftests/vm/status_cli.sh"
+ktap_run status_devices "$top/selftests/vm/status_devices.sh"
 ktap_run steer "$top/selftests/vm/steer.sh"
 ktap_run rdma_lat "$top/selftests/vm/rdma_lat.sh"
 ktap_run lat "$top/selftests/vm/lat.sh"
