@@ -10,16 +10,27 @@
  * scan then reports the mode as observed instead of inferred and, for VT-d,
  * reads the posted-interrupt descriptor's control word (ON, SN, NDST).
  *
+ * On AMD the IRTE itself carries what the descriptor carries on Intel: the
+ * host APIC ID to ring and IsRun.  KVM sets both through
+ * amd_iommu_update_ga(apic_id or -1, is_run, ir_data) at every load and
+ * put of a vCPU with posted IRQs (avic_update_iommu_vcpu_affinity); a
+ * second probe records its arguments per ir_data, the AMD-IR irq_data's
+ * chip_data of the host IRQ, and a scan reports the last one seen after
+ * the IRQ was posted.  The probe fires only on AVIC hosts with posted
+ * vectors.
+ *
  * Not verified on a host that posts: the rig's emulated IOMMUs cannot, so
- * irq_set_vcpu_affinity() is never called there.  Written from the 6.1
- * and 6.12 sources (struct vcpu_data, struct amd_iommu_pi_data, the VT-d
- * PI descriptor layout: control word at byte 32, ON bit 0, SN bit 1, NDST
- * bits 63:32, in xAPIC mode the APIC ID in bits 15:8 of NDST).
+ * neither function is called there.  Written from the 6.1 and 6.12
+ * sources (struct vcpu_data, struct amd_iommu_pi_data, amd_iommu_update_ga,
+ * the AMD-IR chip, the VT-d PI descriptor layout: control word at byte 32,
+ * ON bit 0, SN bit 1, NDST bits 63:32, in xAPIC mode the APIC ID in bits
+ * 15:8 of NDST).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/amd-iommu.h>
 #include <linux/hash.h>
+#include <linux/irq.h>
 #include <linux/kprobes.h>
 #include <linux/kvm_host.h>
 #include <linux/pisteer.h>
@@ -35,6 +46,7 @@
 
 #define IRTE_SLOTS_BITS	8
 #define IRTE_SLOTS	BIT(IRTE_SLOTS_BITS)
+#define AMD_IR_CHIP	"AMD-IR"	/* amd_ir_chip.name, 6.1 and 6.12 */
 #define PI_CONTROL_OFFSET	32	/* VT-d PI descriptor: bits 319:256 */
 #define PI_ON			BIT_ULL(0)
 #define PI_SN			BIT_ULL(1)
@@ -47,11 +59,24 @@ struct irte_obs {
 	unsigned int irq;
 	u32 ga_tag;
 	u64 pi_addr;
+	u64 seq;		/* when: obs_seq at the call */
+	const void *ir_data;	/* AMD: the AMD-IR chip data of the IRQ */
 };
 
-static DEFINE_RAW_SPINLOCK(obs_lock);
+/* AMD: the last amd_iommu_update_ga() for one IRTE. */
+struct ga_obs {
+	const void *ir_data;	/* NULL: free slot */
+	u64 seq;
+	bool is_run;
+	bool dest_known;
+	u32 dest;		/* host APIC ID the IRTE rings */
+};
+
+static DEFINE_RAW_SPINLOCK(obs_lock);	/* obs, ga, obs_seq */
 static struct irte_obs obs[IRTE_SLOTS];
-static bool probe_registered;
+static struct ga_obs ga[IRTE_SLOTS];
+static u64 obs_seq;
+static bool probe_registered, ga_probe_registered;
 
 /* The slot of @irq, or a free one for it; NULL when the table is full. */
 static struct irte_obs *slot(unsigned int irq, bool create)
@@ -66,6 +91,36 @@ static struct irte_obs *slot(unsigned int irq, bool create)
 		if (!o->used)
 			return create ? o : NULL;
 	}
+	return NULL;
+}
+
+/* The GA slot of @ir_data, or a free one for it; NULL when the table is full. */
+static struct ga_obs *ga_slot(const void *ir_data, bool create)
+{
+	unsigned int i, h = hash_ptr(ir_data, IRTE_SLOTS_BITS);
+
+	for (i = 0; i < IRTE_SLOTS; i++) {
+		struct ga_obs *g = &ga[(h + i) % IRTE_SLOTS];
+
+		if (g->ir_data == ir_data)
+			return g;
+		if (!g->ir_data)
+			return create ? g : NULL;
+	}
+	return NULL;
+}
+
+/*
+ * The AMD-IR level of @irq's interrupt hierarchy holds its amd_ir_data,
+ * the handle KVM later passes to amd_iommu_update_ga(); NULL if none.
+ */
+static const void *amd_ir_data(unsigned int irq)
+{
+	struct irq_data *d;
+
+	for (d = irq_get_irq_data(irq); d; d = d->parent_data)
+		if (d->chip && d->chip->name && !strcmp(d->chip->name, AMD_IR_CHIP))
+			return d->chip_data;
 	return NULL;
 }
 
@@ -95,9 +150,11 @@ static int on_set_vcpu_affinity(struct kprobe *p, struct pt_regs *regs)
 		o.guest_mode = pi.is_guest_mode;
 		o.ga_tag = pi.ga_tag;
 		o.pi_addr = pi.base;
+		o.ir_data = amd_ir_data(irq);
 	}
 
 	raw_spin_lock_irqsave(&obs_lock, flags);
+	o.seq = ++obs_seq;
 	s = slot(irq, true);
 	if (s)
 		*s = o;
@@ -105,9 +162,40 @@ static int on_set_vcpu_affinity(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
+/* Entry of amd_iommu_update_ga(int cpu, bool is_run, void *data). */
+static int on_update_ga(struct kprobe *p, struct pt_regs *regs)
+{
+	int apic_id = (int)regs_get_kernel_argument(regs, 0);
+	bool is_run = regs_get_kernel_argument(regs, 1) & 1;
+	const void *ir_data = (const void *)regs_get_kernel_argument(regs, 2);
+	unsigned long flags;
+	struct ga_obs *g;
+
+	if (!ir_data)
+		return 0;
+	raw_spin_lock_irqsave(&obs_lock, flags);
+	g = ga_slot(ir_data, true);
+	if (g) {
+		g->ir_data = ir_data;
+		g->seq = ++obs_seq;
+		g->is_run = is_run;
+		if (apic_id >= 0) {	/* -1: destination left as it was */
+			g->dest = apic_id;
+			g->dest_known = true;
+		}
+	}
+	raw_spin_unlock_irqrestore(&obs_lock, flags);
+	return 0;
+}
+
 static struct kprobe irte_probe = {
 	.symbol_name = "irq_set_vcpu_affinity",
 	.pre_handler = on_set_vcpu_affinity,
+};
+
+static struct kprobe ga_probe = {
+	.symbol_name = "amd_iommu_update_ga",
+	.pre_handler = on_update_ga,
 };
 
 /* The NDST KVM writes for @cpu: the APIC ID, shifted in xAPIC mode. */
@@ -135,6 +223,25 @@ static bool read_pi_control(struct kvm_vcpu *vcpu, u64 addr, u64 *control)
 	return true;
 }
 
+/* AMD: IsRun and the doorbell destination the IRTE was last given. */
+static void apply_ga(const struct ga_obs *g, struct pisteer_vector *v)
+{
+	if (!g->ir_data)
+		return;
+	v->pi_flags |= PISTEER_PI_F_GA_SEEN;
+	if (g->is_run)
+		v->pi_flags |= PISTEER_PI_F_IS_RUNNING;
+	if (!g->dest_known)
+		return;
+	v->pi_flags |= PISTEER_PI_F_READ;
+	v->pi_ndst = g->dest;
+	if (v->vcpu_pcpu >= 0 && v->vcpu_pcpu < nr_cpu_ids) {
+		v->pi_ndst_expected = per_cpu(x86_cpu_to_apicid, v->vcpu_pcpu);
+		if (v->pi_ndst == v->pi_ndst_expected)
+			v->pi_flags |= PISTEER_PI_F_NDST_MATCH;
+	}
+}
+
 /**
  * pisteer_irte_apply() - report what was observed of @v's IRTE, if anything
  * @vcpu: the vector's target vCPU, or NULL
@@ -142,8 +249,10 @@ static bool read_pi_control(struct kvm_vcpu *vcpu, u64 addr, u64 *control)
  */
 void pisteer_irte_apply(struct kvm_vcpu *vcpu, struct pisteer_vector *v)
 {
+	struct ga_obs g = { };
 	struct irte_obs o = { };
 	struct irte_obs *s;
+	struct ga_obs *gs;
 	unsigned long flags;
 	u64 control;
 
@@ -151,6 +260,10 @@ void pisteer_irte_apply(struct kvm_vcpu *vcpu, struct pisteer_vector *v)
 	s = slot(v->host_irq, false);
 	if (s)
 		o = *s;
+	gs = o.ir_data ? ga_slot(o.ir_data, false) : NULL;
+	/* Only an update after this IRQ was posted speaks of its IRTE. */
+	if (gs && gs->seq > o.seq)
+		g = *gs;
 	raw_spin_unlock_irqrestore(&obs_lock, flags);
 	if (!o.used)
 		return;
@@ -167,6 +280,7 @@ void pisteer_irte_apply(struct kvm_vcpu *vcpu, struct pisteer_vector *v)
 	if (o.amd) {
 		v->pi_flags |= PISTEER_PI_F_AMD | PISTEER_PI_F_GUEST_MODE;
 		v->pi_ga_tag = o.ga_tag;
+		apply_ga(&g, v);
 		return;
 	}
 	v->pi_flags |= PISTEER_PI_F_INTEL;
@@ -200,6 +314,16 @@ void pisteer_irte_forget_missing(const unsigned int *irqs, unsigned int nr)
 		if (j == nr)
 			obs[i].used = false;
 	}
+	/* GA updates of an IRTE no observed IRQ has are of no use. */
+	for (i = 0; i < IRTE_SLOTS; i++) {
+		if (!ga[i].ir_data)
+			continue;
+		for (j = 0; j < IRTE_SLOTS; j++)
+			if (obs[j].used && obs[j].ir_data == ga[i].ir_data)
+				break;
+		if (j == IRTE_SLOTS)
+			ga[i].ir_data = NULL;
+	}
 	/* Open addressing: rebuild so that no probe chain has a hole. */
 	for (i = 0; i < IRTE_SLOTS; i++) {
 		struct irte_obs o = obs[i], *s;
@@ -209,6 +333,15 @@ void pisteer_irte_forget_missing(const unsigned int *irqs, unsigned int nr)
 		obs[i].used = false;
 		s = slot(o.irq, true);
 		*s = o;
+	}
+	for (i = 0; i < IRTE_SLOTS; i++) {
+		struct ga_obs g = ga[i], *gs;
+
+		if (!g.ir_data)
+			continue;
+		ga[i].ir_data = NULL;
+		gs = ga_slot(g.ir_data, true);
+		*gs = g;
 	}
 	raw_spin_unlock_irqrestore(&obs_lock, flags);
 }
@@ -223,11 +356,23 @@ void pisteer_irte_init(void)
 		return;
 	}
 	probe_registered = true;
+	if (boot_cpu_data.x86_vendor != X86_VENDOR_AMD &&
+	    boot_cpu_data.x86_vendor != X86_VENDOR_HYGON)
+		return;
+	ret = register_kprobe(&ga_probe);
+	if (ret)
+		pr_info("not watching amd_iommu_update_ga (%d): AVIC IsRun not reported\n",
+			ret);
+	else
+		ga_probe_registered = true;
 }
 
 void pisteer_irte_exit(void)
 {
+	if (ga_probe_registered)
+		unregister_kprobe(&ga_probe);
 	if (probe_registered)
 		unregister_kprobe(&irte_probe);
 	probe_registered = false;
+	ga_probe_registered = false;
 }

@@ -37,10 +37,17 @@ static void usage(FILE *out)
 /* ", NDST ok" and the like: what the posted-interrupt state says. */
 static void pi_summary(const struct pisteer_vector *v, char *buf, size_t len)
 {
+	const char *what = v->pi_flags & PISTEER_PI_F_AMD ? "dest" : "NDST";
+
 	buf[0] = '\0';
-	if (v->mode != PISTEER_MODE_POSTED || !(v->pi_flags & PISTEER_PI_F_READ))
+	if (v->mode != PISTEER_MODE_POSTED)
 		return;
-	snprintf(buf, len, ", NDST %s%s%s",
+	if (v->pi_flags & PISTEER_PI_F_AMD && v->pi_flags & PISTEER_PI_F_GA_SEEN)
+		snprintf(buf, len, ", %s",
+			 v->pi_flags & PISTEER_PI_F_IS_RUNNING ? "IsRun" : "not running");
+	if (!(v->pi_flags & PISTEER_PI_F_READ))
+		return;
+	snprintf(buf + strlen(buf), len - strlen(buf), ", %s %s%s%s", what,
 		 v->pi_flags & PISTEER_PI_F_NDST_MATCH ? "ok" : "!= vCPU's CPU",
 		 v->pi_flags & PISTEER_PI_F_SN ? ", SN" : "",
 		 v->pi_flags & PISTEER_PI_F_ON ? ", ON" : "");
@@ -103,6 +110,25 @@ static void print_table(const struct pisteer_vector *v, unsigned int n)
 	}
 }
 
+/* AMD: GA tag, guest mode and, once KVM updated the IRTE, IsRun and dest. */
+static void amd_to_json(json_object *o, const struct pisteer_vector *v)
+{
+	json_object_object_add(o, "ga_tag", json_object_new_int64(v->pi_ga_tag));
+	json_object_object_add(o, "guest_mode", json_object_new_boolean(
+		!!(v->pi_flags & PISTEER_PI_F_GUEST_MODE)));
+	if (!(v->pi_flags & PISTEER_PI_F_GA_SEEN))
+		return;
+	json_object_object_add(o, "is_running", json_object_new_boolean(
+		!!(v->pi_flags & PISTEER_PI_F_IS_RUNNING)));
+	if (!(v->pi_flags & PISTEER_PI_F_READ))
+		return;
+	json_object_object_add(o, "dest_apic_id", json_object_new_int64(v->pi_ndst));
+	json_object_object_add(o, "dest_expected",
+			       json_object_new_int64(v->pi_ndst_expected));
+	json_object_object_add(o, "dest_match", json_object_new_boolean(
+		!!(v->pi_flags & PISTEER_PI_F_NDST_MATCH)));
+}
+
 /* The IRTE observation and posted-interrupt state, or null when none. */
 static json_object *pi_to_json(const struct pisteer_vector *v)
 {
@@ -116,7 +142,7 @@ static json_object *pi_to_json(const struct pisteer_vector *v)
 		v->pi_flags & PISTEER_PI_F_AMD ? "amd" :
 		v->pi_flags & PISTEER_PI_F_INTEL ? "intel" : "none"));
 	json_object_object_add(o, "pi_addr", json_object_new_uint64(v->pi_addr));
-	if (v->pi_flags & PISTEER_PI_F_READ) {
+	if (v->pi_flags & PISTEER_PI_F_INTEL && v->pi_flags & PISTEER_PI_F_READ) {
 		json_object_object_add(o, "ndst", json_object_new_int64(v->pi_ndst));
 		json_object_object_add(o, "ndst_expected",
 				       json_object_new_int64(v->pi_ndst_expected));
@@ -127,11 +153,8 @@ static json_object *pi_to_json(const struct pisteer_vector *v)
 		json_object_object_add(o, "sn", json_object_new_boolean(
 			!!(v->pi_flags & PISTEER_PI_F_SN)));
 	}
-	if (v->pi_flags & PISTEER_PI_F_AMD) {
-		json_object_object_add(o, "ga_tag", json_object_new_int64(v->pi_ga_tag));
-		json_object_object_add(o, "guest_mode", json_object_new_boolean(
-			!!(v->pi_flags & PISTEER_PI_F_GUEST_MODE)));
-	}
+	if (v->pi_flags & PISTEER_PI_F_AMD)
+		amd_to_json(o, v);
 	return o;
 }
 

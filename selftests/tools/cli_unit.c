@@ -216,7 +216,7 @@ static void test_names(void)
 
 static void test_status_json(void)
 {
-	struct pisteer_vector v[2];
+	struct pisteer_vector v[3];
 	json_object *root, *o, *x, *y;
 	char *doc;
 	bool ok;
@@ -248,10 +248,18 @@ static void test_status_json(void)
 	v[1].pi_addr = 0x12345040;
 	v[1].pi_ndst = 0x300;
 	v[1].pi_ndst_expected = 0x500;
+	v[2] = v[1];
+	v[2].pi_flags = PISTEER_PI_F_OBSERVED | PISTEER_PI_F_AMD |
+			PISTEER_PI_F_GUEST_MODE | PISTEER_PI_F_GA_SEEN |
+			PISTEER_PI_F_IS_RUNNING | PISTEER_PI_F_READ |
+			PISTEER_PI_F_NDST_MATCH;
+	v[2].pi_ndst = 4;
+	v[2].pi_ndst_expected = 4;
+	v[2].pi_ga_tag = 0x10001;
 
-	doc = status_to_json(v, 2);
+	doc = status_to_json(v, 3);
 	root = doc ? json_tokener_parse(doc) : NULL;
-	ok = root && json_object_array_length(root) == 2;
+	ok = root && json_object_array_length(root) == 3;
 	o = ok ? json_object_array_get_idx(root, 0) : NULL;
 	ok = ok && json_object_object_get_ex(o, "vm", &x) &&
 	     !strcmp(json_object_get_string(x), "42-11") &&
@@ -276,11 +284,20 @@ static void test_status_json(void)
 	     !json_object_get_boolean(y);
 	o = ok ? json_object_array_get_idx(root, 0) : NULL;
 	ok = ok && json_object_object_get_ex(o, "posted_state", &x) && !x;
+	o = ok ? json_object_array_get_idx(root, 2) : NULL;
+	ok = ok && json_object_object_get_ex(o, "posted_state", &x) && x &&
+	     json_object_object_get_ex(x, "iommu", &y) &&
+	     !strcmp(json_object_get_string(y), "amd") &&
+	     json_object_object_get_ex(x, "is_running", &y) && json_object_get_boolean(y) &&
+	     json_object_object_get_ex(x, "dest_apic_id", &y) && json_object_get_int(y) == 4 &&
+	     json_object_object_get_ex(x, "dest_match", &y) && json_object_get_boolean(y) &&
+	     json_object_object_get_ex(x, "ga_tag", &y) && json_object_get_int(y) == 0x10001 &&
+	     !json_object_object_get_ex(x, "ndst", &y);
 	if (!ok && doc)
 		ktap_diag("%s", doc);
 	json_object_put(root);
 	free(doc);
-	ktap_result(ok, "status JSON: fields, VM id pid-fd, unknowns as null, posted state");
+	ktap_result(ok, "status JSON: fields, VM id pid-fd, unknowns as null, posted state (VT-d, AVIC)");
 }
 
 static void test_cli(void)

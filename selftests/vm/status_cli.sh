@@ -74,9 +74,10 @@ check_reason() {
 	[ "$(cat /sys/module/kvm_amd/parameters/avic 2>/dev/null)" = N ] || return 1
 	json --vm "$pid_a" | jq -e --arg r "$want" \
 		'length == 5 and all(.[]; .reason == $r and .mode_inferred and .posted_state == null)' >/dev/null &&
-		grep -q irq_set_vcpu_affinity /sys/kernel/debug/kprobes/list
+		grep -q irq_set_vcpu_affinity /sys/kernel/debug/kprobes/list &&
+		grep -q amd_iommu_update_ga /sys/kernel/debug/kprobes/list
 }
-ktap_check "mode: remapped, reason 'no APICv/AVIC' (kvm_amd avic=N here); no IRTE update observed" check_reason
+ktap_check "mode: remapped, reason 'no APICv/AVIC' (kvm_amd avic=N here); no IRTE update observed; IRTE and AVIC IsRun probes in place (AMD CPU)" check_reason
 
 vm_a=$(json --vm "$pid_a" | jq -r '.[0].vm')
 check_reroute() {
@@ -162,7 +163,7 @@ check_unload() {
 	rmmod pisteer || return 1
 	! grep -qw pisteer /proc/modules && ! test -e /dev/pisteer &&
 		! test -e /sys/kernel/debug/pisteer &&
-		! grep -qE 'kvm_irqfd|kvm_set_irq_routing|vfio_pci_set_irqs_ioctl|irq_set_vcpu_affinity' "$probes"
+		! grep -qE 'kvm_irqfd|kvm_set_irq_routing|vfio_pci_set_irqs_ioctl|irq_set_vcpu_affinity|amd_iommu_update_ga' "$probes"
 }
 ktap_check "rmmod with a VM running: no kprobe, device or debugfs entry left" check_unload
 

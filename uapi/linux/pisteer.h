@@ -25,7 +25,7 @@
 
 /* Incompatible changes bump the major, additions the minor. */
 #define PISTEER_ABI_MAJOR	0
-#define PISTEER_ABI_MINOR	5
+#define PISTEER_ABI_MINOR	6
 
 #define PISTEER_IOC_MAGIC	0xB9
 
@@ -97,11 +97,15 @@ struct pisteer_version {
 #define PISTEER_PI_F_OBSERVED	_BITUL(0)	/* an IRTE update of this IRQ was seen */
 #define PISTEER_PI_F_INTEL	_BITUL(1)	/* VT-d posting: pi_addr is a PI descriptor */
 #define PISTEER_PI_F_AMD	_BITUL(2)	/* AMD GA mode: pi_addr is a vAPIC page */
-#define PISTEER_PI_F_READ	_BITUL(3)	/* the descriptor was read: ON, SN, NDST valid */
+/* pi_ndst valid: Intel: the descriptor was read (ON, SN too); AMD: see GA_SEEN */
+#define PISTEER_PI_F_READ	_BITUL(3)
 #define PISTEER_PI_F_ON		_BITUL(4)	/* Intel: outstanding notification */
 #define PISTEER_PI_F_SN		_BITUL(5)	/* Intel: suppress notification */
-#define PISTEER_PI_F_NDST_MATCH	_BITUL(6)	/* Intel: NDST names the vCPU's host CPU */
+#define PISTEER_PI_F_NDST_MATCH	_BITUL(6)	/* pi_ndst names the vCPU's host CPU */
 #define PISTEER_PI_F_GUEST_MODE	_BITUL(7)	/* AMD: the IRTE is in guest (GA) mode */
+/* ABI 0.6: AMD: KVM's last IsRun/destination update of the IRTE was seen */
+#define PISTEER_PI_F_GA_SEEN	_BITUL(8)
+#define PISTEER_PI_F_IS_RUNNING	_BITUL(9)	/* AMD: that update set IsRun */
 
 #define PISTEER_AFFINITY_WORDS	16	/* CPUs 0..1023 */
 
@@ -138,9 +142,12 @@ struct pisteer_version {
  *	physical address the IOMMU was given: the target vCPU's VT-d posted
  *	interrupt descriptor (Intel) or AVIC backing page (AMD); else 0
  * @pi_ndst: Intel: the descriptor's notification destination, read when
- *	the vectors were listed (with %PISTEER_PI_F_READ)
- * @pi_ndst_expected: Intel: the NDST that names the host CPU the target vCPU
- *	last ran on; %PISTEER_PI_F_NDST_MATCH when equal
+ *	the vectors were listed; AMD: the host APIC ID the IRTE's doorbell
+ *	destination was last set to by KVM (amd_iommu_update_ga); valid with
+ *	%PISTEER_PI_F_READ
+ * @pi_ndst_expected: the value of @pi_ndst that names the host CPU the
+ *	target vCPU last ran on (Intel: NDST encoding, AMD: its APIC ID);
+ *	%PISTEER_PI_F_NDST_MATCH when equal
  * @pi_ga_tag: AMD: the GA tag (VM and vCPU) the IRTE was given
  * @pi_flags: PISTEER_PI_F_*; none of this has been verified on a host with
  *	posting hardware before a release note says otherwise
