@@ -308,11 +308,14 @@ int main(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "d:m:n:H")) != -1) {
 		switch (opt) {
 		case 'm':
-			if (strcmp(optarg, "msi") && strcmp(optarg, "msix")) {
+			if (!strcmp(optarg, "msi")) {
+				mode = PTDEV_MSI;
+			} else if (!strcmp(optarg, "msix")) {
+				mode = PTDEV_MSIX;
+			} else {
 				fprintf(stderr, "-m: msi or msix\n");
 				return 2;
 			}
-			mode = strcmp(optarg, "msi") ? PTDEV_MSIX : PTDEV_MSI;
 			break;
 		case 'H':
 			hold_vm = true;
