@@ -52,7 +52,8 @@ PRIVS_SRCS := selftests/lib/privs.c
 
 VM_TESTS := passthrough_irq passthrough_multi version_ioctl list_ioctl lat_ioctl
 VM_TEST_BINS := $(addprefix $(B)/selftests/,$(VM_TESTS)) $(B)/selftests/ptvm_demo \
-	$(B)/selftests/irq_bench $(B)/selftests/rdma_fakepeer $(B)/selftests/thread_bounce
+	$(B)/selftests/irq_bench $(B)/selftests/scan_bench $(B)/selftests/rdma_fakepeer \
+	$(B)/selftests/thread_bounce
 UNIT_TEST_BINS := $(B)/selftests/cli_unit $(B)/selftests/guest_unit $(B)/selftests/pin_unit \
 	$(B)/selftests/pin_qemu $(B)/selftests/rdma_unit
 
@@ -113,6 +114,10 @@ $(B)/selftests/passthrough_multi: selftests/vm/passthrough_multi.c $(PTVM_SRCS) 
 	$(CC) $(USER_CFLAGS) -pthread -o $@ $< $(PTVM_SRCS) $(KTAP_SRCS)
 
 $(B)/selftests/irq_bench: selftests/bench/irq_bench.c $(PTVM_SRCS) $(TEST_LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -pthread -o $@ $< $(PTVM_SRCS) $(LDLIBS_JSON)
+
+$(B)/selftests/scan_bench: selftests/bench/scan_bench.c $(PTVM_SRCS) $(TEST_LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -pthread -o $@ $< $(PTVM_SRCS) $(LDLIBS_JSON)
 

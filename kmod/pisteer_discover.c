@@ -81,6 +81,24 @@ static bool symbol_is(const void *addr, const char *name)
 	return !strncmp(buf, name, len) && !strncmp(buf + len, "+0x0/", 5);
 }
 
+/*
+ * Is @handler vfio_msihandler()?  The symbol lookup is the costly part of
+ * the IRQ walk, so the address found is remembered; an action must also
+ * bear VFIO's name to count, so a stale address (vfio_pci_core reloaded)
+ * cannot make another driver's IRQ a VFIO one.
+ */
+static bool is_vfio_handler(const void *handler)
+{
+	static const void *known;
+
+	if (handler && handler == READ_ONCE(known))
+		return true;
+	if (!symbol_is(handler, "vfio_msihandler"))
+		return false;
+	WRITE_ONCE(known, handler);
+	return true;
+}
+
 /* Parse VFIO's IRQ name, "vfio-msix[3](0000:00:02.0)" or "vfio-msi[..](..)". */
 static bool parse_vfio_name(const char *name, struct pisteer_vector *v)
 {
@@ -150,7 +168,7 @@ static unsigned int vfio_walk(struct vfio_vec *vecs, unsigned int cap)
 			struct pisteer_vector v = { .host_irq = irq };
 
 			if (!action->name || !parse_vfio_name(action->name, &v) ||
-			    !symbol_is(action->handler, "vfio_msihandler"))
+			    !is_vfio_handler(action->handler))
 				continue;
 			if (vecs && n < cap) {
 				copy_affinity(data, &v);

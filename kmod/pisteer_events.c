@@ -3,8 +3,12 @@
  * Events: rescan when KVM or VFIO change what a scan would find.
  *
  * Return probes on the functions through which every such change passes;
- * their handlers only (re)arm a short delayed work, which rescans from
- * process context, so bursts (a VM wiring up all its vectors) cost one scan:
+ * their handlers only arm a short delayed work, which rescans from process
+ * context, so bursts (a VM wiring up all its vectors) cost one scan.  A
+ * kick never postpones a rescan already due sooner, so a stream of changes
+ * cannot starve it.  The work is unbound: it runs on the CPUs of the
+ * workqueue cpumask (/sys/devices/virtual/workqueue/cpumask, without the
+ * nohz_full= CPUs), not on whichever CPU a vCPU thread triggered it from.
  *   kvm_irqfd            KVM_IRQFD assign/deassign
  *   kvm_set_irq_routing  KVM_SET_GSI_ROUTING (the guest reprogrammed an MSI)
  *   kvm_irqfd_release    the VM file closed: all its irqfds go
@@ -29,6 +33,19 @@
 
 static void rescan_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(rescan_work, rescan_fn);
+static DEFINE_RAW_SPINLOCK(kick_lock);
+
+/* Rescan in @delay jiffies, unless one is due earlier. */
+static void kick(unsigned long delay)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&kick_lock, flags);
+	if (!delayed_work_pending(&rescan_work) ||
+	    time_before(jiffies + delay, rescan_work.timer.expires))
+		mod_delayed_work(system_unbound_wq, &rescan_work, delay);
+	raw_spin_unlock_irqrestore(&kick_lock, flags);
+}
 
 static void rescan_fn(struct work_struct *work)
 {
@@ -39,8 +56,7 @@ static void rescan_fn(struct work_struct *work)
 	if (!pisteer_scan(&vecs, &nr))
 		kvfree(vecs);
 	if (pisteer_steer_following())
-		mod_delayed_work(system_wq, &rescan_work,
-				 msecs_to_jiffies(STEER_PERIOD_MS));
+		kick(msecs_to_jiffies(STEER_PERIOD_MS));
 }
 
 /*
@@ -50,26 +66,20 @@ static void rescan_fn(struct work_struct *work)
 void pisteer_events_follow(void)
 {
 	if (pisteer_steer_following())
-		mod_delayed_work(system_wq, &rescan_work,
-				 msecs_to_jiffies(STEER_PERIOD_MS));
+		kick(msecs_to_jiffies(STEER_PERIOD_MS));
 }
 
 /* Rescan at ktime_get_ns() @when_ns, unless one is due earlier. */
 void pisteer_events_kick_at(u64 when_ns)
 {
 	u64 now = ktime_get_ns();
-	unsigned long delay = when_ns > now ?
-		nsecs_to_jiffies(when_ns - now) + 1 : 0;
 
-	if (!delayed_work_pending(&rescan_work) ||
-	    time_before(jiffies + delay, rescan_work.timer.expires))
-		mod_delayed_work(system_wq, &rescan_work, delay);
+	kick(when_ns > now ? nsecs_to_jiffies(when_ns - now) + 1 : 0);
 }
 
 static int on_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	mod_delayed_work(system_wq, &rescan_work,
-			 msecs_to_jiffies(RESCAN_DELAY_MS));
+	kick(msecs_to_jiffies(RESCAN_DELAY_MS));
 	return 0;
 }
 
@@ -102,7 +112,7 @@ int pisteer_events_init(void)
 		}
 		registered[i] = true;
 	}
-	mod_delayed_work(system_wq, &rescan_work, 0);
+	kick(0);
 	return 0;
 }
 
