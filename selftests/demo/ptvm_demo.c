@@ -9,7 +9,8 @@
  *
  * With -H it only sets the VM up (even vectors to vCPU 0, odd to vCPU 1),
  * prints "ready", and holds it for other tests.  Lines on stdin: "r" swaps
- * the routes (answers "rerouted"), "d" disables MSI-X ("disabled"), "e"
+ * the routes (answers "rerouted"), "RN" swaps them N times 5 ms apart
+ * ("rerouted"), "d" disables MSI-X ("disabled"), "e"
  * enables it again ("enabled"), "sN" keeps N vectors on eventfds without
  * disabling MSI-X ("resized"), "u" deassigns every irqfd ("unhooked"), "h"
  * assigns them again ("hooked"), "t" raises every vector once and checks
@@ -37,6 +38,7 @@
 #define EITR_US		2000
 #define SPACING_US	5000
 #define ARRIVAL_MS	5000
+#define REROUTE_GAP_US	5000
 
 static struct ptvm *vm;
 static struct ptvm_dev *dev;
@@ -212,6 +214,16 @@ static const char *command(const char *line, const int *split,
 	if (line[0] == 'r') {
 		*now = *now == split ? swapped : split;
 		*ok = route_all(*now);
+		return "rerouted";
+	}
+	if (line[0] == 'R') {
+		int i, n = atoi(line + 1);
+
+		for (i = 0; i < n && *ok; i++) {
+			*now = *now == split ? swapped : split;
+			*ok = route_all(*now);
+			ptvm_sleep_us(REROUTE_GAP_US);
+		}
 		return "rerouted";
 	}
 	if (!line[0] || !strchr("desuht", line[0]))

@@ -13,7 +13,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 
 mods=$top/build/modules/$(uname -r)
 cli=$top/build/pisteer
-plan=13
+plan=14
 
 mapfile -t bdfs < <(vfio_82574l_bdfs)
 
@@ -113,6 +113,25 @@ check_grow() {
 ktap_check "resized 3 -> 5: vectors 3, 4 back (vector_add), every vector delivered" check_grow
 
 ktap_check "MSI-X vectors routed as before: 0,1,0,1,0" routes_are "$X_pid" 0 1 0 1 0
+
+# A stream of route changes 5 ms apart for ~0.2 s: each change kicks a
+# rescan due 20 ms later, and no kick may postpone one already due, so
+# rescans happen during the stream, not only after it.  Each one that
+# finds the routes swapped since the last emits 5 vector_update.
+check_stream() {
+	local n
+	echo > "$tracing/trace"
+	tell X R40 rerouted || return 1
+	echo pisteer-stream-end > "$tracing/trace_marker"
+	n=$(awk -v vm="vm=$vm_x " '/pisteer-stream-end/ { exit }
+		/vector_update:/ && index($0, vm) { n++ } END { print n + 0 }' "$tracing/trace")
+	echo "$n" > "$fifos/stream_n"
+	echo "$n vector_update during the stream"
+	[ "$n" -ge 10 ]
+}
+ktap_check "40 reroutes 5 ms apart: rescans run during the stream (>= 2 with updates), none starved" \
+	check_stream
+ktap_diag "$(cat "$fifos/stream_n" 2>/dev/null) vector_update during the stream (a starved rescan gives 5 at most)"
 
 # --- PCI removal while a VM holds the device ---------------------------
 removed=$fifos/removed
