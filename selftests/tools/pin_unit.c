@@ -340,8 +340,11 @@ static void test_state(void)
 
 	write_file("state/pin-9.json", "{\"pid\":9,\"start\":1,\"steer\":false,\"threads\":[{\"tid\":1}]}");
 	write_file("state/pin-10.json", "[1,2");
+	write_file("state/pin-12.json", "{\"pid\":12,\"start\":1,\"steer\":false,\"threads\":5}");
 	pst_pin_state_path(9, path, sizeof(path));
 	ok = pst_pin_state_load(path, &back) == -EINVAL;
+	pst_pin_state_path(12, path, sizeof(path));
+	ok = ok && pst_pin_state_load(path, &back) == -EINVAL;
 	pst_pin_state_path(10, path, sizeof(path));
 	ok = ok && pst_pin_state_load(path, &back) == -EINVAL;
 	pst_pin_state_path(11, path, sizeof(path));

@@ -112,6 +112,24 @@ static int get_int(json_object *o, const char *key, long long *v)
 	return 0;
 }
 
+/*
+ * The array @key of @o, and a zeroed table of as many @size-byte entries
+ * in *@table (at least one, free() it).  Returns its length, -EINVAL when
+ * there is no such array, -ENOMEM.
+ */
+static long get_array(json_object *o, const char *key, size_t size,
+		      json_object **arr, void **table)
+{
+	size_t n;
+
+	if (!json_object_object_get_ex(o, key, arr) ||
+	    json_object_get_type(*arr) != json_type_array)
+		return -EINVAL;
+	n = json_object_array_length(*arr);
+	*table = calloc(n ? n : 1, size);
+	return *table ? (long)n : -ENOMEM;
+}
+
 /* Parse @path, which must hold an object.  NULL with errno set. */
 static json_object *load(const char *path)
 {
@@ -171,6 +189,7 @@ int pst_pin_state_load(const char *path, struct pst_pin_state *st)
 	json_object *root, *arr, *t, *x;
 	long long v;
 	size_t i, n;
+	long len;
 	int rc = -EINVAL;
 
 	memset(st, 0, sizeof(*st));
@@ -188,15 +207,12 @@ int pst_pin_state_load(const char *path, struct pst_pin_state *st)
 	    json_object_get_type(x) != json_type_boolean)
 		goto out;
 	st->steer = json_object_get_boolean(x);
-	if (!json_object_object_get_ex(root, "threads", &arr) ||
-	    json_object_get_type(arr) != json_type_array)
-		goto out;
-	n = json_object_array_length(arr);
-	st->t = calloc(n ? n : 1, sizeof(*st->t));
-	if (!st->t) {
-		rc = -ENOMEM;
+	len = get_array(root, "threads", sizeof(*st->t), &arr, (void **)&st->t);
+	if (len < 0) {
+		rc = (int)len;
 		goto out;
 	}
+	n = (size_t)len;
 	for (i = 0; i < n; i++) {
 		t = json_object_array_get_idx(arr, i);
 		if (get_int(t, "tid", &v) || v <= 0)
@@ -290,6 +306,7 @@ int pst_isolate_state_load(const char *path, struct pst_isolate_state *st)
 	json_object *root, *arr, *t;
 	long long v;
 	size_t i, n;
+	long len;
 	int rc = -EINVAL;
 
 	memset(st, 0, sizeof(*st));
@@ -297,16 +314,14 @@ int pst_isolate_state_load(const char *path, struct pst_isolate_state *st)
 	if (!root)
 		return -errno;
 	if (get_cpus(root, "cpus", &st->cpus) ||
-	    get_cpus(root, "housekeeping", &st->housekeeping) ||
-	    !json_object_object_get_ex(root, "irqs", &arr) ||
-	    json_object_get_type(arr) != json_type_array)
+	    get_cpus(root, "housekeeping", &st->housekeeping))
 		goto out;
-	n = json_object_array_length(arr);
-	st->irq = calloc(n ? n : 1, sizeof(*st->irq));
-	if (!st->irq) {
-		rc = -ENOMEM;
+	len = get_array(root, "irqs", sizeof(*st->irq), &arr, (void **)&st->irq);
+	if (len < 0) {
+		rc = (int)len;
 		goto out;
 	}
+	n = (size_t)len;
 	for (i = 0; i < n; i++) {
 		t = json_object_array_get_idx(arr, i);
 		if (get_int(t, "irq", &v) || v < 0)
