@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "lib/cpus.h"
 #include "lib/pisteer_dev.h"
 
 static void usage(FILE *out)
@@ -100,33 +101,15 @@ static long parse_number(const char *what, const char *s, long max)
 /* "0-3,8" into a CPU bitmask of PISTEER_AFFINITY_WORDS words: 0 or -1. */
 int steer_parse_cpus(const char *s, __u64 *words)
 {
-	const unsigned long max = PISTEER_AFFINITY_WORDS * 64 - 1;
-	unsigned long lo, hi, c;
-	char *end;
+	struct pst_cpus set;
+	char why[128];
 
-	memset(words, 0, PISTEER_AFFINITY_WORDS * sizeof(*words));
-	for (;;) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		errno = 0;
-		lo = strtoul(s, &end, 10);
-		hi = lo;
-		if (*end == '-') {
-			s = end + 1;
-			if (*s < '0' || *s > '9')
-				return -1;
-			hi = strtoul(s, &end, 10);
-		}
-		if (errno || hi < lo || hi > max)
-			return -1;
-		for (c = lo; c <= hi; c++)
-			words[c / 64] |= 1ULL << (c % 64);
-		if (!*end)
-			return 0;
-		if (*end != ',')
-			return -1;
-		s = end + 1;
-	}
+	_Static_assert(sizeof(set.w) == PISTEER_AFFINITY_WORDS * sizeof(*words),
+		       "a CPU list and the policy's mask are the same size");
+	if (pst_cpus_parse(s, false, &set, why, sizeof(why)))
+		return -1;
+	memcpy(words, set.w, sizeof(set.w));
+	return 0;
 }
 
 struct steer_args {
