@@ -89,7 +89,7 @@ const char *pst_count_name(enum pst_count_kind kind);
 
 /* What the module keeps between scans, for the allocs debugfs file. */
 unsigned int pisteer_records_count(void);
-unsigned int pisteer_steer_count(void);
+void pisteer_steer_counts(unsigned int *steered, unsigned int *policies);
 void pisteer_lat_counts(unsigned int *stats, unsigned int *vcpus);
 
 #endif /* PISTEER_H */

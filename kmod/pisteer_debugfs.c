@@ -6,7 +6,8 @@
  * /sys/kernel/debug/pisteer/allocs: what the module holds now, one
  * "name value" line each: live heap objects by kind and references on
  * VMs (see pisteer_alloc.c), then the vectors in the records, the steered
- * host IRQs and the latency sampling objects.  No scan is made to read it.
+ * host IRQs, the policies and the latency sampling objects (lat_stats,
+ * lat_vcpu).  No scan is made to read it.
  */
 #include <linux/debugfs.h>
 #include <linux/mm.h>
@@ -55,13 +56,14 @@ DEFINE_SHOW_ATTRIBUTE(vectors);
 
 static int allocs_show(struct seq_file *m, void *unused)
 {
-	unsigned int kind, stats, vcpus;
+	unsigned int kind, steered, policies, stats, vcpus;
 
 	for (kind = 0; kind < PST_NR_COUNTS; kind++)
 		seq_printf(m, "%s %ld\n", pst_count_name(kind), pst_count(kind));
+	pisteer_steer_counts(&steered, &policies);
 	pisteer_lat_counts(&stats, &vcpus);
-	seq_printf(m, "records %u\nsteered_irqs %u\nlat_vectors %u\nlat_vcpus %u\n",
-		   pisteer_records_count(), pisteer_steer_count(), stats, vcpus);
+	seq_printf(m, "records %u\nsteered_irqs %u\npolicies %u\nlat_vectors %u\nlat_vcpus %u\n",
+		   pisteer_records_count(), steered, policies, stats, vcpus);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(allocs);

@@ -398,8 +398,8 @@ int pisteer_steer_set_policy(const struct pisteer_policy *req)
 	return ret;
 }
 
-/* How many host IRQs are steered now (their original affinity kept). */
-unsigned int pisteer_steer_count(void)
+/* How many host IRQs are steered now (their affinity kept), how many policies. */
+void pisteer_steer_counts(unsigned int *steered, unsigned int *policies)
 {
 	struct steered *s;
 	unsigned int nr = 0;
@@ -407,8 +407,9 @@ unsigned int pisteer_steer_count(void)
 	mutex_lock(&steer_lock);
 	list_for_each_entry(s, &steered_irqs, link)
 		nr++;
+	*steered = nr;
+	*policies = nr_policies;
 	mutex_unlock(&steer_lock);
-	return nr;
 }
 
 /* Before unload: no policy, so the next scan restores what it can check. */
