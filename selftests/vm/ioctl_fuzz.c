@@ -879,7 +879,7 @@ static bool unprivileged_eperm(void)
 	if (child == 0) {
 		static unsigned char b[PAGE];
 		unsigned int i;
-		int bad_ones = 0;
+		int bad_ones = 0, err;
 
 		if (drop_cap_sys_admin())
 			_exit(2);
@@ -895,14 +895,20 @@ static bool unprivileged_eperm(void)
 				r->entry_size = i == C_LIST ? sizeof(struct pisteer_vector) :
 					sizeof(struct pisteer_lat_vector);
 			}
-			if (ioctl(fd, cmd, b) == 0 || errno != EPERM) {
+			err = ioctl(fd, cmd, b) < 0 ? errno : 0;
+			if (err != EPERM) {
 				printf("# without CAP_SYS_ADMIN, %s: %s\n",
 				       i < NR_CMDS ? cmds[i].name : "unknown number",
-				       strerror(errno));
+				       err ? strerror(err) : "success");
 				bad_ones++;
 			}
-			if (ioctl(fd, cmd, NULL) == 0 || errno != EPERM)
+			err = ioctl(fd, cmd, NULL) < 0 ? errno : 0;
+			if (err != EPERM) {
+				printf("# without CAP_SYS_ADMIN, %s on NULL: %s\n",
+				       i < NR_CMDS ? cmds[i].name : "unknown number",
+				       err ? strerror(err) : "success");
 				bad_ones++;
+			}
 		}
 		fflush(stdout);
 		_exit(bad_ones ? 1 : 0);
