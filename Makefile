@@ -140,11 +140,12 @@ $(B)/selftests/version_ioctl: selftests/vm/version_ioctl.c $(KTAP_SRCS) $(PRIVS_
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $< $(KTAP_SRCS) $(PRIVS_SRCS)
 
-$(B)/selftests/ioctl_fuzz: selftests/vm/ioctl_fuzz.c selftests/lib/modstate.c $(PTVM_SRCS) \
-		$(KTAP_SRCS) $(PRIVS_SRCS) $(TEST_LIB_HDRS) uapi/linux/pisteer.h
+$(B)/selftests/ioctl_fuzz: selftests/vm/ioctl_fuzz.c selftests/lib/iocgen.c \
+		selftests/lib/modstate.c $(PTVM_SRCS) $(KTAP_SRCS) $(PRIVS_SRCS) $(TEST_LIB_HDRS) \
+		uapi/linux/pisteer.h
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -pthread -o $@ $< selftests/lib/modstate.c $(PTVM_SRCS) \
-		$(KTAP_SRCS) $(PRIVS_SRCS)
+	$(CC) $(USER_CFLAGS) -pthread -o $@ $< selftests/lib/iocgen.c selftests/lib/modstate.c \
+		$(PTVM_SRCS) $(KTAP_SRCS) $(PRIVS_SRCS)
 
 $(B)/selftests/vm_cycles: selftests/vm/vm_cycles.c selftests/lib/modstate.c $(PTVM_SRCS) \
 		$(KTAP_SRCS) $(TEST_LIB_HDRS) uapi/linux/pisteer.h

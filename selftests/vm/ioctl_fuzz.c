@@ -43,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/iocgen.h"
 #include "../lib/ktap.h"
 #include "../lib/modstate.h"
 #include "../lib/privs.h"
@@ -56,51 +57,19 @@
 #define MAX_THREADS	16
 #define MAX_POLICIES	4096
 #define MAX_BAD		16
-#define PAGE		4096UL
+#define PAGE		IOCGEN_PAGE
 #define STRUCT_AREA	(2 * PAGE)	/* then a PROT_NONE page */
-#define ENTRY_AREA	(16 * PAGE)	/* then a PROT_NONE page */
 #define FILL		0xa5
-#define KERNEL_ADDR	0xffff888000000000UL
-#define NONCANON_ADDR	0x8000000000000000UL
-#define LOW_ADDR	0x1000UL	/* below mmap_min_addr: never mapped */
 
 static int fd;
 static const char *bdf;
 static pid_t self;
 static volatile int stop;
-static unsigned int nr_cpus;
 static unsigned char *ro_page;	/* mapped read-only */
-
-/* One pisteer command: its number, struct sizes and documented errors. */
-struct command {
-	const char *name;
-	unsigned long nr;
-	size_t ksize, ver0;
-	int errs[8];		/* besides 0; ends with 0 */
-};
-
-static const struct command cmds[] = {
-	{ "VERSION", PISTEER_IOC_VERSION, sizeof(struct pisteer_version),
-	  PISTEER_VERSION_SIZE_VER0, { EFAULT, EINVAL, E2BIG } },
-	{ "LIST_VECTORS", PISTEER_IOC_LIST_VECTORS, sizeof(struct pisteer_list_vectors),
-	  PISTEER_LIST_VECTORS_SIZE_VER0, { EFAULT, EINVAL, E2BIG, ENOSPC, ENOMEM } },
-	{ "SET_POLICY", PISTEER_IOC_SET_POLICY, sizeof(struct pisteer_policy),
-	  PISTEER_POLICY_SIZE_VER0, { EFAULT, EINVAL, E2BIG, ENOSPC, ENOENT } },
-	{ "LAT_CTL", PISTEER_IOC_LAT_CTL, sizeof(struct pisteer_lat_ctl),
-	  PISTEER_LAT_CTL_SIZE_VER0, { EFAULT, EINVAL, E2BIG, ENOENT, ENOSPC, ENODEV, ENOMEM } },
-	{ "LAT_READ", PISTEER_IOC_LAT_READ, sizeof(struct pisteer_lat_read),
-	  PISTEER_LAT_READ_SIZE_VER0, { EFAULT, EINVAL, E2BIG, ENOSPC, ENOMEM } },
-};
-#define NR_CMDS		(sizeof(cmds) / sizeof(cmds[0]))
-#define C_VERSION	0
-#define C_LIST		1
-#define C_POLICY	2
-#define C_LAT_CTL	3
-#define C_LAT_READ	4
 
 /* Results, under lock. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static unsigned long calls[NR_CMDS + 1], successes[NR_CMDS + 1];
+static unsigned long calls[IOCGEN_NR_CMDS + 1], successes[IOCGEN_NR_CMDS + 1];
 static unsigned long bad_calls;
 static int nr_bad;
 static char bad[MAX_BAD][200];
@@ -126,303 +95,15 @@ static void __attribute__((format(printf, 1, 2))) unexpected(const char *fmt, ..
 	pthread_mutex_unlock(&lock);
 }
 
-/* --- random choices (per thread) --------------------------------------- */
-
-static uint64_t rnd(uint64_t *s)
-{
-	/* splitmix64 */
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static unsigned int below(uint64_t *s, unsigned int n)
-{
-	return (unsigned int)(rnd(s) % n);
-}
-
-static bool chance(uint64_t *s, unsigned int percent)
-{
-	return below(s, 100) < percent;
-}
-
-static uint32_t pick_flags(uint64_t *s, uint32_t valid)
-{
-	switch (below(s, 5)) {
-	case 0:
-	case 1:
-		return 0;
-	case 2:
-		return (uint32_t)rnd(s) & valid;
-	case 3:
-		return 1U << below(s, 32);
-	default:
-		return (uint32_t)rnd(s);
-	}
-}
-
-static int32_t pick_pid(uint64_t *s)
-{
-	static const int32_t odd[] = { 0, -1, 1, 0x3ffffff0, INT32_MIN, INT32_MAX };
-
-	switch (below(s, 4)) {
-	case 0:
-	case 1:
-		return self;	/* this process holds the VMs */
-	case 2:
-		return odd[below(s, sizeof(odd) / sizeof(odd[0]))];
-	default:
-		return (int32_t)rnd(s);
-	}
-}
-
-static int32_t pick_cpu(uint64_t *s)
-{
-	if (chance(s, 70))
-		return (int32_t)below(s, nr_cpus + 1) - (chance(s, 20) ? 1 : 0);
-	return (int32_t)rnd(s);
-}
-
-static uint32_t pick_irq(uint64_t *s)
+/* For iocgen: a host IRQ of the live VM, 0 when there is none. */
+static unsigned int live_irq(uint64_t *s)
 {
 	unsigned int irq;
 
-	if (chance(s, 60)) {
-		pthread_mutex_lock(&lock);
-		irq = host_irqs[below(s, NR_VEC)];
-		pthread_mutex_unlock(&lock);
-		if (irq)
-			return irq;
-	}
-	return chance(s, 50) ? below(s, 64) : (uint32_t)rnd(s);
-}
-
-static void pick_pci(uint64_t *s, uint32_t *seg, uint8_t *bus, uint8_t *devfn)
-{
-	unsigned int b = 0, d = 0, f = 0;
-
-	if (chance(s, 60) && bdf && sscanf(bdf, "%*x:%x:%x.%x", &b, &d, &f) == 3) {
-		*seg = 0;
-		*bus = (uint8_t)b;
-		*devfn = (uint8_t)((d << 3) | f);
-		return;
-	}
-	*seg = chance(s, 50) ? 0 : (uint32_t)rnd(s);
-	*bus = (uint8_t)rnd(s);
-	*devfn = (uint8_t)rnd(s);
-}
-
-static uint32_t pick_entry_size(uint64_t *s, uint32_t ver0, uint32_t ksize)
-{
-	const uint32_t sizes[] = { ver0, ksize, ksize + 8, ver0 - 1, 0, 1, 4096, 4097 };
-
-	if (chance(s, 85))
-		return sizes[below(s, sizeof(sizes) / sizeof(sizes[0]))];
-	return (uint32_t)rnd(s);
-}
-
-static uint32_t pick_count(uint64_t *s)
-{
-	const uint32_t counts[] = { 0, 1, 4, 5, 8, 16, 100, 0xffffffff };
-
-	if (chance(s, 85))
-		return counts[below(s, sizeof(counts) / sizeof(counts[0]))];
-	return (uint32_t)rnd(s);
-}
-
-/* A pointer for an entries field: mostly inside @area, else a bad one. */
-static uint64_t pick_entries(uint64_t *s, unsigned char *area)
-{
-	switch (below(s, 10)) {
-	case 0:
-		return 0;
-	case 1:
-		return KERNEL_ADDR + below(s, 1 << 20) * PAGE;
-	case 2:
-		return LOW_ADDR;
-	case 3:
-		return (uintptr_t)ro_page;
-	case 4:
-		/* Runs off the end into the guard page after a few bytes. */
-		return (uintptr_t)area + ENTRY_AREA - 1 - below(s, 600);
-	case 5:
-		return NONCANON_ADDR + (rnd(s) & 0xffffff);
-	default:
-		return (uintptr_t)area + (uint64_t)below(s, ENTRY_AREA / 64) * 8;
-	}
-}
-
-/* A bad pointer for the ioctl argument itself (as ioctl's unsigned long). */
-static unsigned long pick_bad_arg(uint64_t *s)
-{
-	switch (below(s, 5)) {
-	case 0:
-		return 0;
-	case 1:
-		return KERNEL_ADDR + below(s, 1 << 20) * PAGE;
-	case 2:
-		return LOW_ADDR;
-	case 3:
-		return NONCANON_ADDR + (rnd(s) & 0xfff0);
-	default:
-		return NONCANON_ADDR - PAGE;
-	}
-}
-
-/* --- building the random structs ---------------------------------------- */
-
-static void fill_list(uint64_t *s, void *p, unsigned char *entries)
-{
-	struct pisteer_list_vectors *r = p;
-
-	r->flags = pick_flags(s, PISTEER_LIST_F_ALL);
-	r->pid = pick_pid(s);
-	pick_pci(s, &r->pci_seg, &r->pci_bus, &r->pci_devfn);
-	r->reserved = chance(s, 90) ? 0 : (uint16_t)rnd(s);
-	r->entry_size = pick_entry_size(s, PISTEER_VECTOR_SIZE_VER0,
-					sizeof(struct pisteer_vector));
-	r->count = pick_count(s);
-	r->reserved2 = chance(s, 90) ? 0 : (uint32_t)rnd(s);
-	r->entries = pick_entries(s, entries);
-}
-
-static void fill_lat_read(uint64_t *s, void *p, unsigned char *entries)
-{
-	struct pisteer_lat_read *r = p;
-
-	r->flags = pick_flags(s, PISTEER_LIST_F_ALL);
-	r->pid = pick_pid(s);
-	pick_pci(s, &r->pci_seg, &r->pci_bus, &r->pci_devfn);
-	r->reserved = chance(s, 90) ? 0 : (uint16_t)rnd(s);
-	r->entry_size = pick_entry_size(s, PISTEER_LAT_VECTOR_SIZE_VER0,
-					sizeof(struct pisteer_lat_vector));
-	r->count = pick_count(s);
-	if (chance(s, 10))
-		r->state = (uint32_t)rnd(s);
-	if (chance(s, 10))
-		r->nr_vms = (uint32_t)rnd(s);
-	if (chance(s, 10))
-		r->dropped = (uint32_t)rnd(s);
-	r->reserved2 = chance(s, 90) ? 0 : (uint32_t)rnd(s);
-	r->entries = pick_entries(s, entries);
-}
-
-static void fill_policy(uint64_t *s, void *p)
-{
-	struct pisteer_policy *r = p;
-	unsigned int w;
-
-	r->flags = pick_flags(s, 0);
-	r->scope = chance(s, 85) ? below(s, 5) : (uint32_t)rnd(s);
-	r->policy = chance(s, 85) ? below(s, 7) : (uint32_t)rnd(s);
-	r->pid = pick_pid(s);
-	pick_pci(s, &r->pci_seg, &r->pci_bus, &r->pci_devfn);
-	r->reserved = chance(s, 90) ? 0 : (uint16_t)rnd(s);
-	r->irq = pick_irq(s);
-	r->cpu = pick_cpu(s);
-	r->interval_us = chance(s, 50) ? below(s, 20000) :
-			 chance(s, 50) ? 10000001 : (uint32_t)rnd(s);
-	switch (below(s, 5)) {
-	case 0:
-	case 1:
-		break;
-	case 2:
-		r->cpus[0] = 1ULL << below(s, nr_cpus);
-		break;
-	case 3:
-		r->cpus[0] = (1ULL << nr_cpus) - 1;
-		break;
-	default:
-		w = below(s, PISTEER_AFFINITY_WORDS);
-		r->cpus[w] = rnd(s);
-	}
-}
-
-static void fill_lat_ctl(uint64_t *s, void *p)
-{
-	struct pisteer_lat_ctl *r = p;
-
-	r->flags = pick_flags(s, 0);
-	r->op = chance(s, 85) ? below(s, 5) : (uint32_t)rnd(s);
-	r->scope = chance(s, 85) ? below(s, 3) : (uint32_t)rnd(s);
-	r->pid = chance(s, 30) ? 0 : pick_pid(s);
-	r->reserved = chance(s, 90) ? 0 : (uint32_t)rnd(s);
-}
-
-static void fill_version(uint64_t *s, void *p)
-{
-	struct pisteer_version *r = p;
-
-	r->flags = chance(s, 80) ? 0 : pick_flags(s, 0);
-	if (chance(s, 10))
-		r->abi_major = (uint32_t)rnd(s);
-	if (chance(s, 10))
-		r->release[below(s, sizeof(r->release))] = (char)rnd(s);
-}
-
-/* The struct size to claim: 0, 1, short, exact, larger, above a page. */
-static uint32_t pick_size(uint64_t *s, const struct command *c)
-{
-	switch (below(s, 12)) {
-	case 0:
-		return 0;
-	case 1:
-		return 1;
-	case 2:
-		return 1 + below(s, (unsigned int)c->ver0 - 1);
-	case 3:
-		return (uint32_t)c->ver0;
-	case 4:
-	case 5:
-	case 6:
-	case 7:
-		return (uint32_t)c->ksize;
-	case 8:
-	case 9:
-		return (uint32_t)c->ksize + 1 + below(s, (unsigned int)(PAGE - c->ksize));
-	case 10:
-		return (uint32_t)PAGE + 1 + below(s, 100000);
-	default:
-		return (uint32_t)rnd(s);
-	}
-}
-
-/* Clear what a request must have zero, keep its valid flags only. */
-static void make_sane(unsigned int which, void *p)
-{
-	struct pisteer_list_vectors *l = p;
-	struct pisteer_lat_read *r = p;
-	struct pisteer_policy *pol = p;
-	struct pisteer_lat_ctl *lc = p;
-	struct pisteer_version *v = p;
-
-	switch (which) {
-	case C_VERSION:
-		v->flags = 0;
-		break;
-	case C_LIST:
-		l->flags &= PISTEER_LIST_F_ALL;
-		l->reserved = 0;
-		l->reserved2 = 0;
-		break;
-	case C_POLICY:
-		pol->flags = 0;
-		pol->reserved = 0;
-		break;
-	case C_LAT_CTL:
-		lc->flags = 0;
-		lc->reserved = 0;
-		break;
-	default:
-		r->flags &= PISTEER_LIST_F_ALL;
-		r->reserved = 0;
-		r->reserved2 = 0;
-		r->state = 0;
-		r->nr_vms = 0;
-		r->dropped = 0;
-	}
+	pthread_mutex_lock(&lock);
+	irq = host_irqs[iocgen_below(s, NR_VEC)];
+	pthread_mutex_unlock(&lock);
+	return irq;
 }
 
 /* --- one call ----------------------------------------------------------- */
@@ -432,10 +113,10 @@ struct fuzzer {
 	int id;
 	uint64_t seed;
 	unsigned char *area;		/* STRUCT_AREA bytes, then PROT_NONE */
-	unsigned char *entries;		/* ENTRY_AREA bytes, then PROT_NONE */
+	unsigned char *entries;		/* IOCGEN_ENTRY_AREA bytes, then PROT_NONE */
 };
 
-static bool documented(const struct command *c, int err)
+static bool documented(const struct iocgen_cmd *c, int err)
 {
 	int i;
 
@@ -486,38 +167,13 @@ static void remember_policy(const struct pisteer_policy *p)
 	pthread_mutex_unlock(&lock);
 }
 
-/* A random number that is not one of pisteer's nor one the VFS takes. */
-static unsigned long random_cmd(uint64_t *s)
-{
-	unsigned long cmd;
-	unsigned int type, i;
-
-	for (;;) {
-		if (chance(s, 30))
-			/* pisteer's magic, wrong number, direction or size */
-			cmd = _IOC(below(s, 4), PISTEER_IOC_MAGIC, below(s, 8),
-				   below(s, 1 << 14));
-		else
-			cmd = (uint32_t)rnd(s);
-		type = _IOC_TYPE(cmd);
-		/* do_vfs_ioctl() answers these (FIONBIO, FIFREEZE, FICLONE ...). */
-		if (type == 0x00 || type == 'T' || type == 'X' || type == 'f' ||
-		    type == 0x94 || type == 0x15)
-			continue;
-		for (i = 0; i < NR_CMDS && cmds[i].nr != cmd; i++)
-			;
-		if (i == NR_CMDS)
-			return cmd;
-	}
-}
-
 static void fuzz_unknown(struct fuzzer *f)
 {
-	unsigned long cmd = random_cmd(&f->seed);
-	unsigned long arg = chance(&f->seed, 50) ? (uintptr_t)f->area : pick_bad_arg(&f->seed);
+	unsigned long cmd = iocgen_unknown_cmd(&f->seed);
+	unsigned long arg = iocgen_chance(&f->seed, 50) ? (uintptr_t)f->area : iocgen_bad_arg(&f->seed);
 	int err = ioctl(fd, cmd, arg) < 0 ? errno : 0;
 
-	count(NR_CMDS, false);
+	count(IOCGEN_NR_CMDS, false);
 	if (err != ENOTTY)
 		unexpected("unknown ioctl %#lx: %s, expected ENOTTY", cmd,
 			   err ? strerror(err) : "success");
@@ -526,25 +182,25 @@ static void fuzz_unknown(struct fuzzer *f)
 /* A real command with a bad argument pointer: EFAULT and nothing else. */
 static void fuzz_bad_arg(struct fuzzer *f)
 {
-	const struct command *c = &cmds[below(&f->seed, NR_CMDS)];
+	const struct iocgen_cmd *c = &iocgen_cmds[iocgen_below(&f->seed, IOCGEN_NR_CMDS)];
 	unsigned char *p;
 	unsigned long arg;
 	int err;
 
-	if (chance(&f->seed, 40)) {
+	if (iocgen_chance(&f->seed, 40)) {
 		/* The struct's size field on the page, the rest beyond it. */
-		p = f->area + STRUCT_AREA - 4 - 4 * (size_t)below(&f->seed, 4);
+		p = f->area + STRUCT_AREA - 4 - 4 * (size_t)iocgen_below(&f->seed, 4);
 		memset(f->area, 0, STRUCT_AREA);
 		*(uint32_t *)p = (uint32_t)c->ksize;
 		arg = (uintptr_t)p;
-	} else if (c->nr == PISTEER_IOC_VERSION && chance(&f->seed, 30)) {
+	} else if (c->nr == PISTEER_IOC_VERSION && iocgen_chance(&f->seed, 30)) {
 		/* A valid request on a read-only page: the answer cannot go back. */
 		arg = (uintptr_t)ro_page;
 	} else {
-		arg = pick_bad_arg(&f->seed);
+		arg = iocgen_bad_arg(&f->seed);
 	}
 	err = ioctl(fd, c->nr, arg) < 0 ? errno : 0;
-	count((unsigned int)(c - cmds), false);
+	count((unsigned int)(c - iocgen_cmds), false);
 	if (err != EFAULT)
 		unexpected("%s with argument %#lx: %s, expected EFAULT", c->name, arg,
 			   err ? strerror(err) : "success");
@@ -572,8 +228,8 @@ static void fuzz_command(struct fuzzer *f)
 {
 	static unsigned char buf[MAX_THREADS][PAGE + 64];
 	uint64_t *s = &f->seed;
-	unsigned int which = below(s, 10);
-	const struct command *c;
+	unsigned int which = iocgen_below(s, 10);
+	const struct iocgen_cmd *c;
 	unsigned char *b = buf[f->id];
 	uint32_t usize, copy;
 	size_t off;
@@ -581,35 +237,20 @@ static void fuzz_command(struct fuzzer *f)
 	bool tail = false;
 
 	/* Listing more often than the rest: it scans. */
-	which = which < 1 ? C_VERSION : which < 4 ? C_LIST : which < 6 ? C_POLICY :
-		which < 8 ? C_LAT_CTL : C_LAT_READ;
-	c = &cmds[which];
+	which = which < 1 ? IOCGEN_VERSION : which < 4 ? IOCGEN_LIST : which < 6 ? IOCGEN_POLICY :
+		which < 8 ? IOCGEN_LAT_CTL : IOCGEN_LAT_READ;
+	c = &iocgen_cmds[which];
 	memset(b, 0, PAGE + 64);
-	switch (which) {
-	case C_VERSION:
-		fill_version(s, b);
-		break;
-	case C_LIST:
-		fill_list(s, b, f->entries);
-		break;
-	case C_POLICY:
-		fill_policy(s, b);
-		break;
-	case C_LAT_CTL:
-		fill_lat_ctl(s, b);
-		break;
-	default:
-		fill_lat_read(s, b, f->entries);
-	}
+	iocgen_fill(s, which, b, f->entries);
 	/* Half the calls pass the size and reserved checks, to reach deeper. */
-	if (chance(s, 50)) {
-		make_sane(which, b);
-		usize = chance(s, 80) ? (uint32_t)c->ksize : (uint32_t)c->ver0;
+	if (iocgen_chance(s, 50)) {
+		iocgen_make_sane(which, b);
+		usize = iocgen_chance(s, 80) ? (uint32_t)c->ksize : (uint32_t)c->ver0;
 	} else {
-		usize = pick_size(s, c);
+		usize = iocgen_size(s, c);
 	}
-	if (usize > c->ksize && usize <= PAGE && chance(s, 50)) {
-		b[c->ksize + below(s, usize - (uint32_t)c->ksize)] = (unsigned char)(1 + below(s, 255));
+	if (usize > c->ksize && usize <= PAGE && iocgen_chance(s, 50)) {
+		b[c->ksize + iocgen_below(s, usize - (uint32_t)c->ksize)] = (unsigned char)(1 + iocgen_below(s, 255));
 		tail = true;
 	}
 	*(uint32_t *)b = usize;
@@ -619,7 +260,7 @@ static void fuzz_command(struct fuzzer *f)
 	copy = usize < PAGE ? usize : (uint32_t)PAGE;
 	if (copy < 4)
 		copy = 4;
-	off = (size_t)below(s, (unsigned int)(STRUCT_AREA - PAGE) / 8) * 8;
+	off = (size_t)iocgen_below(s, (unsigned int)(STRUCT_AREA - PAGE) / 8) * 8;
 	memcpy(f->area + off, b, copy);
 
 	if (usize < c->ver0)
@@ -639,13 +280,13 @@ static void fuzz_command(struct fuzzer *f)
 	/* Written back: at most min(size, the module's struct); read: nothing. */
 	if (!area_kept(f, off, b, copy, usize < c->ksize ? usize : c->ksize))
 		unexpected("%s size %u: bytes written outside the struct", c->name, usize);
-	if (which == C_VERSION && !err) {
+	if (which == IOCGEN_VERSION && !err) {
 		const struct pisteer_version *v = (const void *)(f->area + off);
 
 		if (v->abi_major != PISTEER_ABI_MAJOR || v->abi_minor != PISTEER_ABI_MINOR)
 			unexpected("VERSION: ABI %u.%u", v->abi_major, v->abi_minor);
 	}
-	if (which == C_POLICY && !err) {
+	if (which == IOCGEN_POLICY && !err) {
 		struct pisteer_policy p;
 
 		memcpy(&p, b, sizeof(p));
@@ -662,7 +303,7 @@ static void *fuzz_thread(void *arg)
 	unsigned int r;
 
 	while (!stop) {
-		r = below(&f->seed, 100);
+		r = iocgen_below(&f->seed, 100);
 		if (r < 15)
 			fuzz_unknown(f);
 		else if (r < 25)
@@ -720,7 +361,7 @@ static void *vm_thread(void *arg)
 			break;
 		}
 		for (v = 0; v < NR_VEC; v++)
-			if (ptvm_route_msi(vm, GSI_BASE + v, (int)below(&s, NR_VCPUS),
+			if (ptvm_route_msi(vm, GSI_BASE + v, (int)iocgen_below(&s, NR_VCPUS),
 					   GUEST_VEC(v)))
 				vm_fail("route");
 		learn_irqs();
@@ -729,12 +370,12 @@ static void *vm_thread(void *arg)
 			e1000e_irq_raise(dev, v);
 			ptvm_sleep_us(5000);
 		}
-		if (chance(&s, 30)) {
+		if (iocgen_chance(&s, 30)) {
 			/* MSI-X off and on: the host IRQs go and come back. */
 			if (ptdev_msix(dev, false) || ptdev_msix(dev, true))
 				vm_fail("MSI-X off/on");
 		}
-		ptvm_sleep_us(below(&s, 300) * 1000);
+		ptvm_sleep_us(iocgen_below(&s, 300) * 1000);
 		ptdev_close(dev);
 		ptvm_destroy(vm);
 		pthread_mutex_lock(&lock);
@@ -883,29 +524,29 @@ static bool unprivileged_eperm(void)
 
 		if (drop_cap_sys_admin())
 			_exit(2);
-		for (i = 0; i <= NR_CMDS; i++) {
-			unsigned long cmd = i < NR_CMDS ? cmds[i].nr : _IO(PISTEER_IOC_MAGIC, 0x7f);
+		for (i = 0; i <= IOCGEN_NR_CMDS; i++) {
+			unsigned long cmd = i < IOCGEN_NR_CMDS ? iocgen_cmds[i].nr : _IO(PISTEER_IOC_MAGIC, 0x7f);
 
 			memset(b, 0, sizeof(b));
-			*(uint32_t *)b = i < NR_CMDS ? (uint32_t)cmds[i].ksize : 8;
-			if (i == C_LIST || i == C_LAT_READ) {
+			*(uint32_t *)b = i < IOCGEN_NR_CMDS ? (uint32_t)iocgen_cmds[i].ksize : 8;
+			if (i == IOCGEN_LIST || i == IOCGEN_LAT_READ) {
 				/* A valid request otherwise. */
 				struct pisteer_list_vectors *r = (void *)b;
 
-				r->entry_size = i == C_LIST ? sizeof(struct pisteer_vector) :
+				r->entry_size = i == IOCGEN_LIST ? sizeof(struct pisteer_vector) :
 					sizeof(struct pisteer_lat_vector);
 			}
 			err = ioctl(fd, cmd, b) < 0 ? errno : 0;
 			if (err != EPERM) {
 				printf("# without CAP_SYS_ADMIN, %s: %s\n",
-				       i < NR_CMDS ? cmds[i].name : "unknown number",
+				       i < IOCGEN_NR_CMDS ? iocgen_cmds[i].name : "unknown number",
 				       err ? strerror(err) : "success");
 				bad_ones++;
 			}
 			err = ioctl(fd, cmd, NULL) < 0 ? errno : 0;
 			if (err != EPERM) {
 				printf("# without CAP_SYS_ADMIN, %s on NULL: %s\n",
-				       i < NR_CMDS ? cmds[i].name : "unknown number",
+				       i < IOCGEN_NR_CMDS ? iocgen_cmds[i].name : "unknown number",
 				       err ? strerror(err) : "success");
 				bad_ones++;
 			}
@@ -966,7 +607,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	self = getpid();
-	nr_cpus = (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
 
 	ktap_plan(8);
 	ktap_diag("seed %lu (replay: -s %lu), %d threads, %d s", seed, seed, nr_threads,
@@ -1000,6 +640,12 @@ int main(int argc, char **argv)
 		ktap_skip_rest("no memory");
 	}
 
+	iocgen_env.self = self;
+	iocgen_env.nr_cpus = (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
+	iocgen_env.bdf = bdf;
+	iocgen_env.ro_page = (uintptr_t)ro_page;
+	iocgen_env.live_irq = live_irq;
+
 	vm_seed = seed * 31 + 7;
 	if (pthread_create(&vmt, NULL, vm_thread, &vm_seed)) {
 		ktap_result(false, "VM thread");
@@ -1009,7 +655,7 @@ int main(int argc, char **argv)
 		fz[i].id = i;
 		fz[i].seed = seed + 1000003ULL * (i + 1);
 		fz[i].area = map_guarded(STRUCT_AREA);
-		fz[i].entries = map_guarded(ENTRY_AREA);
+		fz[i].entries = map_guarded(IOCGEN_ENTRY_AREA);
 		if (!fz[i].area || !fz[i].entries ||
 		    pthread_create(&fz[i].thread, NULL, fuzz_thread, &fz[i])) {
 			stop = 1;
@@ -1023,10 +669,10 @@ int main(int argc, char **argv)
 		pthread_join(fz[i].thread, NULL);
 	pthread_join(vmt, NULL);
 
-	for (i = 0; i <= (int)NR_CMDS; i++) {
+	for (i = 0; i <= (int)IOCGEN_NR_CMDS; i++) {
 		total += calls[i];
-		ktap_diag("%-13s %8lu calls, %8lu succeeded", i < (int)NR_CMDS ?
-			  cmds[i].name : "unknown", calls[i], successes[i]);
+		ktap_diag("%-13s %8lu calls, %8lu succeeded", i < (int)IOCGEN_NR_CMDS ?
+			  iocgen_cmds[i].name : "unknown", calls[i], successes[i]);
 	}
 	for (i = 0; i < nr_bad; i++)
 		ktap_diag("%s", bad[i]);
