@@ -18,12 +18,13 @@ wrong_target_fails() {
 
 # A C test on a freshly loaded pisteer.ko, which must unload cleanly after.
 fresh_module() {
-	local rc
+	local rc t0=$SECONDS
 	rmmod pisteer 2>/dev/null
 	insmod "$top/build/modules/$(uname -r)/kmod/pisteer.ko" || return 1
 	"$@"
 	rc=$?
 	rmmod pisteer || { echo "# rmmod pisteer failed"; rc=1; }
+	echo "# took $((SECONDS - t0)) s"
 	return "$rc"
 }
 
