@@ -23,7 +23,8 @@
  * set removed, sampling off), no record and every allocation count as
  * before, no WARNING, BUG or Oops in the kernel log since the start, and
  * without CAP_SYS_ADMIN every ioctl gets EPERM.  The seed is printed: the
- * same seed replays the same calls per thread (the interleaving differs).
+ * same seed replays the same draws per thread (host IRQ numbers and the
+ * interleaving with the VMs can differ).
  * Needs pisteer.ko loaded, no policy set and latency sampling off.
  */
 #define _GNU_SOURCE
