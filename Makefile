@@ -50,7 +50,8 @@ TEST_LIB_HDRS := $(wildcard selftests/lib/*.h)
 KTAP_SRCS := selftests/lib/ktap.c
 PRIVS_SRCS := selftests/lib/privs.c
 
-VM_TESTS := passthrough_irq passthrough_multi version_ioctl list_ioctl lat_ioctl
+VM_TESTS := passthrough_irq passthrough_multi version_ioctl list_ioctl lat_ioctl ioctl_fuzz \
+	vm_cycles
 VM_TEST_BINS := $(addprefix $(B)/selftests/,$(VM_TESTS)) $(B)/selftests/ptvm_demo \
 	$(B)/selftests/irq_bench $(B)/selftests/scan_bench $(B)/selftests/rdma_fakepeer \
 	$(B)/selftests/thread_bounce
@@ -143,6 +144,18 @@ $(B)/selftests/version_ioctl: selftests/vm/version_ioctl.c $(KTAP_SRCS) $(PRIVS_
 		$(TEST_LIB_HDRS) uapi/linux/pisteer.h VERSION
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $< $(KTAP_SRCS) $(PRIVS_SRCS)
+
+$(B)/selftests/ioctl_fuzz: selftests/vm/ioctl_fuzz.c selftests/lib/iocgen.c \
+		selftests/lib/modstate.c $(PTVM_SRCS) $(KTAP_SRCS) $(PRIVS_SRCS) $(TEST_LIB_HDRS) \
+		uapi/linux/pisteer.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -pthread -o $@ $< selftests/lib/iocgen.c selftests/lib/modstate.c \
+		$(PTVM_SRCS) $(KTAP_SRCS) $(PRIVS_SRCS)
+
+$(B)/selftests/vm_cycles: selftests/vm/vm_cycles.c selftests/lib/modstate.c $(PTVM_SRCS) \
+		$(KTAP_SRCS) $(TEST_LIB_HDRS) uapi/linux/pisteer.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -pthread -o $@ $< selftests/lib/modstate.c $(PTVM_SRCS) $(KTAP_SRCS)
 
 modules:
 	@test -d "$(KDIR)" || { echo "no kernel build dir $(KDIR): run scripts/deps.sh or set KDIR" >&2; exit 1; }

@@ -5,6 +5,7 @@
 #ifndef PISTEER_H
 #define PISTEER_H
 
+#include <linux/cpumask.h>
 #include <linux/types.h>
 
 int pisteer_chrdev_init(void);
@@ -62,5 +63,33 @@ int pisteer_copy_struct_in(void *dst, size_t ksize, size_t min_size,
 			   const void __user *src, u32 *usize);
 int pisteer_copy_struct_out(void __user *dst, void *src, size_t ksize,
 			    u32 usize);
+
+/* Live objects and references of the module, by kind (pisteer_alloc.c). */
+enum pst_count_kind {
+	PST_KMALLOC,
+	PST_KVMALLOC,
+	PST_CPUMASK,
+	PST_KVM_REF,
+	PST_NR_COUNTS
+};
+
+struct kvm;
+
+void *pst_kzalloc(size_t size, gfp_t gfp);
+void pst_kfree(const void *p);
+void *pst_kvcalloc(size_t n, size_t size, gfp_t gfp);
+void *pst_kvmalloc_array(size_t n, size_t size, gfp_t gfp);
+void pst_kvfree(const void *p);
+bool pst_zalloc_cpumask_var(cpumask_var_t *mask, gfp_t gfp);
+void pst_free_cpumask_var(cpumask_var_t mask);
+void pst_kvm_get(struct kvm *kvm);
+void pst_kvm_put(struct kvm *kvm);
+long pst_count(enum pst_count_kind kind);
+const char *pst_count_name(enum pst_count_kind kind);
+
+/* What the module keeps between scans, for the allocs debugfs file. */
+unsigned int pisteer_records_count(void);
+void pisteer_steer_counts(unsigned int *steered, unsigned int *policies);
+void pisteer_lat_counts(unsigned int *stats, unsigned int *vcpus);
 
 #endif /* PISTEER_H */

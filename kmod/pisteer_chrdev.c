@@ -101,7 +101,7 @@ static long pisteer_ioc_list_vectors(void __user *uarg)
 	else
 		ret = copy_entries_out(req.entries, req.entry_size, vecs,
 				       sizeof(*vecs), kept);
-	kvfree(vecs);
+	pst_kvfree(vecs);
 	if (ret && ret != -ENOSPC)
 		return ret;
 
@@ -130,7 +130,7 @@ static long pisteer_ioc_set_policy(void __user *uarg)
 		return ret;
 	/* Apply it before returning; keep following from the event work. */
 	if (!pisteer_scan(&vecs, &nr))
-		kvfree(vecs);
+		pst_kvfree(vecs);
 	pisteer_events_follow();
 	return 0;
 }
@@ -153,7 +153,7 @@ static long pisteer_ioc_lat_ctl(void __user *uarg)
 		return ret;
 	/* Sample the vectors there are now (or drop a disabled VM's). */
 	if (req.op != PISTEER_LAT_RESET && !pisteer_scan(&vecs, &nr))
-		kvfree(vecs);
+		pst_kvfree(vecs);
 	return 0;
 }
 
@@ -187,7 +187,7 @@ static long pisteer_ioc_lat_read(void __user *uarg)
 	else
 		ret = copy_entries_out(req.entries, req.entry_size, ents,
 				       sizeof(*ents), req.count);
-	kvfree(ents);
+	pst_kvfree(ents);
 	if (ret && ret != -ENOSPC)
 		return ret;
 	req.entry_size = sizeof(*ents);

@@ -2,6 +2,12 @@
 /*
  * /sys/kernel/debug/pisteer/vectors: the vector table for humans, read
  * from a fresh scan at each open.
+ *
+ * /sys/kernel/debug/pisteer/allocs: what the module holds now, one
+ * "name value" line each: live heap objects by kind and references on
+ * VMs (see pisteer_alloc.c), then the vectors in the records, the steered
+ * host IRQs, the policies and the latency sampling objects (lat_stats,
+ * lat_vcpu).  No scan is made to read it.
  */
 #include <linux/debugfs.h>
 #include <linux/mm.h>
@@ -43,15 +49,30 @@ static int vectors_show(struct seq_file *m, void *unused)
 			   v->dest_id, v->vcpu, v->vcpu_tid, v->vcpu_pcpu,
 			   v->irq_effective_cpu, mode_name(v->mode), v->reason,
 			   (unsigned long long)v->flags);
-	kvfree(vecs);
+	pst_kvfree(vecs);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vectors);
+
+static int allocs_show(struct seq_file *m, void *unused)
+{
+	unsigned int kind, steered, policies, stats, vcpus;
+
+	for (kind = 0; kind < PST_NR_COUNTS; kind++)
+		seq_printf(m, "%s %ld\n", pst_count_name(kind), pst_count(kind));
+	pisteer_steer_counts(&steered, &policies);
+	pisteer_lat_counts(&stats, &vcpus);
+	seq_printf(m, "records %u\nsteered_irqs %u\npolicies %u\nlat_vectors %u\nlat_vcpus %u\n",
+		   pisteer_records_count(), steered, policies, stats, vcpus);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(allocs);
 
 void pisteer_debugfs_init(void)
 {
 	pisteer_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("vectors", 0400, pisteer_dir, NULL, &vectors_fops);
+	debugfs_create_file("allocs", 0400, pisteer_dir, NULL, &allocs_fops);
 }
 
 void pisteer_debugfs_exit(void)

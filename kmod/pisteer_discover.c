@@ -201,7 +201,7 @@ static int vm_file_cb(const void *p, struct file *file, unsigned int fd)
 		return 0;
 	}
 	/* The file is in the fd table, so the VM still has users. */
-	kvm_get_kvm(kvm);
+	pst_kvm_get(kvm);
 	w->vms[w->nr].kvm = kvm;
 	w->vms[w->nr].pid = w->pid;
 	w->vms[w->nr].fd = fd;
@@ -212,7 +212,7 @@ static int vm_file_cb(const void *p, struct file *file, unsigned int fd)
 static void put_vms(struct vm_ref *vms, unsigned int nr)
 {
 	while (nr--)
-		kvm_put_kvm(vms[nr].kvm);
+		pst_kvm_put(vms[nr].kvm);
 }
 
 /* Reference every VM of the host; returns their number or -ENOMEM. */
@@ -222,7 +222,7 @@ static int vm_collect(struct vm_ref **out)
 	struct task_struct *p;
 
 	for (;;) {
-		w.vms = kvcalloc(w.cap, sizeof(*w.vms), GFP_KERNEL);
+		w.vms = pst_kvcalloc(w.cap, sizeof(*w.vms), GFP_KERNEL);
 		if (!w.vms)
 			return -ENOMEM;
 		w.nr = 0;
@@ -238,7 +238,7 @@ static int vm_collect(struct vm_ref **out)
 		if (!w.overflow)
 			break;
 		put_vms(w.vms, w.nr);
-		kvfree(w.vms);
+		pst_kvfree(w.vms);
 		w.cap *= 2;
 	}
 	*out = w.vms;
@@ -381,19 +381,19 @@ static int append(struct scan_out *o, const struct pisteer_vector *v,
 		struct pisteer_vector *n;
 		struct pisteer_lat_src *s;
 
-		n = kvmalloc_array(ncap, sizeof(*n), GFP_KERNEL);
-		s = kvmalloc_array(ncap, sizeof(*s), GFP_KERNEL);
+		n = pst_kvmalloc_array(ncap, sizeof(*n), GFP_KERNEL);
+		s = pst_kvmalloc_array(ncap, sizeof(*s), GFP_KERNEL);
 		if (!n || !s) {
-			kvfree(n);
-			kvfree(s);
+			pst_kvfree(n);
+			pst_kvfree(s);
 			return -ENOMEM;
 		}
 		if (o->nr) {
 			memcpy(n, o->vecs, o->nr * sizeof(*n));
 			memcpy(s, o->srcs, o->nr * sizeof(*s));
 		}
-		kvfree(o->vecs);
-		kvfree(o->srcs);
+		pst_kvfree(o->vecs);
+		pst_kvfree(o->srcs);
 		o->vecs = n;
 		o->srcs = s;
 		o->cap = ncap;
@@ -408,7 +408,7 @@ static DEFINE_MUTEX(scan_lock);
 
 /**
  * pisteer_scan() - read the passthrough vectors of the host as they are now
- * @out: set to a kvmalloc'ed array (NULL when there is none); kvfree() it
+ * @out: set to a kvmalloc'ed array (NULL when there is none); pst_kvfree() it
  * @nr: set to the number of entries
  *
  * Return: 0 or -ENOMEM.
@@ -427,9 +427,9 @@ int pisteer_scan(struct pisteer_vector **out, unsigned int *nr)
 
 	/* Vectors may appear between counting and filling: leave room. */
 	nr_vecs = vfio_walk(NULL, 0) + 16;
-	vecs = kvcalloc(nr_vecs, sizeof(*vecs), GFP_KERNEL);
-	matches = kvcalloc(nr_vecs, sizeof(*matches), GFP_KERNEL);
-	irqs = kvcalloc(nr_vecs, sizeof(*irqs), GFP_KERNEL);
+	vecs = pst_kvcalloc(nr_vecs, sizeof(*vecs), GFP_KERNEL);
+	matches = pst_kvcalloc(nr_vecs, sizeof(*matches), GFP_KERNEL);
+	irqs = pst_kvcalloc(nr_vecs, sizeof(*irqs), GFP_KERNEL);
 	if (!vecs || !matches || !irqs) {
 		ret = -ENOMEM;
 		goto out;
@@ -468,14 +468,14 @@ out:
 		pisteer_records_update(o.vecs, o.nr);
 		pisteer_lat_update(o.vecs, o.srcs, o.nr);
 	}
-	kvfree(o.srcs);
-	kvfree(vms);
-	kvfree(irqs);
-	kvfree(matches);
-	kvfree(vecs);
+	pst_kvfree(o.srcs);
+	pst_kvfree(vms);
+	pst_kvfree(irqs);
+	pst_kvfree(matches);
+	pst_kvfree(vecs);
 	mutex_unlock(&scan_lock);
 	if (ret) {
-		kvfree(o.vecs);
+		pst_kvfree(o.vecs);
 		o.vecs = NULL;
 		o.nr = 0;
 	}

@@ -54,7 +54,7 @@ static void rescan_fn(struct work_struct *work)
 
 	/* pisteer_scan() hands its result to steering and records itself. */
 	if (!pisteer_scan(&vecs, &nr))
-		kvfree(vecs);
+		pst_kvfree(vecs);
 	if (pisteer_steer_following())
 		kick(msecs_to_jiffies(STEER_PERIOD_MS));
 }

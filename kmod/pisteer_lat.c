@@ -237,7 +237,7 @@ static struct lat_stats *get_stats(const struct pisteer_vector *v)
 			goto found;
 	if (nr_stats >= MAX_OBJECTS)
 		return NULL;
-	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	st = pst_kzalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
 		return NULL;
 	zero_stats(st);
@@ -265,7 +265,7 @@ static struct lat_vcpu *get_vcpu(const void *vcpu)
 			return vc;
 	if (nr_vcpus >= MAX_OBJECTS)
 		return NULL;
-	vc = kzalloc(sizeof(*vc), GFP_KERNEL);
+	vc = pst_kzalloc(sizeof(*vc), GFP_KERNEL);
 	if (!vc)
 		return NULL;
 	vc->vcpu = vcpu;
@@ -279,9 +279,9 @@ static void free_table(struct lat_table *t)
 {
 	if (!t)
 		return;
-	kvfree(t->irqs);
-	kvfree(t->vcpus);
-	kfree(t);
+	pst_kvfree(t->irqs);
+	pst_kvfree(t->vcpus);
+	pst_kfree(t);
 }
 
 static bool same_table(const struct lat_table *a, const struct lat_table *b)
@@ -344,7 +344,7 @@ static void collect(bool reset, pid_t reset_pid)
 			continue;
 		list_del(&vc->link);
 		nr_vcpus--;
-		kfree(vc);
+		pst_kfree(vc);
 	}
 	list_for_each_entry_safe(st, stn, &stats_list, link) {
 		if (st->in_table)
@@ -355,7 +355,7 @@ static void collect(bool reset, pid_t reset_pid)
 		unpend(st);
 		list_del(&st->link);
 		nr_stats--;
-		kfree(st);
+		pst_kfree(st);
 	}
 }
 
@@ -385,11 +385,11 @@ static void stop_locked(void)
 	publish(NULL);
 	list_for_each_entry_safe(st, stn, &stats_list, link) {
 		list_del(&st->link);
-		kfree(st);
+		pst_kfree(st);
 	}
 	list_for_each_entry_safe(vc, vcn, &vcpu_list, link) {
 		list_del(&vc->link);
-		kfree(vc);
+		pst_kfree(vc);
 	}
 	nr_stats = 0;
 	nr_vcpus = 0;
@@ -418,11 +418,11 @@ void pisteer_lat_update(const struct pisteer_vector *vecs,
 	mutex_lock(&lat_lock);
 	if (!probes_on)
 		goto out;
-	t = kzalloc(sizeof(*t), GFP_KERNEL);
+	t = pst_kzalloc(sizeof(*t), GFP_KERNEL);
 	if (!t)
 		goto out;
-	t->irqs = kvcalloc(max(nr, 1U), sizeof(*t->irqs), GFP_KERNEL);
-	t->vcpus = kvcalloc(max(nr, 1U), sizeof(*t->vcpus), GFP_KERNEL);
+	t->irqs = pst_kvcalloc(max(nr, 1U), sizeof(*t->irqs), GFP_KERNEL);
+	t->vcpus = pst_kvcalloc(max(nr, 1U), sizeof(*t->vcpus), GFP_KERNEL);
 	if (!t->irqs || !t->vcpus) {
 		free_table(t);
 		goto out;
@@ -548,7 +548,7 @@ static bool lat_matches(const struct pisteer_lat_read *req,
 /**
  * pisteer_lat_read() - copy the samples that match @req
  * @req: the validated request; count, state, nr_vms, dropped filled in
- * @out: set to a kvmalloc'ed array of the matching vectors (kvfree() it)
+ * @out: set to a kvmalloc'ed array of the matching vectors (pst_kvfree() it)
  *
  * Return: 0 or -ENOMEM.
  */
@@ -561,7 +561,7 @@ int pisteer_lat_read(struct pisteer_lat_read *req,
 
 	*out = NULL;
 	mutex_lock(&lat_lock);
-	v = kvcalloc(max(nr_stats, 1U), sizeof(*v), GFP_KERNEL);
+	v = pst_kvcalloc(max(nr_stats, 1U), sizeof(*v), GFP_KERNEL);
 	if (!v) {
 		mutex_unlock(&lat_lock);
 		return -ENOMEM;
@@ -591,6 +591,15 @@ int pisteer_lat_read(struct pisteer_lat_read *req,
 	mutex_unlock(&lat_lock);
 	*out = v;
 	return 0;
+}
+
+/* How many lat_stats and lat_vcpu objects exist now. */
+void pisteer_lat_counts(unsigned int *stats, unsigned int *vcpus)
+{
+	mutex_lock(&lat_lock);
+	*stats = nr_stats;
+	*vcpus = nr_vcpus;
+	mutex_unlock(&lat_lock);
 }
 
 /* Module unload: unregister the probes, free everything. */

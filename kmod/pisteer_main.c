@@ -47,7 +47,7 @@ static void __exit pisteer_exit(void)
 	 */
 	pisteer_steer_clear_policies();
 	if (!pisteer_scan(&vecs, &nr))
-		kvfree(vecs);
+		pst_kvfree(vecs);
 	pisteer_steer_exit();
 	pisteer_irte_exit();
 	pisteer_debugfs_exit();

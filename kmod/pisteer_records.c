@@ -64,7 +64,7 @@ void pisteer_records_update(const struct pisteer_vector *now, unsigned int nr)
 	unsigned int i;
 
 	if (nr) {
-		copy = kvmalloc_array(nr, sizeof(*copy), GFP_KERNEL);
+		copy = pst_kvmalloc_array(nr, sizeof(*copy), GFP_KERNEL);
 		if (!copy)
 			return;
 		memcpy(copy, now, nr * sizeof(*copy));
@@ -81,16 +81,27 @@ void pisteer_records_update(const struct pisteer_vector *now, unsigned int nr)
 	for (i = 0; i < nr_last; i++)
 		if (!find(now, nr, &last[i]))
 			trace_vector_del(&last[i]);
-	kvfree(last);
+	pst_kvfree(last);
 	last = copy;
 	nr_last = nr;
 	mutex_unlock(&records_lock);
 }
 
+/* How many vectors the records hold now. */
+unsigned int pisteer_records_count(void)
+{
+	unsigned int nr;
+
+	mutex_lock(&records_lock);
+	nr = nr_last;
+	mutex_unlock(&records_lock);
+	return nr;
+}
+
 void pisteer_records_exit(void)
 {
 	mutex_lock(&records_lock);
-	kvfree(last);
+	pst_kvfree(last);
 	last = NULL;
 	nr_last = 0;
 	mutex_unlock(&records_lock);

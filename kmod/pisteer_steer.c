@@ -110,8 +110,8 @@ static void forget(struct steered *s, bool restore)
 				s->irq, ret);
 	}
 	list_del(&s->link);
-	free_cpumask_var(s->orig);
-	kfree(s);
+	pst_free_cpumask_var(s->orig);
+	pst_kfree(s);
 }
 
 static struct steered *start_steering(unsigned int irq)
@@ -121,11 +121,11 @@ static struct steered *start_steering(unsigned int irq)
 
 	if (!data)
 		return NULL;
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	s = pst_kzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return NULL;
-	if (!zalloc_cpumask_var(&s->orig, GFP_KERNEL)) {
-		kfree(s);
+	if (!pst_zalloc_cpumask_var(&s->orig, GFP_KERNEL)) {
+		pst_kfree(s);
 		return NULL;
 	}
 	cpumask_copy(s->orig, irq_data_get_affinity_mask(data));
@@ -169,7 +169,7 @@ static int pick_housekeeping_cpu(const struct pisteer_policy *p,
 				      PISTEER_AFFINITY_WORDS * 64);
 	cpumask_var_t cand;
 
-	if (!zalloc_cpumask_var(&cand, GFP_KERNEL))
+	if (!pst_zalloc_cpumask_var(&cand, GFP_KERNEL))
 		return -1;
 	for (i = 0; i < nbits; i++)
 		if (p->cpus[i / 64] & BIT_ULL(i % 64))
@@ -190,7 +190,7 @@ static int pick_housekeeping_cpu(const struct pisteer_policy *p,
 				break;
 			}
 	}
-	free_cpumask_var(cand);
+	pst_free_cpumask_var(cand);
 	return pick;
 }
 
@@ -396,6 +396,20 @@ int pisteer_steer_set_policy(const struct pisteer_policy *req)
 	}
 	mutex_unlock(&steer_lock);
 	return ret;
+}
+
+/* How many host IRQs are steered now (their affinity kept), how many policies. */
+void pisteer_steer_counts(unsigned int *steered, unsigned int *policies)
+{
+	struct steered *s;
+	unsigned int nr = 0;
+
+	mutex_lock(&steer_lock);
+	list_for_each_entry(s, &steered_irqs, link)
+		nr++;
+	*steered = nr;
+	*policies = nr_policies;
+	mutex_unlock(&steer_lock);
 }
 
 /* Before unload: no policy, so the next scan restores what it can check. */

@@ -16,7 +16,19 @@ wrong_target_fails() {
 	[ "${PIPESTATUS[0]}" -eq 1 ]
 }
 
-ktap_plan 12
+# A C test on a freshly loaded pisteer.ko, which must unload cleanly after.
+fresh_module() {
+	local rc t0=$SECONDS
+	rmmod pisteer 2>/dev/null
+	insmod "$top/build/modules/$(uname -r)/kmod/pisteer.ko" || return 1
+	"$@"
+	rc=$?
+	rmmod pisteer || { echo "# rmmod pisteer failed"; rc=1; }
+	echo "# took $((SECONDS - t0)) s"
+	return "$rc"
+}
+
+ktap_plan 14
 ktap_diag "kernel $(uname -r)"
 ktap_run module_lifecycle "$top/selftests/vm/module_lifecycle.sh"
 ktap_run passthrough_irq "$bin/passthrough_irq"
@@ -29,6 +41,8 @@ ktap_run rdma_lat "$top/selftests/vm/rdma_lat.sh"
 ktap_run lat "$top/selftests/vm/lat.sh"
 ktap_run isolate "$top/selftests/vm/isolate.sh"
 ktap_run pin_module "$top/selftests/vm/pin_module.sh"
+ktap_run ioctl_fuzz fresh_module "$bin/ioctl_fuzz"
+ktap_run vm_cycles fresh_module "$bin/vm_cycles"
 # Gives the 82574Ls to e1000e and back to vfio-pci at its end.
 ktap_run guest_companion "$top/selftests/vm/guest_companion.sh"
 ktap_finish
