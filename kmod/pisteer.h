@@ -15,6 +15,27 @@ struct pisteer_vector;
 struct pisteer_policy;
 
 int pisteer_scan(struct pisteer_vector **out, unsigned int *nr);
+int pisteer_rescan(struct pisteer_vector **out, unsigned int *nr);
+void pisteer_scan_exit(void);
+
+struct kvm;
+
+/* A VM found by a scan: its struct kvm (referenced), owner and fd. */
+struct pisteer_vm_ref {
+	struct kvm *kvm;
+	pid_t pid;
+	unsigned int fd;
+};
+
+struct seq_file;
+
+void pisteer_vmcache_invalidate(void);
+void pisteer_vmcache_walk_starts(void);
+void pisteer_vmcache_drop(void);
+void pisteer_vmcache_store(const struct pisteer_vm_ref *vms, int nr);
+int pisteer_vmcache_load(struct pisteer_vm_ref **out);
+void pisteer_vmcache_account(bool walked, u64 ns);
+void pisteer_vmcache_show(struct seq_file *m);
 
 void pisteer_records_update(const struct pisteer_vector *now, unsigned int nr);
 void pisteer_records_exit(void);

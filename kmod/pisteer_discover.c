@@ -49,14 +49,8 @@ struct vfio_vec {
 	struct pisteer_vector v;	/* host-side fields */
 };
 
-struct vm_ref {
-	struct kvm *kvm;
-	pid_t pid;
-	unsigned int fd;
-};
-
 struct vm_walk {
-	struct vm_ref *vms;
+	struct pisteer_vm_ref *vms;
 	unsigned int nr, cap;
 	bool overflow;
 	pid_t pid;
@@ -209,14 +203,14 @@ static int vm_file_cb(const void *p, struct file *file, unsigned int fd)
 	return 0;
 }
 
-static void put_vms(struct vm_ref *vms, unsigned int nr)
+static void put_vms(struct pisteer_vm_ref *vms, unsigned int nr)
 {
 	while (nr--)
 		pst_kvm_put(vms[nr].kvm);
 }
 
 /* Reference every VM of the host; returns their number or -ENOMEM. */
-static int vm_collect(struct vm_ref **out)
+static int vm_collect(struct pisteer_vm_ref **out)
 {
 	struct vm_walk w = { .cap = 64 };
 	struct task_struct *p;
@@ -406,25 +400,25 @@ static int append(struct scan_out *o, const struct pisteer_vector *v,
 
 static DEFINE_MUTEX(scan_lock);
 
-/**
- * pisteer_scan() - read the passthrough vectors of the host as they are now
- * @out: set to a kvmalloc'ed array (NULL when there is none); pst_kvfree() it
- * @nr: set to the number of entries
- *
- * Return: 0 or -ENOMEM.
+/*
+ * One scan; the VMs come from the cache (pisteer_vmcache.c) when
+ * @may_reuse and it can serve, else from a walk of every open file.
  */
-int pisteer_scan(struct pisteer_vector **out, unsigned int *nr)
+static int scan(struct pisteer_vector **out, unsigned int *nr, bool may_reuse)
 {
 	struct irqfd_match *matches = NULL;
 	struct scan_out o = { };
 	struct vfio_vec *vecs = NULL;
-	struct vm_ref *vms = NULL;
+	struct pisteer_vm_ref *vms = NULL;
 	unsigned int *irqs = NULL;
-	unsigned int nr_vecs, i, j, n;
+	unsigned int nr_vecs = 0, i, j, n;
 	int nr_vms = 0, ret = 0;
+	bool walked = true;
+	u64 t0;
 
 	mutex_lock(&scan_lock);
 
+	t0 = ktime_get_ns();
 	/* Vectors may appear between counting and filling: leave room. */
 	nr_vecs = vfio_walk(NULL, 0) + 16;
 	vecs = pst_kvcalloc(nr_vecs, sizeof(*vecs), GFP_KERNEL);
@@ -438,10 +432,21 @@ int pisteer_scan(struct pisteer_vector **out, unsigned int *nr)
 	for (i = 0; i < nr_vecs; i++)
 		irqs[i] = vecs[i].v.host_irq;
 	pisteer_irte_forget_missing(irqs, nr_vecs);
-	if (!nr_vecs)
+	if (!nr_vecs) {
+		pisteer_vmcache_drop();
 		goto out;
+	}
 
-	nr_vms = vm_collect(&vms);
+	nr_vms = may_reuse ? pisteer_vmcache_load(&vms) : -EAGAIN;
+	walked = nr_vms == -EAGAIN;
+	if (walked) {
+		pisteer_vmcache_walk_starts();
+		nr_vms = vm_collect(&vms);
+		if (nr_vms >= 0)
+			pisteer_vmcache_store(vms, nr_vms);
+		else
+			pisteer_vmcache_invalidate();
+	}
 	if (nr_vms < 0) {
 		ret = nr_vms;
 		nr_vms = 0;
@@ -473,6 +478,8 @@ out:
 	pst_kvfree(irqs);
 	pst_kvfree(matches);
 	pst_kvfree(vecs);
+	if (nr_vecs && !ret)
+		pisteer_vmcache_account(walked, ktime_get_ns() - t0);
 	mutex_unlock(&scan_lock);
 	if (ret) {
 		pst_kvfree(o.vecs);
@@ -482,4 +489,42 @@ out:
 	*out = o.vecs;
 	*nr = o.nr;
 	return ret;
+}
+
+/**
+ * pisteer_scan() - read the passthrough vectors of the host as they are now
+ * @out: set to a kvmalloc'ed array (NULL when there is none); pst_kvfree() it
+ * @nr: set to the number of entries
+ *
+ * Walks every open file of the host for the VMs (and caches them).
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int pisteer_scan(struct pisteer_vector **out, unsigned int *nr)
+{
+	return scan(out, nr, false);
+}
+
+/**
+ * pisteer_rescan() - pisteer_scan() for the periodic and event rescans
+ * @out: as for pisteer_scan()
+ * @nr: as for pisteer_scan()
+ *
+ * Reuses the VMs of the last walk unless an event or age made them stale.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int pisteer_rescan(struct pisteer_vector **out, unsigned int *nr)
+{
+	return scan(out, nr, true);
+}
+
+/**
+ * pisteer_scan_exit() - drop what scans keep between them (the VM cache)
+ */
+void pisteer_scan_exit(void)
+{
+	mutex_lock(&scan_lock);
+	pisteer_vmcache_drop();
+	mutex_unlock(&scan_lock);
 }

@@ -53,7 +53,7 @@ static void rescan_fn(struct work_struct *work)
 	unsigned int nr;
 
 	/* pisteer_scan() hands its result to steering and records itself. */
-	if (!pisteer_scan(&vecs, &nr))
+	if (!pisteer_rescan(&vecs, &nr))
 		pst_kvfree(vecs);
 	if (pisteer_steer_following())
 		kick(msecs_to_jiffies(STEER_PERIOD_MS));
@@ -79,6 +79,7 @@ void pisteer_events_kick_at(u64 when_ns)
 
 static int on_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
+	pisteer_vmcache_invalidate();
 	kick(msecs_to_jiffies(RESCAN_DELAY_MS));
 	return 0;
 }

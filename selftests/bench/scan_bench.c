@@ -13,7 +13,11 @@
  *   list+fds    the same with one more process holding F open files
  *   list+procs  the same with P more (sleeping) processes
  * and prints p50/p99 per call, the ratios, and the share of one CPU that
- * follow's periodic rescan would take at the measured p50.  -o writes JSON.
+ * follow's periodic rescan would take at the measured p50.  Then, with a
+ * follow policy on the VM for a few seconds and nothing changing, the
+ * module's own account (debugfs pisteer/scans) of its periodic rescans:
+ * how many walked every open file and how many reused the VMs found, and
+ * the mean duration of each kind.  -o writes JSON.
  *
  * usage: scan_bench [-n N] [-f F] [-p P] [-o FILE]
  */
@@ -47,6 +51,13 @@ static const char *const config_name[NR_CONFIGS] = {
 };
 
 static struct stats result[NR_CONFIGS];
+
+/* The module's scan account: scans that walked, that reused, their ns. */
+struct scan_account {
+	long long walks, walk_ns, reuses, reuse_ns;
+};
+
+static struct scan_account periodic;	/* the follow period's difference */
 static pid_t kids[MAX_KIDS];
 static int nr_kids;
 
@@ -158,6 +169,63 @@ static void reap_kids(void)
 	}
 }
 
+static int read_account(struct scan_account *a)
+{
+	FILE *f = fopen("/sys/kernel/debug/pisteer/scans", "re");
+	char key[32];
+	long long v;
+
+	if (!f)
+		return -errno;
+	memset(a, 0, sizeof(*a));
+	while (fscanf(f, "%31s %lld", key, &v) == 2) {
+		if (!strcmp(key, "walks"))
+			a->walks = v;
+		else if (!strcmp(key, "walk_ns"))
+			a->walk_ns = v;
+		else if (!strcmp(key, "reuses"))
+			a->reuses = v;
+		else if (!strcmp(key, "reuse_ns"))
+			a->reuse_ns = v;
+	}
+	fclose(f);
+	return 0;
+}
+
+static int set_follow(int fd, uint32_t policy)
+{
+	struct pisteer_policy p = {
+		.size = sizeof(p),
+		.scope = PISTEER_SCOPE_VM,
+		.policy = policy,
+		.pid = getpid(),
+	};
+
+	return ioctl(fd, PISTEER_IOC_SET_POLICY, &p) ? -errno : 0;
+}
+
+/* @secs seconds of follow with nothing changing: what the rescans did. */
+static int measure_periodic(int fd, unsigned int secs)
+{
+	struct scan_account a = { 0 }, b = { 0 };
+
+	if (set_follow(fd, PISTEER_POLICY_FOLLOW) || read_account(&a))
+		return -EIO;
+	sleep(secs);
+	if (read_account(&b) || set_follow(fd, PISTEER_POLICY_NONE))
+		return -EIO;
+	periodic.walks = b.walks - a.walks;
+	periodic.walk_ns = b.walk_ns - a.walk_ns;
+	periodic.reuses = b.reuses - a.reuses;
+	periodic.reuse_ns = b.reuse_ns - a.reuse_ns;
+	return 0;
+}
+
+static double mean_us(long long ns, long long n)
+{
+	return n ? (double)ns / 1000.0 / (double)n : 0;
+}
+
 static double ratio(enum config a, enum config b)
 {
 	return result[b].p50_us > 0 ? result[a].p50_us / result[b].p50_us : 0;
@@ -188,6 +256,14 @@ static int write_json(const char *path, int n, int fds, int procs)
 	json_object_object_add(o, "list+fds/list", json_object_new_double(ratio(C_FDS, C_LIST)));
 	json_object_object_add(o, "list+procs/list", json_object_new_double(ratio(C_PROCS, C_LIST)));
 	json_object_object_add(root, "ratios_p50", o);
+	o = json_object_new_object();
+	json_object_object_add(o, "walks", json_object_new_int64(periodic.walks));
+	json_object_object_add(o, "walk_mean_us",
+			       json_object_new_double(mean_us(periodic.walk_ns, periodic.walks)));
+	json_object_object_add(o, "reuses", json_object_new_int64(periodic.reuses));
+	json_object_object_add(o, "reuse_mean_us",
+			       json_object_new_double(mean_us(periodic.reuse_ns, periodic.reuses)));
+	json_object_object_add(root, "follow_rescans", o);
 	ret = json_object_to_file_ext(path, root, JSON_C_TO_STRING_PRETTY);
 	json_object_put(root);
 	return ret;
@@ -262,6 +338,15 @@ int main(int argc, char **argv)
 		goto out;
 	reap_kids();
 
+	/* The rescans with the extra files and processes there at once. */
+	if (spawn_fd_holder(fds) || spawn_sleepers(procs))
+		goto out;
+	if (measure_periodic(fd, 4)) {
+		fprintf(stderr, "follow policy or debugfs pisteer/scans: %s\n", strerror(errno));
+		goto out;
+	}
+	reap_kids();
+
 	for (c = 0; c < NR_CONFIGS; c++)
 		printf("  %-11s p50 %9.1f us  p99 %9.1f us  max %9.1f us\n",
 		       config_name[c], result[c].p50_us, result[c].p99_us,
@@ -273,6 +358,13 @@ int main(int argc, char **argv)
 	       STEER_PERIOD_MS, result[C_LIST].p50_us / (STEER_PERIOD_MS * 10.0),
 	       result[C_FDS].p50_us / (STEER_PERIOD_MS * 10.0),
 	       result[C_PROCS].p50_us / (STEER_PERIOD_MS * 10.0));
+	printf("  follow for 4 s with the extra files and processes, nothing changing:\n"
+	       "  %lld rescans walked every file (mean %.1f us), %lld reused the VMs found (mean %.1f us): walk/reuse %.1f\n",
+	       periodic.walks, mean_us(periodic.walk_ns, periodic.walks),
+	       periodic.reuses, mean_us(periodic.reuse_ns, periodic.reuses),
+	       mean_us(periodic.reuse_ns, periodic.reuses) > 0 ?
+	       mean_us(periodic.walk_ns, periodic.walks) /
+	       mean_us(periodic.reuse_ns, periodic.reuses) : 0);
 	if (json && write_json(json, n, fds, procs)) {
 		fprintf(stderr, "%s: cannot write\n", json);
 		goto out;

@@ -62,9 +62,12 @@ rebind() {
 	[ "$(basename "$(readlink "$d/driver")")" = "$2" ]
 }
 
-# pisteer's tracepoints, all on, the buffer cleared.
+# pisteer's tracepoints, all on, the buffer cleared.  The global clock:
+# the default per-CPU one is not synchronised between (emulated) CPUs, so
+# events of two CPUs could show in the wrong order.
 tracing=/sys/kernel/tracing
 trace_start() {
+	echo global > "$tracing/trace_clock"
 	echo 1 > "$tracing/events/pisteer/enable"
 	echo > "$tracing/trace"
 }
@@ -85,14 +88,17 @@ wait_trace() {
 # fork to measure) has exactly one vector per index for VM PID, vector i
 # routed to vCPU Vi.
 routes_are() {
-	local pid=$1 vm dev type idx irq gsi gvec dest vcpu rest n=0
+	local pid=$1 vm dev type idx irq gsi gvec dest vcpu rest n=0 table
 	shift
 	local want=("$@")
+	# One read of the whole file: a line-by-line read seeks back after
+	# each line, and each seek makes seq_file run the scan again.
+	IFS= read -r -d '' table < /sys/kernel/debug/pisteer/vectors
 	while read -r vm dev type idx irq gsi gvec dest vcpu rest; do
 		[ "${vm%%-*}" = "$pid" ] || continue
 		[ "$vcpu" = "${want[$idx]:-}" ] || return 1
 		n=$((n + 1))
-	done < /sys/kernel/debug/pisteer/vectors
+	done <<< "$table"
 	[ "$n" -eq "${#want[@]}" ]
 }
 

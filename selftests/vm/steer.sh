@@ -15,7 +15,7 @@ mods=$top/build/modules/$(uname -r)
 cli=$top/build/pisteer
 tracing=/sys/kernel/tracing
 
-ktap_plan 14
+ktap_plan 15
 bdf=$(vfio_82574l_bdfs | head -1)
 rmmod pisteer 2>/dev/null
 holder_start A "$bdf"
@@ -55,6 +55,26 @@ reroute() {
 }
 ktap_check "guest reprograms its MSIs: the host IRQs follow within 100 ms" reroute
 report_latency "guest reroute"
+
+# Follow rescans every 50 ms; with nothing changing they reuse the VMs the
+# last walk of every open file found (at most one walk a second), and an
+# event (a guest reroute) makes the next rescan walk again.
+scans() { awk -v k="$1" '$1 == k { print $2 }' /sys/kernel/debug/pisteer/scans; }
+rescans_reuse() {
+	local w0 r0 w1 r1 w2
+	w0=$(scans walks) r0=$(scans reuses)
+	sleep 2
+	w1=$(scans walks) r1=$(scans reuses)
+	echo "in 2 s: $((w1 - w0)) walks, $((r1 - r0)) reuses" > "$fifos/scans"
+	[ $((r1 - r0)) -ge 15 ] && [ $((w1 - w0)) -le 3 ] || { cat "$fifos/scans"; return 1; }
+	tell A r rerouted && expect_effective "1 0 1 0 1 " 100 || return 1
+	w2=$(scans walks)
+	[ "$w2" -gt "$w1" ] || { echo "no walk after the reroute"; return 1; }
+	tell A r rerouted && expect_effective "0 1 0 1 0 " 100
+}
+ktap_check "periodic follow rescans reuse the VMs found (>= 15 reuses, <= 3 walks in 2 s); an event makes one walk" \
+	rescans_reuse
+ktap_diag "$(cat "$fifos/scans" 2>/dev/null)"
 
 
 ktap_check "interrupts still arrive on the routed vCPUs" tell A t raised
