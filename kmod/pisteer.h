@@ -16,7 +16,7 @@ struct pisteer_policy;
 
 int pisteer_scan(struct pisteer_vector **out, unsigned int *nr);
 int pisteer_rescan(struct pisteer_vector **out, unsigned int *nr);
-void pisteer_scan_exit(void);
+void pisteer_scan_forget(void);
 
 struct kvm;
 

@@ -442,10 +442,11 @@ static int scan(struct pisteer_vector **out, unsigned int *nr, bool may_reuse)
 	if (walked) {
 		pisteer_vmcache_walk_starts();
 		nr_vms = vm_collect(&vms);
-		if (nr_vms >= 0)
+		/* Only periodic rescans use it: no references kept otherwise. */
+		if (nr_vms >= 0 && pisteer_steer_following())
 			pisteer_vmcache_store(vms, nr_vms);
 		else
-			pisteer_vmcache_invalidate();
+			pisteer_vmcache_drop();
 	}
 	if (nr_vms < 0) {
 		ret = nr_vms;
@@ -520,9 +521,11 @@ int pisteer_rescan(struct pisteer_vector **out, unsigned int *nr)
 }
 
 /**
- * pisteer_scan_exit() - drop what scans keep between them (the VM cache)
+ * pisteer_scan_forget() - drop what scans keep between them (the VM cache)
+ *
+ * For when no follow policy is left, and for unloading.
  */
-void pisteer_scan_exit(void)
+void pisteer_scan_forget(void)
 {
 	mutex_lock(&scan_lock);
 	pisteer_vmcache_drop();

@@ -57,6 +57,8 @@ static void rescan_fn(struct work_struct *work)
 		pst_kvfree(vecs);
 	if (pisteer_steer_following())
 		kick(msecs_to_jiffies(STEER_PERIOD_MS));
+	else
+		pisteer_scan_forget();
 }
 
 /*

@@ -48,7 +48,7 @@ static void __exit pisteer_exit(void)
 	pisteer_steer_clear_policies();
 	if (!pisteer_scan(&vecs, &nr))
 		pst_kvfree(vecs);
-	pisteer_scan_exit();
+	pisteer_scan_forget();
 	pisteer_steer_exit();
 	pisteer_irte_exit();
 	pisteer_debugfs_exit();

@@ -14,9 +14,12 @@
  *
  * The cache holds a reference on each VM's struct kvm, so a VM that exits
  * stays valid (not running: its file is gone) until the rescan its
- * release triggers drops it, 20 ms later.  A scan that finds no VFIO
- * vector drops the cache, and so does unloading.  Everything here runs
- * under the scan lock of pisteer_discover.c.
+ * release triggers drops it, 20 ms later, or at the latest the walk
+ * VMCACHE_MAX_AGE brings.  It exists only while a policy that follows
+ * exists (nothing else rescans periodically): a walk without one, a scan
+ * that finds no VFIO vector, the rescan after the last such policy went,
+ * and unloading drop it.  Everything here runs under the scan lock of
+ * pisteer_discover.c.
  */
 #include <linux/atomic.h>
 #include <linux/jiffies.h>

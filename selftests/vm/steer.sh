@@ -60,6 +60,7 @@ report_latency "guest reroute"
 # last walk of every open file found (at most one walk a second), and an
 # event (a guest reroute) makes the next rescan walk again.
 scans() { awk -v k="$1" '$1 == k { print $2 }' /sys/kernel/debug/pisteer/scans; }
+kvm_refs() { awk '$1 == "kvm_refs" { print $2 }' /sys/kernel/debug/pisteer/allocs; }
 rescans_reuse() {
 	local w0 r0 w1 r1 w2
 	w0=$(scans walks) r0=$(scans reuses)
@@ -67,12 +68,13 @@ rescans_reuse() {
 	w1=$(scans walks) r1=$(scans reuses)
 	echo "in 2 s: $((w1 - w0)) walks, $((r1 - r0)) reuses" > "$fifos/scans"
 	[ $((r1 - r0)) -ge 15 ] && [ $((w1 - w0)) -le 3 ] || { cat "$fifos/scans"; return 1; }
+	[ "$(kvm_refs)" -ge 1 ] || { echo "no VM reference cached while following"; return 1; }
 	tell A r rerouted && expect_effective "1 0 1 0 1 " 100 || return 1
 	w2=$(scans walks)
 	[ "$w2" -gt "$w1" ] || { echo "no walk after the reroute"; return 1; }
 	tell A r rerouted && expect_effective "0 1 0 1 0 " 100
 }
-ktap_check "periodic follow rescans reuse the VMs found (>= 15 reuses, <= 3 walks in 2 s); an event makes one walk" \
+ktap_check "periodic follow rescans reuse the VMs found (>= 15 reuses, <= 3 walks in 2 s, a VM reference kept); an event makes one walk" \
 	rescans_reuse
 ktap_diag "$(cat "$fifos/scans" 2>/dev/null)"
 
@@ -145,8 +147,9 @@ off() {
 	"$cli" steer --vm "$pid" off || return 1
 	now=$(for i in $irqs; do cat "/proc/irq/$i/smp_affinity_list"; done | tr '\n' ' ')
 	[ "$now" = "$orig" ] || { echo "affinity '$now', before '$orig'"; return 1; }
+	[ "$(kvm_refs)" -eq 0 ] || { echo "$(kvm_refs) VM references kept with no policy that follows"; return 1; }
 }
-ktap_check "off: the affinity from before pisteer is back" off
+ktap_check "off: the affinity from before pisteer is back; no VM reference kept" off
 
 # wait_affinity WANT MS: the IRQs' smp_affinity_list, in index order, is WANT.
 wait_affinity() {
