@@ -223,6 +223,25 @@ static bool read_pi_control(struct kvm_vcpu *vcpu, u64 addr, u64 *control)
 	return true;
 }
 
+/*
+ * The destination the IOMMU rings for @v, as read (@dest): note it, and
+ * whether it names the host CPU the target vCPU last ran on, in the
+ * encoding of @amd (a plain APIC ID) or VT-d (NDST).
+ */
+static void report_dest(struct pisteer_vector *v, u32 dest, bool amd)
+{
+	int cpu = v->vcpu_pcpu;
+
+	v->pi_flags |= PISTEER_PI_F_READ;
+	v->pi_ndst = dest;
+	if (cpu < 0 || cpu >= nr_cpu_ids)
+		return;
+	v->pi_ndst_expected = amd ? per_cpu(x86_cpu_to_apicid, cpu) :
+				    ndst_for_cpu(cpu);
+	if (v->pi_ndst == v->pi_ndst_expected)
+		v->pi_flags |= PISTEER_PI_F_NDST_MATCH;
+}
+
 /* AMD: IsRun and the doorbell destination the IRTE was last given. */
 static void apply_ga(const struct ga_obs *g, struct pisteer_vector *v)
 {
@@ -231,15 +250,8 @@ static void apply_ga(const struct ga_obs *g, struct pisteer_vector *v)
 	v->pi_flags |= PISTEER_PI_F_GA_SEEN;
 	if (g->is_run)
 		v->pi_flags |= PISTEER_PI_F_IS_RUNNING;
-	if (!g->dest_known)
-		return;
-	v->pi_flags |= PISTEER_PI_F_READ;
-	v->pi_ndst = g->dest;
-	if (v->vcpu_pcpu >= 0 && v->vcpu_pcpu < nr_cpu_ids) {
-		v->pi_ndst_expected = per_cpu(x86_cpu_to_apicid, v->vcpu_pcpu);
-		if (v->pi_ndst == v->pi_ndst_expected)
-			v->pi_flags |= PISTEER_PI_F_NDST_MATCH;
-	}
+	if (g->dest_known)
+		report_dest(v, g->dest, true);
 }
 
 /**
@@ -286,17 +298,11 @@ void pisteer_irte_apply(struct kvm_vcpu *vcpu, struct pisteer_vector *v)
 	v->pi_flags |= PISTEER_PI_F_INTEL;
 	if (!vcpu || !read_pi_control(vcpu, o.pi_addr, &control))
 		return;
-	v->pi_flags |= PISTEER_PI_F_READ;
 	if (control & PI_ON)
 		v->pi_flags |= PISTEER_PI_F_ON;
 	if (control & PI_SN)
 		v->pi_flags |= PISTEER_PI_F_SN;
-	v->pi_ndst = control >> 32;
-	if (v->vcpu_pcpu >= 0 && v->vcpu_pcpu < nr_cpu_ids) {
-		v->pi_ndst_expected = ndst_for_cpu(v->vcpu_pcpu);
-		if (v->pi_ndst == v->pi_ndst_expected)
-			v->pi_flags |= PISTEER_PI_F_NDST_MATCH;
-	}
+	report_dest(v, control >> 32, false);
 }
 
 /* Forget an IRQ's observation when VFIO frees it (a scan no longer sees it). */
