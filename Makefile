@@ -118,9 +118,11 @@ $(B)/selftests/irq_bench: selftests/bench/irq_bench.c $(PTVM_SRCS) $(TEST_LIB_HD
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -pthread -o $@ $< $(PTVM_SRCS) $(LDLIBS_JSON)
 
-$(B)/selftests/scan_bench: selftests/bench/scan_bench.c $(PTVM_SRCS) $(TEST_LIB_HDRS)
+$(B)/selftests/scan_bench: selftests/bench/scan_bench.c selftests/lib/modstate.c $(PTVM_SRCS) \
+		$(KTAP_SRCS) $(TEST_LIB_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -pthread -o $@ $< $(PTVM_SRCS) $(LDLIBS_JSON)
+	$(CC) $(USER_CFLAGS) -pthread -o $@ $< selftests/lib/modstate.c $(PTVM_SRCS) $(KTAP_SRCS) \
+		$(LDLIBS_JSON)
 
 $(B)/selftests/ptvm_demo: selftests/demo/ptvm_demo.c $(PTVM_SRCS) $(TEST_LIB_HDRS)
 	@mkdir -p $(@D)

@@ -37,6 +37,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../lib/modstate.h"
 #include "../lib/ptvm.h"
 #include "../lib/stats.h"
 
@@ -171,24 +172,15 @@ static void reap_kids(void)
 
 static int read_account(struct scan_account *a)
 {
-	FILE *f = fopen("/sys/kernel/debug/pisteer/scans", "re");
-	char key[32];
-	long long v;
+	struct modcounts c;
+	int ret = modcounts_read_file(MODSTATE_SCANS, &c);
 
-	if (!f)
-		return -errno;
-	memset(a, 0, sizeof(*a));
-	while (fscanf(f, "%31s %lld", key, &v) == 2) {
-		if (!strcmp(key, "walks"))
-			a->walks = v;
-		else if (!strcmp(key, "walk_ns"))
-			a->walk_ns = v;
-		else if (!strcmp(key, "reuses"))
-			a->reuses = v;
-		else if (!strcmp(key, "reuse_ns"))
-			a->reuse_ns = v;
-	}
-	fclose(f);
+	if (ret)
+		return ret;
+	a->walks = modcounts_get(&c, "walks");
+	a->walk_ns = modcounts_get(&c, "walk_ns");
+	a->reuses = modcounts_get(&c, "reuses");
+	a->reuse_ns = modcounts_get(&c, "reuse_ns");
 	return 0;
 }
 

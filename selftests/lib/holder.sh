@@ -62,6 +62,15 @@ rebind() {
 	[ "$(basename "$(readlink "$d/driver")")" = "$2" ]
 }
 
+# modcount FILE NAME...: the sum of lines NAME of the module's "name value"
+# debugfs file FILE (allocs, scans); nothing when none of them is there.
+modcount() {
+	local f=$1
+	shift
+	awk -v names=" $* " 'index(names, " " $1 " ") { n += $2; found = 1 }
+		END { if (found) print n }' "/sys/kernel/debug/pisteer/$f"
+}
+
 # pisteer's tracepoints, all on, the buffer cleared.  The global clock:
 # the default per-CPU one is not synchronised between (emulated) CPUs, so
 # events of two CPUs could show in the wrong order.

@@ -9,16 +9,16 @@
 #include "ktap.h"
 #include "modstate.h"
 
-int modcounts_read(struct modcounts *c)
+int modcounts_read_file(const char *path, struct modcounts *c)
 {
-	FILE *f = fopen(MODSTATE_ALLOCS, "re");
+	FILE *f = fopen(path, "re");
 	char line[128];
 	int err;
 
 	memset(c, 0, sizeof(*c));
 	if (!f) {
 		err = errno;
-		fprintf(stderr, "%s: %s\n", MODSTATE_ALLOCS, strerror(err));
+		fprintf(stderr, "%s: %s\n", path, strerror(err));
 		return -err;
 	}
 	while (c->nr < MODCOUNTS_MAX && fgets(line, sizeof(line), f)) {
@@ -27,10 +27,15 @@ int modcounts_read(struct modcounts *c)
 	}
 	fclose(f);
 	if (!c->nr) {
-		fprintf(stderr, "%s: no 'name value' line\n", MODSTATE_ALLOCS);
+		fprintf(stderr, "%s: no 'name value' line\n", path);
 		return -EPROTO;
 	}
 	return 0;
+}
+
+int modcounts_read(struct modcounts *c)
+{
+	return modcounts_read_file(MODSTATE_ALLOCS, c);
 }
 
 long modcounts_get(const struct modcounts *c, const char *name)

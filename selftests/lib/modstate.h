@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #define MODSTATE_ALLOCS		"/sys/kernel/debug/pisteer/allocs"
+#define MODSTATE_SCANS		"/sys/kernel/debug/pisteer/scans"
 #define MODCOUNTS_MAX		16
 
 /* The allocs file: "name value" lines, in its order. */
@@ -21,6 +22,9 @@ struct modcounts {
 
 /* Read the allocs file.  0, or -errno (message to stderr). */
 int modcounts_read(struct modcounts *c);
+
+/* The same for another "name value" file of the module's (e.g. scans). */
+int modcounts_read_file(const char *path, struct modcounts *c);
 
 /* The value of line @name, or -1 when there is none. */
 long modcounts_get(const struct modcounts *c, const char *name);

@@ -121,9 +121,9 @@ ktap_check "MSI-X vectors routed as before: 0,1,0,1,0" routes_are "$X_pid" 0 1 0
 check_stream() {
 	local n s0 s1
 	echo > "$tracing/trace"
-	s0=$(awk '$1 == "walks" || $1 == "reuses" { n += $2 } END { print n + 0 }' /sys/kernel/debug/pisteer/scans)
+	s0=$(modcount scans walks reuses)
 	tell X R40 rerouted || return 1
-	s1=$(awk '$1 == "walks" || $1 == "reuses" { n += $2 } END { print n + 0 }' /sys/kernel/debug/pisteer/scans)
+	s1=$(modcount scans walks reuses)
 	echo pisteer-stream-end > "$tracing/trace_marker"
 	n=$(awk -v vm="vm=$vm_x " '/pisteer-stream-end/ { exit }
 		/vector_update:/ && index($0, vm) { n++ } END { print n + 0 }' "$tracing/trace")

@@ -59,8 +59,8 @@ report_latency "guest reroute"
 # Follow rescans every 50 ms; with nothing changing they reuse the VMs the
 # last walk of every open file found (at most one walk a second), and an
 # event (a guest reroute) makes the next rescan walk again.
-scans() { awk -v k="$1" '$1 == k { print $2 }' /sys/kernel/debug/pisteer/scans; }
-kvm_refs() { awk '$1 == "kvm_refs" { print $2 }' /sys/kernel/debug/pisteer/allocs; }
+scans() { modcount scans "$1"; }
+kvm_refs() { modcount allocs kvm_refs; }
 rescans_reuse() {
 	local w0 r0 w1 r1 w2
 	w0=$(scans walks) r0=$(scans reuses)
