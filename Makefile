@@ -12,9 +12,12 @@
 # DKMS builds them.
 
 include kernels.env
+PISTEER_CACHE ?= /var/cache/pisteer
+# What scripts/deps.sh fetched for 7.x when the pin had moved on.
+-include $(PISTEER_CACHE)/kernels.resolved.env
 
 RELEASE := $(shell cat VERSION)
-KVERS := $(KVER_61) $(KVER_612)
+KVERS := $(KVER_61) $(KVER_612) $(KVER_7)
 RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
 KDIR ?= $(if $(wildcard $(RUNNING_KDIR)),$(RUNNING_KDIR),/lib/modules/$(KVER_612)/build)
 
@@ -163,8 +166,9 @@ modules:
 	@test -d "$(KDIR)" || { echo "no kernel build dir $(KDIR): run scripts/deps.sh or set KDIR" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
-# One copy of the module sources per pinned kernel, so that both builds can
+# One copy of the module sources per pinned kernel, so that the builds can
 # live side by side (Kbuild writes its objects next to the sources).
+# scripts/kbuild.sh runs the 7.x build in the trixie chroot (gcc-14).
 MOD_SRCS := Kbuild VERSION $(wildcard kmod/Kbuild kmod/*.[ch] guest/Kbuild guest/*.[ch]) \
 	uapi/linux/pisteer.h
 
@@ -174,7 +178,7 @@ $(B)/modules/%/.built: $(MOD_SRCS)
 	@rm -rf $(B)/modules/$*
 	@mkdir -p $(B)/modules/$*
 	@cp --parents $(MOD_SRCS) $(B)/modules/$*/
-	$(MAKE) -C /lib/modules/$*/build M=$(CURDIR)/$(B)/modules/$* W=1 modules \
+	scripts/kbuild.sh $* $(B)/modules/$* W=1 modules \
 		> $(B)/modules/$*/build.log 2>&1 || { cat $(B)/modules/$*/build.log; exit 1; }
 	@touch $@
 

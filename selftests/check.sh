@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make check: builds, static checks and the VM suite on both pinned kernels,
+# make check: builds, static checks and the VM suite on the pinned kernels,
 # as one KTAP document.  The last line counts every leaf test:
 #   N passed, N failed, N skipped
 # and the exit status is non-zero when anything failed.
@@ -10,8 +10,8 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
-# shellcheck source=../kernels.env
-. kernels.env
+# shellcheck source=../scripts/kernels.sh
+. scripts/kernels.sh
 # shellcheck source=lib/ktap.sh
 . selftests/lib/ktap.sh
 cache=${PISTEER_CACHE:-/var/cache/pisteer}
@@ -28,8 +28,8 @@ modules_build() {
 
 sparse_check() {
 	local kver=$1 out
-	out=$(make -C "/lib/modules/$kver/build" M="$top/build/modules/$kver" \
-		C=2 modules 2>&1) || { printf '%s\n' "$out"; return 1; }
+	out=$(scripts/kbuild.sh "$kver" "build/modules/$kver" C=2 modules 2>&1) ||
+		{ printf '%s\n' "$out"; return 1; }
 	if printf '%s\n' "$out" | grep -E ': (warning|error):'; then
 		return 1
 	fi
@@ -85,7 +85,7 @@ stage() {
 }
 
 run_all() {
-	ktap_plan 17
+	ktap_plan 20
 	stage ktap_check "build: CLI, test programs, modules against KDIR (make)" \
 		make --no-print-directory all
 	stage ktap_run "unit: CLI code" build/selftests/cli_unit build/pisteer
@@ -102,14 +102,18 @@ run_all() {
 		modules_build "$KVER_61"
 	stage ktap_check "modules build for $KVER_612 with W=1, no warnings" \
 		modules_build "$KVER_612"
+	stage ktap_check "modules build for $KVER_7 with W=1, no warnings (trixie chroot)" \
+		modules_build "$KVER_7"
 	stage ktap_check "sparse clean on $KVER_61 (C=2)" sparse_check "$KVER_61"
 	stage ktap_check "sparse clean on $KVER_612 (C=2)" sparse_check "$KVER_612"
+	stage ktap_check "sparse clean on $KVER_7 (C=2)" sparse_check "$KVER_7"
 	stage ktap_check "checkpatch --strict clean: kmod/ guest/ uapi/" checkpatch_all
 	stage ktap_check "clang-tidy clean: tools/ selftests/" clang_tidy_all
 	stage ktap_run "rig self-test: exit status, kernel-log bug detection, timeout" \
 		selftests/rig/selftest.sh
 	stage ktap_run "vm suite on $KVER_61" vm_suite 6.1
 	stage ktap_run "vm suite on $KVER_612" vm_suite 6.12
+	stage ktap_run "vm suite on $KVER_7" vm_suite "$K7_SERIES"
 	ktap_finish
 }
 
