@@ -25,7 +25,7 @@
 
 /* Incompatible changes bump the major, additions the minor. */
 #define PISTEER_ABI_MAJOR	0
-#define PISTEER_ABI_MINOR	6
+#define PISTEER_ABI_MINOR	7
 
 #define PISTEER_IOC_MAGIC	0xB9
 
@@ -38,6 +38,15 @@
  * @flags: must be zero
  * @features: PISTEER_FEAT_* bits: what this module can do
  * @release: the module's release string, NUL-terminated
+ * @host_active: ABI 0.7: PISTEER_HOST_* bits: which of the kernel's
+ *	mechanisms the module uses on this host
+ * @host_err: ABI 0.7: per PISTEER_HOST_* bit number, why that mechanism is
+ *	not in use: 0 when it is, else a negative errno: -ENOENT the kernel
+ *	has no such symbol or tracepoint (or hides it from modules),
+ *	-EOPNOTSUPP it does not apply to this kernel or CPU, -ENODATA not
+ *	known until a VM exists, anything else what registering it returned
+ * @kernel: ABI 0.7: the release of the running kernel (utsname), the
+ *	one the module was built for
  */
 struct pisteer_version {
 	__u32 size;
@@ -46,9 +55,40 @@ struct pisteer_version {
 	__u32 flags;
 	__aligned_u64 features;
 	char release[32];
+	/* ABI 0.7 */
+	__aligned_u64 host_active;
+	__s32 host_err[16];
+	char kernel[64];
 };
 
 #define PISTEER_VERSION_SIZE_VER0	56
+#define PISTEER_VERSION_SIZE_VER1	192	/* ABI 0.7: host_* and kernel */
+
+/*
+ * PISTEER_HOST_*: bit numbers of struct pisteer_version.host_active and
+ * indices of host_err: what the module found it can use on this kernel.
+ *  VM_FILES: VMs are found as KVM's "kvm-vm" anonymous-inode files owned
+ *   by kvm_intel/kvm_amd (always: no KVM-internal symbol is needed).
+ *  EVENT_PROBES: the return probes on kvm_irqfd, kvm_set_irq_routing,
+ *   kvm_irqfd_release and vfio_pci_set_irqs_ioctl that trigger rescans.
+ *  IRTE_PROBE: the probe on irq_set_vcpu_affinity (posted/remapped as KVM
+ *   asked the IOMMU).
+ *  GA_PROBE: AMD: the probe on amd_iommu_update_ga (IsRun, doorbell).
+ *  PI_IRTE_TP: the kvm:kvm_pi_irte_update tracepoint (6.17+: emitted
+ *   after the IOMMU accepted a change).
+ *  APICV_PARAM: whether APICv/AVIC is on, read from the vendor module's
+ *   parameter (kvm_intel enable_apicv, kvm_amd avic) of a VM seen.
+ *  LAT_PROBES: the latency sampling probes on vfio_msihandler and the
+ *   vendor's vcpu_run (tried when sampling is enabled).
+ */
+#define PISTEER_HOST_VM_FILES		0
+#define PISTEER_HOST_EVENT_PROBES	1
+#define PISTEER_HOST_IRTE_PROBE		2
+#define PISTEER_HOST_GA_PROBE		3
+#define PISTEER_HOST_PI_IRTE_TP		4
+#define PISTEER_HOST_APICV_PARAM	5
+#define PISTEER_HOST_LAT_PROBES		6
+#define PISTEER_HOST_NR			7
 
 /* PISTEER_FEAT_*: struct pisteer_version.features */
 #define PISTEER_FEAT_LIST_VECTORS	_BITULL(0)	/* PISTEER_IOC_LIST_VECTORS */
@@ -85,6 +125,10 @@ struct pisteer_version {
 #define PISTEER_REASON_IOMMU_NO_POSTING	4	/* IOMMU cannot post interrupts */
 #define PISTEER_REASON_NOT_PAIRED	5	/* no irq-bypass pairing yet */
 #define PISTEER_REASON_NOT_MSI_ROUTE	6	/* the GSI is not an MSI route */
+/* ABI 0.7 */
+#define PISTEER_REASON_NOT_POSTABLE	7	/* neither fixed nor lowest priority */
+#define PISTEER_REASON_APICV_UNKNOWN	8	/* the host does not say whether APICv/AVIC is on */
+#define PISTEER_REASON_TARGET_UNKNOWN	9	/* the module cannot tell the target vCPU */
 
 /* struct pisteer_vector.flags */
 #define PISTEER_VEC_F_PAIRED		_BITULL(0)	/* irq-bypass producer paired */
@@ -106,6 +150,8 @@ struct pisteer_version {
 /* ABI 0.6: AMD: KVM's last IsRun/destination update of the IRTE was seen */
 #define PISTEER_PI_F_GA_SEEN	_BITUL(8)
 #define PISTEER_PI_F_IS_RUNNING	_BITUL(9)	/* AMD: that update set IsRun */
+/* ABI 0.7: the mode is what KVM reported after the IOMMU took it (6.17+) */
+#define PISTEER_PI_F_CONFIRMED	_BITUL(10)
 
 #define PISTEER_AFFINITY_WORDS	16	/* CPUs 0..1023 */
 
@@ -159,6 +205,11 @@ struct pisteer_version {
  *	or for %PISTEER_POLICY_AUTO the one auto chose (%PISTEER_POLICY_FOLLOW,
  *	%PISTEER_POLICY_HOUSEKEEPING, or %PISTEER_POLICY_NONE: nothing to do)
  * @policy_why: PISTEER_WHY_*: why auto chose @policy_applied
+ * @unknown: ABI 0.7: PISTEER_UNK_* bits: fields this module cannot tell on
+ *	this host; they read as unknown (-1, 0), never as a guess
+ * @target_how: ABI 0.7: PISTEER_TARGET_BY_*: how @vcpu was found
+ * @target_why: ABI 0.7: with %PISTEER_UNK_TARGET, PISTEER_TARGET_UNK_*:
+ *	why the target vCPU cannot be told
  */
 struct pisteer_vector {
 	__u32 host_irq;
@@ -200,12 +251,43 @@ struct pisteer_vector {
 	/* ABI 0.5 */
 	__u32 policy_applied;
 	__u32 policy_why;
+	/* ABI 0.7 */
+	__u32 unknown;
+	__u16 target_how;
+	__u16 target_why;
 };
 
 #define PISTEER_VECTOR_SIZE_VER0	208	/* ABI 0.2 */
 #define PISTEER_VECTOR_SIZE_VER1	232	/* ABI 0.3: pi_* */
 #define PISTEER_VECTOR_SIZE_VER2	248	/* ABI 0.4: pinning, steering */
 #define PISTEER_VECTOR_SIZE_VER3	256	/* ABI 0.5: policy_applied, _why */
+#define PISTEER_VECTOR_SIZE_VER4	264	/* ABI 0.7: unknown, target_* */
+
+/* struct pisteer_vector.unknown */
+#define PISTEER_UNK_TARGET	_BITUL(0)	/* vcpu, vcpu_tid, vcpu_pcpu: see target_why */
+#define PISTEER_UNK_APICV	_BITUL(1)	/* whether APICv/AVIC is on for this VM */
+
+/*
+ * struct pisteer_vector.target_how: the target vCPU follows from the guest
+ * MSI by the APIC rules, with each vCPU's APIC ID taken as its vcpu_id
+ * (KVM's reset value; x2APIC IDs cannot change) and its APIC mode from its
+ * APIC base MSR.  APIC_ID: physical destination.  X2APIC_LDR: logical
+ * destination, x2APIC logical IDs (fixed by the APIC ID).  VECTOR_HASH:
+ * lowest priority to several vCPUs: the one KVM's vector hashing picks
+ * (its default; with kvm vector_hashing=0 KVM arbitrates instead).
+ */
+#define PISTEER_TARGET_NONE		0
+#define PISTEER_TARGET_BY_APIC_ID	1
+#define PISTEER_TARGET_BY_X2APIC_LDR	2
+#define PISTEER_TARGET_BY_VECTOR_HASH	3
+
+/*
+ * struct pisteer_vector.target_why.  XAPIC_LOGICAL: logical destination
+ * to a vCPU in xAPIC mode, whose guest-written LDR/DFR only KVM's private
+ * APIC state holds.
+ */
+#define PISTEER_TARGET_UNK_NONE		0
+#define PISTEER_TARGET_UNK_XAPIC_LOGICAL	1
 
 /*
  * struct pisteer_vector.policy_why: why auto chose what it chose.
