@@ -20,12 +20,62 @@ void pisteer_scan_forget(void);
 
 struct kvm;
 
-/* A VM found by a scan: its struct kvm (referenced), owner and fd. */
+struct module;
+struct file;
+struct pisteer_version;
+
+/*
+ * A VM found by a scan: its struct kvm and its vendor module (both
+ * referenced: a VM outliving its file must not outlive kvm_amd/kvm_intel's
+ * code), owner and fd.
+ */
 struct pisteer_vm_ref {
 	struct kvm *kvm;
+	struct module *vendor;
 	pid_t pid;
 	unsigned int fd;
 };
+
+bool pst_vm_ref_take(struct pisteer_vm_ref *r, struct kvm *kvm,
+		     struct module *vendor);
+void pst_vm_ref_dup(const struct pisteer_vm_ref *r);
+void pst_vm_ref_put(const struct pisteer_vm_ref *r);
+
+enum pst_apicv {
+	PST_APICV_UNKNOWN,
+	PST_APICV_OFF,
+	PST_APICV_ON,
+};
+
+struct module *pst_vm_file_vendor(struct file *file);
+enum pst_apicv pst_vendor_apicv(struct module *mod);
+
+/* A guest MSI as the target resolver needs it (pisteer_target.c). */
+struct pst_msi {
+	u32 dest;
+	bool logical;
+	u8 delivery_mode;
+	u8 vector;
+	u16 how;		/* out: PISTEER_TARGET_BY_* */
+	u16 why;		/* out: PISTEER_TARGET_UNK_* */
+};
+
+enum pst_target {
+	PST_TARGET_ONE,
+	PST_TARGET_SEVERAL,
+	PST_TARGET_NONE,
+	PST_TARGET_UNKNOWN,
+};
+
+struct kvm_vcpu;
+
+u32 pst_msi_dest_id(u32 lo, u32 hi, bool x2apic_format);
+enum pst_target pst_msi_target(struct kvm *kvm, struct pst_msi *m,
+			       struct kvm_vcpu **out);
+bool pst_msi_postable(const struct pst_msi *m);
+
+void pst_host_feature(unsigned int feat, int err);
+void pst_host_fill(struct pisteer_version *ver);
 
 struct seq_file;
 
@@ -103,8 +153,6 @@ void *pst_kvmalloc_array(size_t n, size_t size, gfp_t gfp);
 void pst_kvfree(const void *p);
 bool pst_zalloc_cpumask_var(cpumask_var_t *mask, gfp_t gfp);
 void pst_free_cpumask_var(cpumask_var_t mask);
-void pst_kvm_get(struct kvm *kvm);
-void pst_kvm_put(struct kvm *kvm);
 long pst_count(enum pst_count_kind kind);
 const char *pst_count_name(enum pst_count_kind kind);
 

@@ -18,6 +18,7 @@
 #include <linux/cpumask.h>
 #include <linux/kvm_host.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 
 #include "pisteer.h"
@@ -88,16 +89,40 @@ void pst_free_cpumask_var(cpumask_var_t mask)
 	free_cpumask_var(mask);
 }
 
-void pst_kvm_get(struct kvm *kvm)
+/**
+ * pst_vm_ref_take() - reference a VM found in an fd table
+ * @r: filled in (kvm, vendor); pid and fd are the caller's
+ * @kvm: the VM, whose file is still in the fd table (it has users)
+ * @vendor: its vendor module
+ *
+ * Context: any (the fd table lock is held).
+ * Return: false when the vendor module is going away.
+ */
+bool pst_vm_ref_take(struct pisteer_vm_ref *r, struct kvm *kvm,
+		     struct module *vendor)
 {
+	if (!try_module_get(vendor))
+		return false;
 	kvm_get_kvm(kvm);
+	atomic_long_inc(&live[PST_KVM_REF]);
+	r->kvm = kvm;
+	r->vendor = vendor;
+	return true;
+}
+
+/* Another reference on a VM already referenced through @r. */
+void pst_vm_ref_dup(const struct pisteer_vm_ref *r)
+{
+	__module_get(r->vendor);
+	kvm_get_kvm(r->kvm);
 	atomic_long_inc(&live[PST_KVM_REF]);
 }
 
-void pst_kvm_put(struct kvm *kvm)
+void pst_vm_ref_put(const struct pisteer_vm_ref *r)
 {
 	atomic_long_dec(&live[PST_KVM_REF]);
-	kvm_put_kvm(kvm);
+	kvm_put_kvm(r->kvm);
+	module_put(r->vendor);
 }
 
 long pst_count(enum pst_count_kind kind)

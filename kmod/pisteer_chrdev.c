@@ -23,6 +23,7 @@ static long pisteer_ioc_version(void __user *uarg)
 	u32 usize;
 	int ret;
 
+	BUILD_BUG_ON(sizeof(ver) != PISTEER_VERSION_SIZE_VER1);
 	ret = pisteer_copy_struct_in(&ver, sizeof(ver), PISTEER_VERSION_SIZE_VER0,
 				     uarg, &usize);
 	if (ret)
@@ -36,6 +37,7 @@ static long pisteer_ioc_version(void __user *uarg)
 	ver.features = PISTEER_FEAT_LIST_VECTORS | PISTEER_FEAT_STEER |
 		       PISTEER_FEAT_STEER_AUTO | PISTEER_FEAT_LATENCY;
 	strscpy(ver.release, PISTEER_RELEASE, sizeof(ver.release));
+	pst_host_fill(&ver);
 	return pisteer_copy_struct_out(uarg, &ver, sizeof(ver), usize);
 }
 
@@ -76,7 +78,7 @@ static long pisteer_ioc_list_vectors(void __user *uarg)
 	u32 usize;
 	int ret;
 
-	BUILD_BUG_ON(sizeof(struct pisteer_vector) != PISTEER_VECTOR_SIZE_VER3);
+	BUILD_BUG_ON(sizeof(struct pisteer_vector) != PISTEER_VECTOR_SIZE_VER4);
 	BUILD_BUG_ON(sizeof(req) != PISTEER_LIST_VECTORS_SIZE_VER0);
 
 	ret = pisteer_copy_struct_in(&req, sizeof(req),

@@ -11,12 +11,14 @@
  * A scan, in three steps with no lock held across them:
  *  1. host IRQs: every action whose handler is vfio_msihandler gives
  *     (host IRQ, device, index, eventfd pointer, affinity);
- *  2. VMs: every open KVM VM file in every process (file_is_kvm(), as
- *     /proc/PID/fd shows them), each taken with a reference on its struct
- *     kvm while its file is still in the fd table, so a VM that exits
- *     meanwhile stays valid until this scan drops the reference;
+ *  2. VMs: every open KVM VM file in every process (pst_vm_file_vendor(),
+ *     as /proc/PID/fd shows them), each taken with a reference on its
+ *     struct kvm and its vendor module while its file is still in the fd
+ *     table, so a VM that exits meanwhile stays valid until this scan
+ *     drops the reference;
  *  3. per VM, its irqfds (under kvm->irqfds.lock) joined with step 1 on the
- *     eventfd pointer, then guest MSI, target vCPU and delivery mode.
+ *     eventfd pointer, then guest MSI, target vCPU (pisteer_target.c) and
+ *     delivery mode, by KVM's own rules from what KVM shows a module.
  * The eventfd pointers are compared, never dereferenced.  A VM or vector
  * that comes or goes during a scan shows in the next one.
  */
@@ -41,7 +43,7 @@
 #include <linux/slab.h>
 
 #include "pisteer.h"
-#include "pisteer_compat.h"
+#include "compat/compat.h"
 
 /* One VFIO vector of the host, before it is joined with a VM. */
 struct vfio_vec {
@@ -140,10 +142,10 @@ static void copy_affinity(struct irq_data *data, struct pisteer_vector *v)
  */
 static unsigned int vfio_walk(struct vfio_vec *vecs, unsigned int cap)
 {
-	unsigned int n = 0;
-	int irq;
+	unsigned int n = 0, nr = pst_nr_irqs();
+	unsigned int irq;
 
-	for (irq = 0; irq < nr_irqs; irq++) {
+	for (irq = 0; irq < nr; irq++) {
 		struct irqaction *action;
 		struct irq_data *data;
 		struct irq_desc *desc;
@@ -181,10 +183,11 @@ static unsigned int vfio_walk(struct vfio_vec *vecs, unsigned int cap)
 static int vm_file_cb(const void *p, struct file *file, unsigned int fd)
 {
 	struct vm_walk *w = (struct vm_walk *)p;
+	struct module *vendor = pst_vm_file_vendor(file);
 	struct kvm *kvm;
 	unsigned int i;
 
-	if (!file_is_kvm(file))
+	if (!vendor)
 		return 0;
 	kvm = file->private_data;
 	for (i = 0; i < w->nr; i++)
@@ -195,8 +198,8 @@ static int vm_file_cb(const void *p, struct file *file, unsigned int fd)
 		return 0;
 	}
 	/* The file is in the fd table, so the VM still has users. */
-	pst_kvm_get(kvm);
-	w->vms[w->nr].kvm = kvm;
+	if (!pst_vm_ref_take(&w->vms[w->nr], kvm, vendor))
+		return 0;
 	w->vms[w->nr].pid = w->pid;
 	w->vms[w->nr].fd = fd;
 	w->nr++;
@@ -206,7 +209,7 @@ static int vm_file_cb(const void *p, struct file *file, unsigned int fd)
 static void put_vms(struct pisteer_vm_ref *vms, unsigned int nr)
 {
 	while (nr--)
-		pst_kvm_put(vms[nr].kvm);
+		pst_vm_ref_put(&vms[nr]);
 }
 
 /* Reference every VM of the host; returns their number or -ENOMEM. */
@@ -273,33 +276,65 @@ static void fill_vcpu(struct kvm_vcpu *vcpu, struct pisteer_vector *v)
 
 	v->vcpu = vcpu->vcpu_idx;
 	v->vcpu_pcpu = READ_ONCE(vcpu->cpu);
+	pid = pst_vcpu_get_pid(vcpu);
+	if (!pid)
+		return;
+	v->vcpu_tid = pid_nr(pid);
 	rcu_read_lock();
-	pid = rcu_dereference(vcpu->pid);
-	if (pid) {
-		v->vcpu_tid = pid_nr(pid);
-		task = pid_task(pid, PIDTYPE_PID);
-		if (task) {
-			v->vcpu_nr_allowed = task->nr_cpus_allowed;
-			if (task->nr_cpus_allowed == 1)
-				v->vcpu_pinned_cpu = cpumask_first(task->cpus_ptr);
-		}
+	task = pid_task(pid, PIDTYPE_PID);
+	if (task) {
+		v->vcpu_nr_allowed = task->nr_cpus_allowed;
+		if (task->nr_cpus_allowed == 1)
+			v->vcpu_pinned_cpu = cpumask_first(task->cpus_ptr);
 	}
 	rcu_read_unlock();
+	put_pid(pid);
+}
+
+/*
+ * The delivery mode KVM would choose for a vector, in the order KVM's
+ * pi_update_irte checks: APICv, its inhibits, the MSI's kind and target,
+ * the IOMMU, the bypass pairing.
+ */
+static void decide_mode(struct kvm *kvm, enum pst_apicv apicv,
+			const struct irqfd_match *m, const struct pst_msi *msi,
+			enum pst_target t, struct pisteer_vector *v)
+{
+	if (apicv == PST_APICV_UNKNOWN)
+		v->unknown |= PISTEER_UNK_APICV;
+	if (apicv == PST_APICV_OFF)
+		v->reason = PISTEER_REASON_NO_APICV;
+	else if (apicv == PST_APICV_UNKNOWN)
+		v->reason = PISTEER_REASON_APICV_UNKNOWN;
+	else if (READ_ONCE(kvm->arch.apicv_inhibit_reasons))
+		v->reason = PISTEER_REASON_APICV_INHIBITED;
+	else if (!pst_msi_postable(msi))
+		v->reason = PISTEER_REASON_NOT_POSTABLE;
+	else if (t == PST_TARGET_UNKNOWN)
+		v->reason = PISTEER_REASON_TARGET_UNKNOWN;
+	else if (t != PST_TARGET_ONE)
+		v->reason = PISTEER_REASON_NOT_SINGLE_DEST;
+	else if (!pst_iommu_can_post())
+		v->reason = PISTEER_REASON_IOMMU_NO_POSTING;
+	else if (!m->paired)
+		v->reason = PISTEER_REASON_NOT_PAIRED;
+	else
+		v->mode = PISTEER_MODE_POSTED;
 }
 
 /*
  * Guest MSI, target vCPU and delivery mode of one joined vector; returns
- * the target vCPU (NULL: none single).
+ * the target vCPU (NULL: none single, or unknown).
  */
-static struct kvm_vcpu *fill_guest(struct kvm *kvm,
+static struct kvm_vcpu *fill_guest(struct kvm *kvm, enum pst_apicv apicv,
 				   const struct irqfd_match *m,
 				   struct pisteer_vector *v)
 {
 	const struct kvm_kernel_irq_routing_entry *e = &m->entry;
-	struct msi_msg msg;
-	struct kvm_lapic_irq irq = { };
 	struct kvm_vcpu *vcpu = NULL;
-	bool single;
+	struct pst_msi msi = { };
+	struct msi_msg msg;
+	enum pst_target t;
 
 	v->gsi = m->gsi;
 	v->vcpu = -1;
@@ -321,7 +356,8 @@ static struct kvm_vcpu *fill_guest(struct kvm *kvm,
 	v->msi_addr_lo = msg.address_lo;
 	v->msi_addr_hi = msg.address_hi;
 	v->msi_data = msg.data;
-	v->dest_id = x86_msi_msg_get_destid(&msg, kvm->arch.x2apic_format);
+	v->dest_id = pst_msi_dest_id(msg.address_lo, msg.address_hi,
+				     kvm->arch.x2apic_format);
 	v->guest_vector = msg.arch_data.vector;
 	v->delivery_mode = msg.arch_data.delivery_mode;
 	if (msg.arch_addr_lo.dest_mode_logical)
@@ -329,35 +365,22 @@ static struct kvm_vcpu *fill_guest(struct kvm *kvm,
 	if (msg.arch_addr_lo.redirect_hint)
 		v->flags |= PISTEER_VEC_F_REDIR_HINT;
 
-	/* The same decision KVM makes before it posts (vmx/avic pi_update_irte). */
-	irq.dest_id = v->dest_id;
-	irq.vector = v->guest_vector;
-	irq.dest_mode = kvm_lapic_irq_dest_mode(msg.arch_addr_lo.dest_mode_logical);
-	irq.trig_mode = msg.arch_data.is_level;
-	irq.delivery_mode = (u32)msg.arch_data.delivery_mode << 8;
-	irq.msi_redir_hint = msg.arch_addr_lo.redirect_hint;
-	irq.level = 1;
-	irq.shorthand = APIC_DEST_NOSHORT;
-	single = kvm_intr_is_single_vcpu(kvm, &irq, &vcpu) && vcpu;
-	if (single)
+	msi.dest = v->dest_id;
+	msi.logical = msg.arch_addr_lo.dest_mode_logical;
+	msi.delivery_mode = v->delivery_mode;
+	msi.vector = v->guest_vector;
+	t = pst_msi_target(kvm, &msi, &vcpu);
+	v->target_how = msi.how;
+	v->target_why = msi.why;
+	if (t == PST_TARGET_UNKNOWN)
+		v->unknown |= PISTEER_UNK_TARGET;
+	if (t == PST_TARGET_ONE)
 		fill_vcpu(vcpu, v);
-
-	if (!enable_apicv)
-		v->reason = PISTEER_REASON_NO_APICV;
-	else if (READ_ONCE(kvm->arch.apicv_inhibit_reasons))
-		v->reason = PISTEER_REASON_APICV_INHIBITED;
-	else if (!single)
-		v->reason = PISTEER_REASON_NOT_SINGLE_DEST;
-	else if (!pisteer_iommu_can_post())
-		v->reason = PISTEER_REASON_IOMMU_NO_POSTING;
-	else if (!m->paired)
-		v->reason = PISTEER_REASON_NOT_PAIRED;
-	else
-		v->mode = PISTEER_MODE_POSTED;
+	decide_mode(kvm, apicv, m, &msi, t, v);
 
 	/* What the IOMMU was actually told, when that has been seen. */
-	pisteer_irte_apply(single ? vcpu : NULL, v);
-	return single ? vcpu : NULL;
+	pisteer_irte_apply(t == PST_TARGET_ONE ? vcpu : NULL, v);
+	return t == PST_TARGET_ONE ? vcpu : NULL;
 }
 
 /* The growing result of a scan: the records and, beside them, their sources. */
@@ -412,6 +435,7 @@ static int scan(struct pisteer_vector **out, unsigned int *nr, bool may_reuse)
 	struct pisteer_vm_ref *vms = NULL;
 	unsigned int *irqs = NULL;
 	unsigned int nr_vecs = 0, i, j, n;
+	enum pst_apicv apicv = PST_APICV_UNKNOWN;
 	int nr_vms = 0, ret = 0;
 	bool walked = true;
 	u64 t0;
@@ -454,6 +478,9 @@ static int scan(struct pisteer_vector **out, unsigned int *nr, bool may_reuse)
 		goto out;
 	}
 	for (i = 0; i < nr_vms && !ret; i++) {
+		/* A read-only parameter: one read per vendor module a scan. */
+		if (!i || vms[i].vendor != vms[i - 1].vendor)
+			apicv = pst_vendor_apicv(vms[i].vendor);
 		n = irqfd_collect(vms[i].kvm, vecs, nr_vecs, matches);
 		for (j = 0; j < n && !ret; j++) {
 			struct pisteer_vector v = vecs[matches[j].vec].v;
@@ -463,7 +490,7 @@ static int scan(struct pisteer_vector **out, unsigned int *nr, bool may_reuse)
 
 			v.vm_pid = vms[i].pid;
 			v.vm_fd = vms[i].fd;
-			src.vcpu = fill_guest(vms[i].kvm, &matches[j], &v);
+			src.vcpu = fill_guest(vms[i].kvm, apicv, &matches[j], &v);
 			ret = append(&o, &v, &src);
 		}
 	}

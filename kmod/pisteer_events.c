@@ -23,6 +23,7 @@
 #include <linux/kprobes.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
+#include <linux/pisteer.h>
 #include <linux/workqueue.h>
 
 #include "pisteer.h"
@@ -103,7 +104,7 @@ static bool registered[ARRAY_SIZE(probes)];
 int pisteer_events_init(void)
 {
 	unsigned int i;
-	int ret;
+	int ret, first_err = 0;
 
 	for (i = 0; i < ARRAY_SIZE(probes); i++) {
 		probes[i].maxactive = 32;
@@ -111,10 +112,13 @@ int pisteer_events_init(void)
 		if (ret) {
 			pr_info("not watching %s (%d): changes through it show at the next scan\n",
 				probes[i].kp.symbol_name, ret);
+			first_err = first_err ?: ret;
 			continue;
 		}
 		registered[i] = true;
 	}
+	pst_host_feature(PISTEER_HOST_EVENT_PROBES, first_err);
+	pst_host_feature(PISTEER_HOST_VM_FILES, 0);
 	kick(0);
 	return 0;
 }

@@ -19,9 +19,16 @@
  * the IRQ was posted.  The probe fires only on AVIC hosts with posted
  * vectors.
  *
+ * From 6.17 on KVM also emits kvm:kvm_pi_irte_update after the IOMMU
+ * accepted a change, with the target vCPU or NULL: where that tracepoint
+ * exists, its word decides posted or remapped (PISTEER_PI_F_CONFIRMED),
+ * and the probe on irq_set_vcpu_affinity adds the addresses.  The argument
+ * layouts per kernel are in compat/posted.h.
+ *
  * Not verified on a host that posts: the rig's emulated IOMMUs cannot, so
- * neither function is called there.  Written from the 6.1 and 6.12
- * sources (struct vcpu_data, struct amd_iommu_pi_data, amd_iommu_update_ga,
+ * none of these is called there.  Written from the 6.1, 6.12 and 7.3
+ * sources (struct vcpu_data / intel_iommu_pi_data, struct
+ * amd_iommu_pi_data, amd_iommu_update_ga, amd_iommu_activate_guest_mode,
  * the AMD-IR chip, the VT-d PI descriptor layout: control word at byte 32,
  * ON bit 0, SN bit 1, NDST bits 63:32, in xAPIC mode the APIC ID in bits
  * 15:8 of NDST).
@@ -33,9 +40,11 @@
 #include <linux/irq.h>
 #include <linux/kprobes.h>
 #include <linux/kvm_host.h>
+#include <linux/module.h>
 #include <linux/pisteer.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/tracepoint.h>
 #include <linux/uaccess.h>
 #include <asm/apic.h>
 #include <asm/irq_remapping.h>
@@ -43,6 +52,7 @@
 #include <asm/smp.h>
 
 #include "pisteer.h"
+#include "compat/compat.h"
 
 #define IRTE_SLOTS_BITS	8
 #define IRTE_SLOTS	BIT(IRTE_SLOTS_BITS)
@@ -56,6 +66,7 @@ struct irte_obs {
 	bool posted;
 	bool amd;
 	bool guest_mode;
+	bool confirmed;		/* posted is the tracepoint's word */
 	unsigned int irq;
 	u32 ga_tag;
 	u64 pi_addr;
@@ -124,63 +135,70 @@ static const void *amd_ir_data(unsigned int irq)
 	return NULL;
 }
 
+/* Record @o for its IRQ, keeping what the tracepoint confirmed. */
+static void record(struct irte_obs *o, bool from_tp)
+{
+	struct irte_obs *s;
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&obs_lock, flags);
+	o->seq = ++obs_seq;
+	s = slot(o->irq, true);
+	if (s && from_tp && s->used) {
+		s->posted = o->posted;
+		s->confirmed = true;
+		s->seq = o->seq;
+	} else if (s) {
+		*s = *o;
+	}
+	raw_spin_unlock_irqrestore(&obs_lock, flags);
+}
+
 /* Entry of irq_set_vcpu_affinity(unsigned int irq, void *vcpu_info). */
 static int on_set_vcpu_affinity(struct kprobe *p, struct pt_regs *regs)
 {
 	unsigned int irq = regs_get_kernel_argument(regs, 0);
 	void *info = (void *)regs_get_kernel_argument(regs, 1);
 	struct irte_obs o = { .used = true, .irq = irq };
-	struct irte_obs *s;
-	unsigned long flags;
+	struct pst_pi_req r;
 
 	if (info && boot_cpu_data.x86_vendor == X86_VENDOR_INTEL) {
-		struct vcpu_data vd;
-
-		if (copy_from_kernel_nofault(&vd, info, sizeof(vd)))
+		if (!pst_read_intel_pi(info, &r))
 			return 0;
 		o.posted = true;
-		o.pi_addr = vd.pi_desc_addr;
+		o.pi_addr = r.addr;
 	} else if (info) {
-		struct amd_iommu_pi_data pi;
-
-		if (copy_from_kernel_nofault(&pi, info, sizeof(pi)))
+		if (!pst_read_amd_pi(info, &r))
 			return 0;
 		o.amd = true;
-		o.posted = pi.is_guest_mode;
-		o.guest_mode = pi.is_guest_mode;
-		o.ga_tag = pi.ga_tag;
-		o.pi_addr = pi.base;
+		o.posted = r.guest_mode;
+		o.guest_mode = r.guest_mode;
+		o.ga_tag = r.ga_tag;
+		o.pi_addr = r.addr;
 		o.ir_data = amd_ir_data(irq);
 	}
-
-	raw_spin_lock_irqsave(&obs_lock, flags);
-	o.seq = ++obs_seq;
-	s = slot(irq, true);
-	if (s)
-		*s = o;
-	raw_spin_unlock_irqrestore(&obs_lock, flags);
+	record(&o, false);
 	return 0;
 }
 
-/* Entry of amd_iommu_update_ga(int cpu, bool is_run, void *data). */
+/* Entry of amd_iommu_update_ga() (and, 6.17+, activate_guest_mode()). */
 static int on_update_ga(struct kprobe *p, struct pt_regs *regs)
 {
-	int apic_id = (int)regs_get_kernel_argument(regs, 0);
-	bool is_run = regs_get_kernel_argument(regs, 1) & 1;
-	const void *ir_data = (const void *)regs_get_kernel_argument(regs, 2);
+	struct pst_ga_update u;
 	unsigned long flags;
 	struct ga_obs *g;
 
-	if (!ir_data)
+	pst_read_update_ga(regs, &u);
+	if (!u.ir_data)
 		return 0;
 	raw_spin_lock_irqsave(&obs_lock, flags);
-	g = ga_slot(ir_data, true);
+	g = ga_slot(u.ir_data, true);
 	if (g) {
-		g->ir_data = ir_data;
+		g->ir_data = u.ir_data;
 		g->seq = ++obs_seq;
-		g->is_run = is_run;
-		if (apic_id >= 0) {	/* -1: destination left as it was */
-			g->dest = apic_id;
+		g->is_run = u.is_run;
+		if (u.apic_id >= 0) {	/* -1: destination left as it was */
+			g->dest = u.apic_id;
 			g->dest_known = true;
 		}
 	}
@@ -197,6 +215,106 @@ static struct kprobe ga_probe = {
 	.symbol_name = "amd_iommu_update_ga",
 	.pre_handler = on_update_ga,
 };
+
+#if PST_HAVE_ACTIVATE_GA_DEST
+static struct kprobe ga_activate_probe = {
+	.symbol_name = "amd_iommu_activate_guest_mode",
+	.pre_handler = on_update_ga,
+};
+
+static bool ga_activate_registered;
+#endif
+
+#if PST_HAVE_PI_IRTE_TP
+/* kvm:kvm_pi_irte_update: the IOMMU took the change. */
+static void on_pi_irte_update(void *data, unsigned int host_irq,
+			      struct kvm_vcpu *vcpu, unsigned int gsi,
+			      unsigned int gvec, bool set)
+{
+	struct irte_obs o = { .used = true, .irq = host_irq };
+
+	o.posted = set && vcpu;
+	o.confirmed = true;
+	record(&o, true);
+}
+
+static struct tracepoint *pi_irte_tp;
+
+static void tp_visit(struct module *mod, bool coming)
+{
+	unsigned int i;
+
+	if (!coming) {
+		if (pi_irte_tp && within_module((unsigned long)pi_irte_tp, mod)) {
+			tracepoint_probe_unregister(pi_irte_tp,
+						    (void *)on_pi_irte_update, NULL);
+			pi_irte_tp = NULL;
+			pst_host_feature(PISTEER_HOST_PI_IRTE_TP, -ENOENT);
+		}
+		return;
+	}
+	if (pi_irte_tp || strcmp(mod->name, "kvm"))
+		return;
+	for (i = 0; i < mod->num_tracepoints; i++) {
+		struct tracepoint *tp = tracepoint_ptr_deref(&mod->tracepoints_ptrs[i]);
+		int ret;
+
+		if (strcmp(tp->name, "kvm_pi_irte_update"))
+			continue;
+		ret = tracepoint_probe_register(tp, (void *)on_pi_irte_update, NULL);
+		if (!ret)
+			pi_irte_tp = tp;
+		pst_host_feature(PISTEER_HOST_PI_IRTE_TP, ret);
+		return;
+	}
+}
+
+/* Module tracepoints come and go with kvm.ko: follow it. */
+static int tp_module_cb(struct notifier_block *nb, unsigned long val, void *data)
+{
+	struct tp_module *tp_mod = data;
+
+	if (val == MODULE_STATE_COMING || val == MODULE_STATE_GOING)
+		tp_visit(tp_mod->mod, val == MODULE_STATE_COMING);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block tp_nb = { .notifier_call = tp_module_cb };
+static bool tp_nb_registered;
+
+static void pi_irte_tp_init(void)
+{
+	int ret = register_tracepoint_module_notifier(&tp_nb);
+
+	if (ret) {
+		pst_host_feature(PISTEER_HOST_PI_IRTE_TP, ret);
+		return;
+	}
+	tp_nb_registered = true;
+	if (!pi_irte_tp)
+		pst_host_feature(PISTEER_HOST_PI_IRTE_TP, -ENOENT);
+}
+
+static void pi_irte_tp_exit(void)
+{
+	if (tp_nb_registered)
+		unregister_tracepoint_module_notifier(&tp_nb);
+	tp_nb_registered = false;
+	if (pi_irte_tp)
+		tracepoint_probe_unregister(pi_irte_tp, (void *)on_pi_irte_update, NULL);
+	pi_irte_tp = NULL;
+	tracepoint_synchronize_unregister();
+}
+#else
+static void pi_irte_tp_init(void)
+{
+	pst_host_feature(PISTEER_HOST_PI_IRTE_TP, -EOPNOTSUPP);
+}
+
+static void pi_irte_tp_exit(void)
+{
+}
+#endif
 
 /* The NDST KVM writes for @cpu: the APIC ID, shifted in xAPIC mode. */
 static u32 ndst_for_cpu(int cpu)
@@ -282,6 +400,8 @@ void pisteer_irte_apply(struct kvm_vcpu *vcpu, struct pisteer_vector *v)
 
 	v->flags &= ~PISTEER_VEC_F_MODE_INFERRED;
 	v->pi_flags |= PISTEER_PI_F_OBSERVED;
+	if (o.confirmed)
+		v->pi_flags |= PISTEER_PI_F_CONFIRMED;
 	if (!o.posted) {
 		v->mode = PISTEER_MODE_REMAPPED;
 		return;
@@ -352,29 +472,51 @@ void pisteer_irte_forget_missing(const unsigned int *irqs, unsigned int nr)
 	raw_spin_unlock_irqrestore(&obs_lock, flags);
 }
 
+static void ga_init(void)
+{
+	int ret;
+
+	if (boot_cpu_data.x86_vendor != X86_VENDOR_AMD &&
+	    boot_cpu_data.x86_vendor != X86_VENDOR_HYGON) {
+		pst_host_feature(PISTEER_HOST_GA_PROBE, -EOPNOTSUPP);
+		return;
+	}
+	ret = register_kprobe(&ga_probe);
+	pst_host_feature(PISTEER_HOST_GA_PROBE, ret);
+	if (ret) {
+		pr_info("not watching amd_iommu_update_ga (%d): AVIC IsRun not reported\n",
+			ret);
+		return;
+	}
+	ga_probe_registered = true;
+#if PST_HAVE_ACTIVATE_GA_DEST
+	if (!register_kprobe(&ga_activate_probe))
+		ga_activate_registered = true;
+#endif
+}
+
 void pisteer_irte_init(void)
 {
 	int ret = register_kprobe(&irte_probe);
 
-	if (ret) {
+	pst_host_feature(PISTEER_HOST_IRTE_PROBE, ret);
+	if (ret)
 		pr_info("not watching irq_set_vcpu_affinity (%d): posted modes are inferred only\n",
 			ret);
-		return;
-	}
-	probe_registered = true;
-	if (boot_cpu_data.x86_vendor != X86_VENDOR_AMD &&
-	    boot_cpu_data.x86_vendor != X86_VENDOR_HYGON)
-		return;
-	ret = register_kprobe(&ga_probe);
-	if (ret)
-		pr_info("not watching amd_iommu_update_ga (%d): AVIC IsRun not reported\n",
-			ret);
 	else
-		ga_probe_registered = true;
+		probe_registered = true;
+	ga_init();
+	pi_irte_tp_init();
 }
 
 void pisteer_irte_exit(void)
 {
+	pi_irte_tp_exit();
+#if PST_HAVE_ACTIVATE_GA_DEST
+	if (ga_activate_registered)
+		unregister_kprobe(&ga_activate_probe);
+	ga_activate_registered = false;
+#endif
 	if (ga_probe_registered)
 		unregister_kprobe(&ga_probe);
 	if (probe_registered)

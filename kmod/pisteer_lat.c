@@ -185,15 +185,19 @@ static int register_probes(void)
 	if (ret) {
 		pr_info("latency: cannot probe vfio_msihandler (%d): is vfio-pci loaded?\n",
 			ret);
+		pst_host_feature(PISTEER_HOST_LAT_PROBES, ret);
 		return -ENODEV;
 	}
 	for (i = 0; i < ARRAY_SIZE(run_symbols); i++) {
 		run_probe = (struct kprobe){ .symbol_name = run_symbols[i],
 					     .pre_handler = on_vcpu_run };
 		ret = register_kprobe(&run_probe);
-		if (!ret)
+		if (!ret) {
+			pst_host_feature(PISTEER_HOST_LAT_PROBES, 0);
 			return 0;
+		}
 	}
+	pst_host_feature(PISTEER_HOST_LAT_PROBES, ret);
 	pr_info("latency: cannot probe svm_vcpu_run or vmx_vcpu_run (%d): is kvm_amd or kvm_intel loaded?\n",
 		ret);
 	unregister_kprobe(&msi_probe);

@@ -32,7 +32,6 @@
 #include <linux/topology.h>
 
 #include "pisteer.h"
-#include "pisteer_compat.h"
 #include "pisteer_trace.h"
 
 #define MAX_POLICIES		64
@@ -218,7 +217,12 @@ static u32 auto_choice(const struct pisteer_vector *v, u32 *why)
 		*why = PISTEER_WHY_MODE_UNKNOWN;
 		return PISTEER_POLICY_NONE;
 	}
-	if (!enable_apicv) {
+	/* Whether APICv is on: the vendor module's word, read at the scan. */
+	if (v->unknown & PISTEER_UNK_APICV) {
+		*why = PISTEER_WHY_MODE_UNKNOWN;
+		return PISTEER_POLICY_NONE;
+	}
+	if (v->reason == PISTEER_REASON_NO_APICV) {
 		*why = PISTEER_WHY_NO_APICV;
 		return PISTEER_POLICY_FOLLOW;
 	}

@@ -68,7 +68,7 @@ void pisteer_vmcache_walk_starts(void)
 void pisteer_vmcache_drop(void)
 {
 	while (nr_cached > 0)
-		pst_kvm_put(cached[--nr_cached].kvm);
+		pst_vm_ref_put(&cached[--nr_cached]);
 	pst_kvfree(cached);
 	cached = NULL;
 	valid = false;
@@ -93,7 +93,7 @@ void pisteer_vmcache_store(const struct pisteer_vm_ref *vms, int nr)
 	}
 	for (i = 0; i < nr; i++) {
 		cached[i] = vms[i];
-		pst_kvm_get(cached[i].kvm);
+		pst_vm_ref_dup(&cached[i]);
 	}
 	nr_cached = nr;
 	valid = true;
@@ -103,7 +103,7 @@ void pisteer_vmcache_store(const struct pisteer_vm_ref *vms, int nr)
 /**
  * pisteer_vmcache_load() - the cached VMs, if they may serve a rescan
  * @out: set to a new array (pst_kvfree() it) of the VMs, each referenced
- *	for the caller (drop with pst_kvm_put())
+ *	for the caller (drop with pst_vm_ref_put())
  *
  * Return: their number, -EAGAIN when the cache is stale, old or empty (the
  * caller walks), or -ENOMEM.
@@ -121,7 +121,7 @@ int pisteer_vmcache_load(struct pisteer_vm_ref **out)
 		return -ENOMEM;
 	for (i = 0; i < nr_cached; i++) {
 		c[i] = cached[i];
-		pst_kvm_get(c[i].kvm);
+		pst_vm_ref_dup(&c[i]);
 	}
 	*out = c;
 	return nr_cached;
