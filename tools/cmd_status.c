@@ -57,7 +57,7 @@ static void print_table(const struct pisteer_vector *v, unsigned int n)
 {
 	char bdf[16], aff[64], affcol[80], vm[32], vcpu[16], pcpu[16], mode[128];
 	char pi[64], steer[32];
-	unsigned int whys = 0, i;
+	unsigned int whys = 0, i, unknown_target = 0;
 	const struct pisteer_vector *v0 = v;
 
 	printf("%-12s %-12s %-7s %5s %5s %5s %5s %5s %-14s %-17s %s\n", "VM", "DEVICE",
@@ -73,6 +73,10 @@ static void print_table(const struct pisteer_vector *v, unsigned int n)
 			snprintf(affcol, sizeof(affcol), "%s", aff);
 		snprintf(vm, sizeof(vm), "%d-%u", v->vm_pid, v->vm_fd);
 		snprintf(vcpu, sizeof(vcpu), v->vcpu >= 0 ? "%d" : "-", v->vcpu);
+		if (v->unknown & PISTEER_UNK_TARGET) {
+			snprintf(vcpu, sizeof(vcpu), "?");
+			unknown_target = v->target_why;
+		}
 		/* Pinned: where it will run; else where it last ran. */
 		snprintf(pcpu, sizeof(pcpu), "%d", v->vcpu_pinned_cpu >= 0 ?
 			 v->vcpu_pinned_cpu : v->vcpu_pcpu);
@@ -108,6 +112,9 @@ static void print_table(const struct pisteer_vector *v, unsigned int n)
 		       v->policy_applied ? pst_policy_name(v->policy_applied) : "-",
 		       pst_why_text(v->policy_why));
 	}
+	if (unknown_target)
+		printf("VCPU ?: the module cannot tell the target (%s)\n",
+		       pst_target_unknown_text(unknown_target));
 }
 
 /* AMD: GA tag, guest mode and, once KVM updated the IRTE, IsRun and dest. */
@@ -188,6 +195,14 @@ char *status_to_json(const struct pisteer_vector *v, unsigned int n)
 		json_object_object_add(o, "delivery_mode", json_object_new_int(v->delivery_mode));
 		json_object_object_add(o, "vcpu", v->vcpu >= 0 ?
 				       json_object_new_int(v->vcpu) : NULL);
+		json_object_object_add(o, "vcpu_unknown", v->unknown & PISTEER_UNK_TARGET ?
+				       json_object_new_string(pst_target_unknown_text(v->target_why)) :
+				       NULL);
+		json_object_object_add(o, "target_how", pst_target_how_name(v->target_how) ?
+				       json_object_new_string(pst_target_how_name(v->target_how)) :
+				       NULL);
+		json_object_object_add(o, "apicv_unknown", json_object_new_boolean(
+			!!(v->unknown & PISTEER_UNK_APICV)));
 		json_object_object_add(o, "vcpu_tid", v->vcpu_tid > 0 ?
 				       json_object_new_int(v->vcpu_tid) : NULL);
 		json_object_object_add(o, "vcpu_pcpu", v->vcpu_pcpu >= 0 ?

@@ -3,6 +3,7 @@
  * pisteer version: the tool's release and, when the module is loaded, the
  * module's release, ABI and features.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
@@ -19,14 +20,20 @@ static void usage(FILE *out)
 		"usage: pisteer version [--json]\n"
 		"\n"
 		"Print the release of this tool and of the loaded pisteer module\n"
-		"(its ABI version and feature bits).\n"
+		"(its ABI version and feature bits), and which of the running\n"
+		"kernel's mechanisms the module uses, each with why not where it\n"
+		"cannot (a probe point the kernel lacks, a feature of another CPU\n"
+		"vendor or kernel, a fact not known before a VM exists).\n"
 		"\n"
 		"  --json   one JSON object: tool, abi, module {release, abi_major,\n"
-		"           abi_minor, features} or module_error\n");
+		"           abi_minor, features, kernel, host {NAME: {active, error,\n"
+		"           why}}} or module_error\n");
 }
 
 void version_print_text(FILE *out, const struct pisteer_version *ver)
 {
+	unsigned int i;
+
 	fprintf(out, "pisteer tool %s (ABI %d.%d)\n", PISTEER_RELEASE,
 		PISTEER_ABI_MAJOR, PISTEER_ABI_MINOR);
 	if (!ver)
@@ -34,6 +41,35 @@ void version_print_text(FILE *out, const struct pisteer_version *ver)
 	fprintf(out, "pisteer module %s (ABI %u.%u), features %#llx\n",
 		ver->release[0] ? ver->release : "(unknown)", ver->abi_major,
 		ver->abi_minor, (unsigned long long)ver->features);
+	if (!ver->kernel[0]) {
+		fprintf(out, "the module does not report what the kernel gives it (ABI < 0.7)\n");
+		return;
+	}
+	fprintf(out, "on kernel %.*s:\n", (int)sizeof(ver->kernel), ver->kernel);
+	for (i = 0; i < PISTEER_HOST_NR; i++)
+		fprintf(out, "  %-13s %-7s %s%s%s\n", pst_host_feature_name(i),
+			ver->host_err[i] ? "off" : "active", pst_host_feature_what(i),
+			ver->host_err[i] ? ": " : "",
+			ver->host_err[i] ? pst_host_feature_why(ver->host_err[i]) : "");
+}
+
+static json_object *host_to_json(const struct pisteer_version *ver)
+{
+	json_object *host = json_object_new_object(), *f;
+	unsigned int i;
+
+	for (i = 0; i < PISTEER_HOST_NR; i++) {
+		f = json_object_new_object();
+		json_object_object_add(f, "active", json_object_new_boolean(!ver->host_err[i]));
+		json_object_object_add(f, "error", ver->host_err[i] ?
+				       json_object_new_string(strerrorname_np(-ver->host_err[i]) ?:
+							      "?") : NULL);
+		json_object_object_add(f, "why", ver->host_err[i] ?
+				       json_object_new_string(pst_host_feature_why(ver->host_err[i])) :
+				       NULL);
+		json_object_object_add(host, pst_host_feature_name(i), f);
+	}
+	return host;
 }
 
 char *version_to_json(const struct pisteer_version *ver, int module_err)
@@ -53,6 +89,10 @@ char *version_to_json(const struct pisteer_version *ver, int module_err)
 		json_object_object_add(mod, "abi_minor", json_object_new_int64(ver->abi_minor));
 		json_object_object_add(mod, "features",
 				       json_object_new_uint64(ver->features));
+		if (ver->kernel[0]) {
+			json_object_object_add(mod, "kernel", json_object_new_string(ver->kernel));
+			json_object_object_add(mod, "host", host_to_json(ver));
+		}
 		json_object_object_add(root, "module", mod);
 	} else {
 		json_object_object_add(root, "module_error",

@@ -73,6 +73,7 @@ int pst_query_version(int fd, struct pisteer_version *ver)
 	/* Whatever an older module did not fill in reads as zero. */
 	memset((char *)&v + v.size, 0, sizeof(v) - v.size);
 	v.release[sizeof(v.release) - 1] = '\0';
+	v.kernel[sizeof(v.kernel) - 1] = '\0';
 	*ver = v;
 	return 0;
 }
@@ -166,8 +167,83 @@ const char *pst_reason_name(unsigned int reason)
 		return "not paired";
 	case PISTEER_REASON_NOT_MSI_ROUTE:
 		return "GSI not routed as MSI";
+	case PISTEER_REASON_NOT_POSTABLE:
+		return "delivery mode not postable";
+	case PISTEER_REASON_APICV_UNKNOWN:
+		return "APICv state unknown";
+	case PISTEER_REASON_TARGET_UNKNOWN:
+		return "target vCPU unknown";
 	default:
 		return "unknown reason";
+	}
+}
+
+const char *pst_target_how_name(unsigned int how)
+{
+	switch (how) {
+	case PISTEER_TARGET_BY_APIC_ID:
+		return "apic_id";
+	case PISTEER_TARGET_BY_X2APIC_LDR:
+		return "x2apic_ldr";
+	case PISTEER_TARGET_BY_VECTOR_HASH:
+		return "vector_hash";
+	default:
+		return NULL;
+	}
+}
+
+const char *pst_target_unknown_text(unsigned int why)
+{
+	switch (why) {
+	case PISTEER_TARGET_UNK_XAPIC_LOGICAL:
+		return "xAPIC logical destination: the guest-written LDR/DFR is KVM-private";
+	default:
+		return "not known";
+	}
+}
+
+static const struct {
+	const char *name;
+	const char *what;
+} host_features[PISTEER_HOST_NR] = {
+	[PISTEER_HOST_VM_FILES] = { "vm_files", "VMs found by their kvm-vm files" },
+	[PISTEER_HOST_EVENT_PROBES] = { "event_probes",
+		"rescans on kvm_irqfd, kvm_set_irq_routing, kvm_irqfd_release, vfio_pci_set_irqs_ioctl" },
+	[PISTEER_HOST_IRTE_PROBE] = { "irte_probe",
+		"posting requests seen at irq_set_vcpu_affinity" },
+	[PISTEER_HOST_GA_PROBE] = { "ga_probe", "AMD IsRun/doorbell at amd_iommu_update_ga" },
+	[PISTEER_HOST_PI_IRTE_TP] = { "pi_irte_tp",
+		"IRTE changes confirmed by kvm:kvm_pi_irte_update (6.17+)" },
+	[PISTEER_HOST_APICV_PARAM] = { "apicv_param",
+		"APICv/AVIC state from kvm_intel enable_apicv / kvm_amd avic" },
+	[PISTEER_HOST_LAT_PROBES] = { "lat_probes",
+		"latency probes on vfio_msihandler and the vendor's vcpu_run" },
+};
+
+const char *pst_host_feature_name(unsigned int feat)
+{
+	return feat < PISTEER_HOST_NR ? host_features[feat].name : "?";
+}
+
+const char *pst_host_feature_what(unsigned int feat)
+{
+	return feat < PISTEER_HOST_NR ? host_features[feat].what : "?";
+}
+
+/* Why a host feature is not in use, from the errno the module gave. */
+const char *pst_host_feature_why(int err)
+{
+	switch (-err) {
+	case 0:
+		return "active";
+	case ENOENT:
+		return "not on this kernel (symbol or tracepoint absent or not exported)";
+	case EOPNOTSUPP:
+		return "does not apply to this kernel or CPU";
+	case ENODATA:
+		return "not known yet (needs a VM, or sampling enabled)";
+	default:
+		return strerror(-err);
 	}
 }
 

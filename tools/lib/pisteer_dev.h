@@ -62,6 +62,11 @@ void pst_format_cpulist(const __u64 *words, unsigned int nr_words, char *buf,
 /* "remapped", "posted", "unknown"; and the reason as words. */
 const char *pst_mode_name(unsigned int mode);
 const char *pst_reason_name(unsigned int reason);
+const char *pst_target_how_name(unsigned int how);
+const char *pst_target_unknown_text(unsigned int why);
+const char *pst_host_feature_name(unsigned int feat);
+const char *pst_host_feature_what(unsigned int feat);
+const char *pst_host_feature_why(int err);
 const char *pst_policy_name(unsigned int policy);
 /* Why auto chose what it chose (PISTEER_WHY_*): a token, and a sentence. */
 const char *pst_why_name(unsigned int why);
