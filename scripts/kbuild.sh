@@ -28,6 +28,8 @@ mkdir -p "$root$dir"
 # shellcheck disable=SC2016
 exec unshare --mount --propagation private -- sh -c '
 	mount --bind "$1" "$2$1" || exit 1
+	# objtool reads /proc/self (its stack limit).
+	mount -t proc proc "$2/proc" || exit 1
 	dir=$1 root=$2 kver=$3
 	shift 3
 	exec chroot "$root" env -i PATH=/usr/bin:/bin HOME=/root LANG=C.UTF-8 \
