@@ -14,10 +14,10 @@ cli=$top/build/pisteer
 
 mapfile -t bdfs < <(vfio_82574l_bdfs)
 
-ktap_plan 17
+ktap_plan 19
 if [ "${#bdfs[@]}" -lt 2 ]; then
 	ktap_diag "needs two 82574Ls bound to vfio-pci, found ${#bdfs[@]}"
-	ktap_skip_rest() { while [ "$__ktap_n" -lt 17 ]; do ktap_skip "$1"; done; }
+	ktap_skip_rest() { while [ "$__ktap_n" -lt 19 ]; do ktap_skip "$1"; done; }
 	ktap_skip_rest "two 82574Ls"
 	ktap_finish
 fi
@@ -57,6 +57,41 @@ check_host_irqs() {
 	done
 }
 ktap_check "host IRQ numbers match /proc/interrupts" check_host_irqs
+
+# What this kernel gives the module, as `pisteer version` reports it: the
+# tracepoint only from 6.17 on, everything else on every supported kernel
+# (the rig's CPU is AMD: the GA probe applies).
+check_host_features() {
+	local out tp_new major minor
+	out=$("$cli" version --json) || return 1
+	major=$(uname -r | cut -d. -f1)
+	minor=$(uname -r | cut -d. -f2)
+	tp_new=false
+	[ "$major" -gt 6 ] || { [ "$major" -eq 6 ] && [ "$minor" -ge 17 ]; } && tp_new=true
+	jq -e --arg k "$(uname -r)" --argjson tp "$tp_new" '.module as $m | $m.kernel == $k
+		and $m.host.vm_files.active and $m.host.event_probes.active
+		and $m.host.irte_probe.active and $m.host.ga_probe.active
+		and $m.host.apicv_param.active
+		and ($m.host.lat_probes.active | not) and $m.host.lat_probes.error == "ENODATA"
+		and (if $tp then $m.host.pi_irte_tp.active
+		     else $m.host.pi_irte_tp.error == "EOPNOTSUPP" end)' <<<"$out" >/dev/null ||
+		{ echo "$out"; return 1; }
+	"$cli" version | grep -q "^  apicv_param   active" || { "$cli" version; return 1; }
+}
+ktap_check "pisteer version: per kernel mechanism active or why not" check_host_features
+
+# No KVM-internal symbol: the target from APIC IDs, APICv from kvm_amd's
+# own parameter (N in the rig: nested SVM has no AVIC).
+check_public_facts() {
+	local out avic
+	avic=$(cat /sys/module/kvm_amd/parameters/avic)
+	[ "$avic" = N ] || { echo "kvm_amd avic=$avic"; return 1; }
+	out=$(json --vm "$pid_a") || return 1
+	jq -e 'length == 5 and all(.[]; .target_how == "apic_id" and .vcpu_unknown == null
+		and .apicv_unknown == false and .reason == "no APICv/AVIC")' <<<"$out" >/dev/null ||
+		{ echo "$out" | head -40; return 1; }
+}
+ktap_check "target vCPU by APIC ID, APICv off from kvm_amd avic=N" check_public_facts
 
 check_vcpus() {
 	local got tids t
