@@ -145,6 +145,8 @@ static json_object *pi_to_json(const struct pisteer_vector *v)
 		return NULL;
 	o = json_object_new_object();
 	json_object_object_add(o, "verified_on_this_host", json_object_new_boolean(0));
+	json_object_object_add(o, "confirmed", json_object_new_boolean(
+		!!(v->pi_flags & PISTEER_PI_F_CONFIRMED)));
 	json_object_object_add(o, "iommu", json_object_new_string(
 		v->pi_flags & PISTEER_PI_F_AMD ? "amd" :
 		v->pi_flags & PISTEER_PI_F_INTEL ? "intel" : "none"));
