@@ -14,7 +14,8 @@
  * enables it again ("enabled"), "sN" keeps N vectors on eventfds without
  * disabling MSI-X ("resized"), "u" deassigns every irqfd ("unhooked"), "h"
  * assigns them again ("hooked"), "t" raises every vector once and checks
- * it reached its routed vCPU ("raised"); end of input ends it.  When VFIO
+ * it reached its routed vCPU ("raised"), "l" routes vector 0 with a
+ * logical destination (mask 1: "logical"); end of input ends it.  When VFIO
  * asks for the device back (PCI removal, unbind) the holder deassigns the
  * irqfds and closes it, as QEMU unplugs it, and prints "released"; the VM
  * goes on without it.  -m msi holds the device with MSI (one vector).
@@ -215,6 +216,10 @@ static const char *command(const char *line, const int *split,
 		*now = *now == split ? swapped : split;
 		*ok = route_all(*now);
 		return "rerouted";
+	}
+	if (line[0] == 'l') {
+		*ok = !ptvm_route_msi_mode(vm, GSI_BASE, 1, GUEST_VEC(0), true);
+		return "logical";
 	}
 	if (line[0] == 'R') {
 		int i, n = atoi(line + 1);

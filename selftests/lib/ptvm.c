@@ -502,6 +502,12 @@ static int commit_routes(struct ptvm *vm)
 
 int ptvm_route_msi(struct ptvm *vm, uint32_t gsi, int vcpu, uint8_t vector)
 {
+	return ptvm_route_msi_mode(vm, gsi, vcpu, vector, false);
+}
+
+int ptvm_route_msi_mode(struct ptvm *vm, uint32_t gsi, int vcpu, uint8_t vector,
+			bool logical)
+{
 	struct kvm_irq_routing_entry *e = NULL;
 	int i, ret;
 
@@ -522,8 +528,9 @@ int ptvm_route_msi(struct ptvm *vm, uint32_t gsi, int vcpu, uint8_t vector)
 	memset(e, 0, sizeof(*e));
 	e->gsi = gsi;
 	e->type = KVM_IRQ_ROUTING_MSI;
-	/* Physical destination mode, fixed delivery, edge. */
-	e->u.msi.address_lo = PTVM_LAPIC_BASE | ((uint32_t)vcpu << 12);
+	/* Physical (or logical: bit 2) destination mode, fixed delivery, edge. */
+	e->u.msi.address_lo = PTVM_LAPIC_BASE | ((uint32_t)vcpu << 12) |
+			      (logical ? 1U << 2 : 0);
 	e->u.msi.address_hi = 0;
 	e->u.msi.data = vector;
 	ret = commit_routes(vm);

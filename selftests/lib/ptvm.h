@@ -81,6 +81,10 @@ const char *ptvm_vcpu_failure(const struct ptvm *vm, int vcpu);
  * @vcpu may also name an APIC ID with no vCPU, to test misrouting.
  */
 int ptvm_route_msi(struct ptvm *vm, uint32_t gsi, int vcpu, uint8_t vector);
+/* The same with @logical: the MSI's logical destination mode, @vcpu the
+ * destination bit mask. */
+int ptvm_route_msi_mode(struct ptvm *vm, uint32_t gsi, int vcpu, uint8_t vector,
+			bool logical);
 
 /* The APIC ID @gsi is routed to (the vCPU, as vCPU i has APIC ID i), or -1. */
 int ptvm_route_target(struct ptvm *vm, uint32_t gsi);
