@@ -14,10 +14,10 @@ cli=$top/build/pisteer
 
 mapfile -t bdfs < <(vfio_82574l_bdfs)
 
-ktap_plan 19
+ktap_plan 20
 if [ "${#bdfs[@]}" -lt 2 ]; then
 	ktap_diag "needs two 82574Ls bound to vfio-pci, found ${#bdfs[@]}"
-	ktap_skip_rest() { while [ "$__ktap_n" -lt 19 ]; do ktap_skip "$1"; done; }
+	ktap_skip_rest() { while [ "$__ktap_n" -lt 20 ]; do ktap_skip "$1"; done; }
 	ktap_skip_rest "two 82574Ls"
 	ktap_finish
 fi
@@ -183,6 +183,34 @@ check_bad_args() {
 	[ $rc -eq 4 ] || { echo "unprivileged: exit $rc"; return 1; }
 }
 ktap_check "bad --vm/--device: exit 2; no match: says so; not root: exit 4" check_bad_args
+
+# A logical destination to vCPUs in xAPIC mode (the test guest's): only
+# KVM's private APIC state has their logical IDs, so the target must read
+# as unknown, with the reason, never as a guess.
+check_unknown_target() {
+	local out i
+	tell A l logical || return 1
+	for i in $(seq 50); do
+		out=$(json --vm "$pid_a") || return 1
+		jq -e '.[] | select(.index == 0) | .dest_logical and .vcpu == null' \
+			<<<"$out" >/dev/null && break
+		sleep 0.02
+	done
+	jq -e '(.[] | select(.index == 0) | .vcpu_unknown != null
+		and (.vcpu_unknown | test("xAPIC logical")) and .target_how == null
+		and .vcpu_tid == null and .vcpu_pcpu == null)
+		and ([.[] | select(.index != 0) | .target_how == "apic_id"] | all)' \
+		<<<"$out" >/dev/null || { echo "$out" | jq -c '.[] | {index, vcpu, vcpu_unknown, target_how}'; return 1; }
+	out=$("$cli" status --vm "$pid_a") || return 1
+	printf '%s\n' "$out" | sed 's/^/# /'
+	printf '%s\n' "$out" | grep -q "^VCPU ?: the module cannot tell the target (xAPIC logical" &&
+		printf '%s\n' "$out" | awk '$3 == "msix0" && $7 == "?" { f = 1 } END { exit !f }' ||
+		return 1
+	# Back to the physical routes the later checks expect.
+	tell A r rerouted && tell A r rerouted
+}
+ktap_check "logical destination to xAPIC vCPUs: target shown unknown (VCPU ?) with the reason" \
+	check_unknown_target
 
 holder_stop A
 check_gone() {
