@@ -10,6 +10,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/err.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -108,12 +109,9 @@ int pg_attach(const char *name)
 	struct pci_dev *pdev;
 	int ret;
 
-	pdev = pg_lookup(name);
-	if (!pdev) {
-		pr_info("attach %s: no such PCI device, network interface or RDMA device\n",
-			name);
-		return -ENODEV;
-	}
+	pdev = pg_lookup("attach", name);
+	if (IS_ERR(pdev))
+		return PTR_ERR(pdev);
 	mutex_lock(&pg_lock);
 	ret = attach_pdev(pdev);
 	mutex_unlock(&pg_lock);
@@ -138,9 +136,9 @@ int pg_detach(const char *name)
 	struct pci_dev *pdev;
 	int ret;
 
-	pdev = pg_lookup(name);
-	if (!pdev)
-		return -ENODEV;
+	pdev = pg_lookup("detach", name);
+	if (IS_ERR(pdev))
+		return PTR_ERR(pdev);
 	ret = pg_detach_pdev(pdev, "on request");
 	pci_dev_put(pdev);
 	return ret;

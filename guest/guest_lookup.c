@@ -1,20 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pisteer guest companion: from the name an operator gives (a PCI
- * address, a network interface, an RDMA device) to the PCI device.
+ * address or a network interface) to the PCI device.
  *
- * A name may carry a prefix that says what it is ("pci:", "net:",
- * "rdma:"); without one it is tried as a PCI address, then as a network
- * interface of the initial namespace, then as an RDMA device.
+ * A name may carry a prefix that says what it is ("pci:", "net:");
+ * without one it is tried as a PCI address, then as a network interface
+ * of the initial namespace.  RDMA device names are not resolved here: that
+ * would tie the module to ib_core, which most guests do not have.  The CLI
+ * resolves them through sysfs (/sys/class/infiniband/NAME/device) and
+ * writes the PCI address.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/err.h>
 #include <linux/netdevice.h>
 #include <linux/pci.h>
-#include <linux/rcupdate.h>
 #include <linux/string.h>
 #include <net/net_namespace.h>
-#include <rdma/ib_verbs.h>
 
 #include "pisteer_guest.h"
 
@@ -42,7 +44,8 @@ static struct pci_dev *pci_of(struct device *dev)
 	return dev && dev_is_pci(dev) ? pci_dev_get(to_pci_dev(dev)) : NULL;
 }
 
-static struct pci_dev *lookup_netdev(const char *name)
+/* NULL when there is no such interface, -ENODEV when it is not on PCI. */
+static struct pci_dev *lookup_netdev(const char *op, const char *name)
 {
 	struct net_device *nd;
 	struct pci_dev *pdev;
@@ -51,63 +54,33 @@ static struct pci_dev *lookup_netdev(const char *name)
 	if (!nd)
 		return NULL;
 	pdev = pci_of(nd->dev.parent);
-	if (!pdev)
-		pr_info("%s: network interface without a PCI device\n", name);
+	if (!pdev) {
+		pr_info("%s %s: network interface without a PCI device\n",
+			op, name);
+		pdev = ERR_PTR(-ENODEV);
+	}
 	dev_put(nd);
 	return pdev;
 }
 
-/*
- * An RDMA device: a hardware HCA's parent is its PCI function; a software
- * device (rxe, siw) has none and is found through the network interface
- * it is linked to.
- */
-static struct pci_dev *lookup_rdma(const char *name)
-{
-	struct pci_dev *pdev = NULL;
-	struct ib_device *ibdev;
-	struct net_device *nd;
-
-	ibdev = ib_device_get_by_name(name, RDMA_DRIVER_UNKNOWN);
-	if (!ibdev)
-		return NULL;
-	pdev = pci_of(ibdev->dev.parent);
-	if (!pdev) {
-		rcu_read_lock();
-		for_each_netdev_rcu(&init_net, nd) {
-			struct ib_device *other;
-
-			other = ib_device_get_by_netdev(nd, RDMA_DRIVER_UNKNOWN);
-			if (!other)
-				continue;
-			if (other == ibdev)
-				pdev = pci_of(nd->dev.parent);
-			ib_device_put(other);
-			if (pdev)
-				break;
-		}
-		rcu_read_unlock();
-		if (!pdev)
-			pr_info("%s: RDMA device without a PCI device\n", name);
-	}
-	ib_device_put(ibdev);
-	return pdev;
-}
-
-struct pci_dev *pg_lookup(const char *name)
+struct pci_dev *pg_lookup(const char *op, const char *name)
 {
 	struct pci_dev *pdev;
 
+	if (!strncmp(name, "rdma:", 5)) {
+		pr_info("%s %s: the module does not resolve RDMA device names: write the PCI address (see /sys/class/infiniband/%s/device), or run `pisteer guest %s %s`\n",
+			op, name, name + 5, op, name + 5);
+		return ERR_PTR(-EOPNOTSUPP);
+	}
 	if (!strncmp(name, "pci:", 4))
-		return lookup_pci(name + 4);
-	if (!strncmp(name, "net:", 4))
-		return lookup_netdev(name + 4);
-	if (!strncmp(name, "rdma:", 5))
-		return lookup_rdma(name + 5);
-	pdev = lookup_pci(name);
-	if (!pdev)
-		pdev = lookup_netdev(name);
-	if (!pdev)
-		pdev = lookup_rdma(name);
-	return pdev;
+		pdev = lookup_pci(name + 4);
+	else if (!strncmp(name, "net:", 4))
+		pdev = lookup_netdev(op, name + 4);
+	else
+		pdev = lookup_pci(name) ?: lookup_netdev(op, name);
+	if (pdev)
+		return pdev;
+	pr_info("%s %s: no PCI device or network interface of that name; for an RDMA device write its PCI address, or run `pisteer guest %s %s`, which resolves it\n",
+		op, name, op, name);
+	return ERR_PTR(-ENODEV);
 }

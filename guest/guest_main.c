@@ -6,7 +6,8 @@
  * /sys/kernel/pisteer/ (Documentation/ABI/testing/sysfs-kernel-pisteer).
  *
  *   version   release of the module
- *   attach    write a PCI address, network interface or RDMA device name
+ *   attach    write a PCI address or a network interface name (RDMA
+ *             device names are resolved by the CLI, `pisteer guest`)
  *   detach    write the same to drop a device
  *   devices/  one directory per attached device
  *
@@ -31,7 +32,7 @@ static struct kobject *pisteer_kobj;
 static char *attach;
 module_param(attach, charp, 0444);
 MODULE_PARM_DESC(attach,
-		 "devices to attach at load: PCI addresses, network interfaces or RDMA devices, comma-separated");
+		 "devices to attach at load: PCI addresses or network interfaces, comma-separated");
 
 static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)

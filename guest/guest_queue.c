@@ -23,6 +23,7 @@
 #include <linux/string.h>
 
 #include "pisteer_guest.h"
+#include "pisteer_guest_compat.h"
 
 static struct irq_data *queue_irq_data(struct pg_queue *q)
 {
@@ -41,13 +42,13 @@ int pg_queue_lock(struct pg_device *dev)
 		mutex_unlock(&dev->lock);
 		return -ENODEV;
 	}
-	msi_lock_descs(&dev->pdev->dev);
+	pg_msi_lock_descs(&dev->pdev->dev);
 	return 0;
 }
 
 void pg_queue_unlock(struct pg_device *dev)
 {
-	msi_unlock_descs(&dev->pdev->dev);
+	pg_msi_unlock_descs(&dev->pdev->dev);
 	mutex_unlock(&dev->lock);
 }
 
@@ -444,17 +445,17 @@ int pg_queues_collect(struct pg_device *dev)
 	unsigned int n, i;
 	int ret;
 
-	msi_lock_descs(d);
+	pg_msi_lock_descs(d);
 	n = count_vectors(d);
 	if (!n) {
-		msi_unlock_descs(d);
+		pg_msi_unlock_descs(d);
 		pr_info("%s: no MSI/MSI-X vectors allocated\n", pci_name(dev->pdev));
 		return -ENXIO;
 	}
 	keys = kvcalloc(n, sizeof(*keys), GFP_KERNEL);
 	dev->queues = kcalloc(n, sizeof(*dev->queues), GFP_KERNEL);
 	ret = keys && dev->queues ? fill_keys(dev, keys, n) : -ENOMEM;
-	msi_unlock_descs(d);
+	pg_msi_unlock_descs(d);
 
 	if (!ret)
 		sort(keys, n, sizeof(*keys), queue_key_cmp, NULL);

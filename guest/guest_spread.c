@@ -16,6 +16,7 @@
 #include <linux/string.h>
 
 #include "pisteer_guest.h"
+#include "pisteer_guest_compat.h"
 
 static struct pg_device *to_dev(struct kobject *kobj)
 {
@@ -172,8 +173,8 @@ static ssize_t map_text(struct pg_device *dev, char *out, size_t size)
 }
 
 static ssize_t map_read(struct file *file, struct kobject *kobj,
-			struct bin_attribute *attr, char *buf, loff_t off,
-			size_t count)
+			PG_BIN_ATTR_CONST struct bin_attribute *attr, char *buf,
+			loff_t off, size_t count)
 {
 	struct pg_device *dev = to_dev(kobj);
 	size_t size;
@@ -197,14 +198,15 @@ static ssize_t map_read(struct file *file, struct kobject *kobj,
 }
 
 static struct kobj_attribute spread_attr = __ATTR_RW(spread);
-static struct bin_attribute map_attr = __BIN_ATTR(map, 0444, map_read, NULL, 0);
+static PG_BIN_ATTR_CONST struct bin_attribute map_attr =
+	__BIN_ATTR(map, 0444, map_read, NULL, 0);
 
 static struct attribute *pg_device_attrs[] = {
 	&spread_attr.attr,
 	NULL,
 };
 
-static struct bin_attribute *pg_device_bin_attrs[] = {
+static PG_BIN_ATTR_CONST struct bin_attribute *PG_BIN_ATTR_CONST pg_device_bin_attrs[] = {
 	&map_attr,
 	NULL,
 };

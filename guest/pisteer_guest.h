@@ -2,9 +2,9 @@
 /*
  * pisteer guest companion: shared declarations.
  *
- * A device is attached by name; it then has a directory
- * /sys/kernel/pisteer/devices/<pci-address>/ with one sub-directory per
- * MSI/MSI-X vector ("queue") under queues/, see
+ * A device is attached by PCI address or network interface name; it then
+ * has a directory /sys/kernel/pisteer/devices/<pci-address>/ with one
+ * sub-directory per MSI/MSI-X vector ("queue") under queues/, see
  * Documentation/ABI/testing/sysfs-kernel-pisteer.
  *
  * Locking: pg_lock (guest_device.c) serialises attach and detach and
@@ -51,8 +51,13 @@ struct pg_device {
 	struct pg_queue **queues;	/* in queue order */
 };
 
-/* guest_lookup.c: the PCI device a name stands for, referenced. */
-struct pci_dev *pg_lookup(const char *name);
+/*
+ * guest_lookup.c: the PCI device a name stands for, referenced, or
+ * ERR_PTR(-ENODEV) (nothing of that name) or ERR_PTR(-EOPNOTSUPP) (an
+ * RDMA device name).  @op ("attach", "detach") prefixes the log line that
+ * says why a name failed.
+ */
+struct pci_dev *pg_lookup(const char *op, const char *name);
 
 /* guest_device.c */
 int pg_attach(const char *name);

@@ -27,8 +27,10 @@ static void usage(FILE *out)
 		"Inside a guest with pisteer_guest.ko loaded: show and set which vCPU\n"
 		"each queue (MSI/MSI-X vector) of a passthrough device interrupts.\n"
 		"DEV is a PCI address (0000:00:05.0 or 00:05.0), a network interface\n"
-		"(eth0) or an RDMA device (mlx5_0); prefix pci:, net: or rdma: to say\n"
-		"which.  Queues are numbered in the order of the driver's IRQ names.\n"
+		"(eth0) or an RDMA device (mlx5_0, or a soft-RoCE device through its\n"
+		"interface); prefix pci:, net: or rdma: to say which.  Names are\n"
+		"resolved through sysfs and the module is given the PCI address.\n"
+		"Queues are numbered in the order of the driver's IRQ names.\n"
 		"\n"
 		"  status   per queue: IRQ, name, CPU, effective CPU, whether the MSI\n"
 		"           has a single destination (postable), interrupts since attach\n"
@@ -55,7 +57,7 @@ static int fail(const char *what, const char *dev, int err)
 		why = "not attached (pisteer guest attach DEV)";
 		break;
 	case ENODEV:
-		why = "no such PCI device, network interface or RDMA device, or its vectors are gone";
+		why = "no such PCI device, or its vectors are gone";
 		break;
 	case EEXIST:
 		why = "already attached";
@@ -88,12 +90,19 @@ static int need_module(void)
 	return PST_EXIT_NO_MODULE;
 }
 
+/* @name's PCI address to @bdf (see pg_resolve()), or why not on stderr. */
 static int resolve(const char *what, const char *name, char *bdf, size_t len)
 {
-	if (!pg_resolve(name, bdf, len))
+	int err = pg_resolve(name, bdf, len);
+
+	if (!err)
 		return 0;
-	fprintf(stderr, "pisteer guest %s: no PCI device, network interface or RDMA device named '%s'\n",
-		what, name);
+	if (err == -ENODEV)
+		fprintf(stderr, "pisteer guest %s: '%s' is not a PCI device (%s%s): the guest companion manages PCI devices only\n",
+			what, name, *bdf ? "it is on " : "no device behind it", bdf);
+	else
+		fprintf(stderr, "pisteer guest %s: no PCI device, network interface or RDMA device named '%s'\n",
+			what, name);
 	return PST_EXIT_FAIL;
 }
 
@@ -169,9 +178,13 @@ static int cmd_guest_status(int argc, char **argv)
 	return show(json, optind < argc ? argv[optind] : NULL);
 }
 
-/* attach and detach hand the name to the module, which resolves it. */
+/*
+ * attach and detach: the name is resolved here, through sysfs, and the
+ * module gets the PCI address (it resolves no RDMA device names).
+ */
 static int attach_detach(const char *what, int argc, char **argv)
 {
+	char bdf[32];
 	int err;
 
 	if (argc != 2) {
@@ -181,10 +194,16 @@ static int attach_detach(const char *what, int argc, char **argv)
 	err = need_module();
 	if (err)
 		return err;
-	err = pg_write(what, argv[1]);
+	err = resolve(what, argv[1], bdf, sizeof(bdf));
 	if (err)
-		return fail(what, argv[1], -err);
-	printf("%s: %sed\n", argv[1], what);
+		return err;
+	err = pg_write(what, bdf);
+	if (err)
+		return fail(what, bdf, -err);
+	if (strcmp(argv[1], bdf) != 0)
+		printf("%s (%s): %sed\n", argv[1], bdf, what);
+	else
+		printf("%s: %sed\n", bdf, what);
 	return PST_EXIT_OK;
 }
 

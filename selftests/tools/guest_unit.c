@@ -3,7 +3,8 @@
  * Unit tests of `pisteer guest` and its sysfs reader against a fixture
  * tree laid out like the guest companion's ABI (PISTEER_SYSFS points the
  * code at it): name resolution (PCI address, network interface, hardware
- * and software RDMA device), reading devices and queues in order, the
+ * and software RDMA device, devices not on PCI), the PCI address the CLI
+ * hands the module for each, reading devices and queues in order, the
  * table and JSON reports, and the command line.
  *
  * usage: guest_unit PATH-TO-pisteer
@@ -109,9 +110,21 @@ static void make_fixture(void)
 	queue("0000:00:01.0", 10, 40, "\n", "0\n", "1\n", "3\n");
 	put("kernel/pisteer/devices/0000:3b:00.0/spread", "\n");
 	queue("0000:3b:00.0", 0, 50, "mlx5_comp0@pci:0000:3b:00.0\n", "2\n", "1\n", "5\n");
+	/* Devices: two PCI functions, a virtio device and a platform device. */
+	link_to("devices/pci0000:00/0000:00:01.0/subsystem", "../../../bus/pci");
+	link_to("devices/pci0000:3a/0000:3b:00.0/subsystem", "../../../bus/pci");
+	link_to("devices/pci0000:00/0000:00:03.0/virtio0/subsystem", "../../../../bus/virtio");
+	link_to("devices/platform/HNS00D1:00/subsystem", "../../../bus/platform");
+	/* Interfaces: on PCI, on virtio (not PCI), and without a device. */
 	link_to("class/net/eth0/device", "../../../devices/pci0000:00/0000:00:01.0");
+	link_to("class/net/ens3/device", "../../../devices/pci0000:00/0000:00:03.0/virtio0");
+	put("class/net/lo/type", "772\n");
+	/* RDMA: a PCI HCA, a platform HCA, soft devices on each interface. */
 	link_to("class/infiniband/mlx5_0/device", "../../../devices/pci0000:3a/0000:3b:00.0");
+	link_to("class/infiniband/hns_0/device", "../../../devices/platform/HNS00D1:00");
 	put("class/infiniband/rxe0/parent", "eth0\n");
+	put("class/infiniband/siw0/parent", "ens3\n");
+	put("class/infiniband/rxe1/parent", "lo\n");
 	put("class/infiniband/orphan0/parent", "nosuchif\n");
 }
 
@@ -148,12 +161,23 @@ static void test_resolve(void)
 		{ "eth0", "0000:00:01.0" },
 		{ "net:eth0", "0000:00:01.0" },
 		{ "mlx5_0", "0000:3b:00.0" },
+		{ "rdma:mlx5_0", "0000:3b:00.0" },
 		{ "rdma:rxe0", "0000:00:01.0" },
 		{ "rxe0", "0000:00:01.0" },
 	};
+	/* Known names without a PCI device: -ENODEV and what they are on. */
+	static const struct { const char *name, *on; } not_pci[] = {
+		{ "hns_0", "HNS00D1:00" },
+		{ "rdma:hns_0", "HNS00D1:00" },
+		{ "ens3", "virtio0" },
+		{ "siw0", "virtio0" },
+		{ "lo", "" },
+		{ "rxe1", "" },
+		{ "orphan0", "nosuchif" },
+	};
 	static const char *const bad[] = {
-		"nosuch", "orphan0", "net:", "rdma:", "../eth0", "net:mlx5_0",
-		"00:01", "0000:00:20.0",
+		"nosuch", "net:", "rdma:", "../eth0", "net:mlx5_0", "rdma:eth0",
+		"net:..", "rdma:.", "00:01", "0000:00:20.0",
 	};
 	char bdf[32];
 	size_t i;
@@ -169,6 +193,17 @@ static void test_resolve(void)
 		}
 	}
 	ktap_result(ok, "resolve: PCI address (short, prefixed), netdev, HCA, soft RDMA via its netdev");
+	ok = true;
+	for (i = 0; i < sizeof(not_pci) / sizeof(not_pci[0]); i++) {
+		int rc = pg_resolve(not_pci[i].name, bdf, sizeof(bdf));
+
+		if (rc != -ENODEV || strcmp(bdf, not_pci[i].on) != 0) {
+			ktap_diag("%s: %d '%s', want -ENODEV '%s'", not_pci[i].name, rc, bdf,
+				  not_pci[i].on);
+			ok = false;
+		}
+	}
+	ktap_result(ok, "resolve: devices not on PCI (platform HCA, virtio, soft RDMA on them): -ENODEV, what they are on");
 	ok = true;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (pg_resolve(bad[i], bdf, sizeof(bdf)) != -ENOENT) {
@@ -260,10 +295,40 @@ static void test_cli(void)
 	rc = run("guest spread eth0");
 	get("kernel/pisteer/devices/0000:00:01.0/spread", buf, sizeof(buf));
 	ktap_result(rc == 0 && !strcmp(buf, "all"), "guest spread without a list: all");
+	put("kernel/pisteer/attach", "");
 	rc = run("guest attach rdma:rxe0");
 	get("kernel/pisteer/attach", buf, sizeof(buf));
-	ktap_result(rc == 0 && !strcmp(buf, "rdma:rxe0"),
-		    "guest attach hands the name to the module as given");
+	ktap_result(rc == 0 && !strcmp(buf, "0000:00:01.0") &&
+		    !strcmp(out, "rdma:rxe0 (0000:00:01.0): attached\n"),
+		    "guest attach rdma:rxe0: the module gets the PCI address of rxe0's interface");
+	put("kernel/pisteer/attach", "");
+	rc = run("guest attach mlx5_0");
+	get("kernel/pisteer/attach", buf, sizeof(buf));
+	ktap_result(rc == 0 && !strcmp(buf, "0000:3b:00.0"),
+		    "guest attach mlx5_0: the module gets the HCA's PCI address");
+	put("kernel/pisteer/detach", "");
+	rc = run("guest detach eth0");
+	get("kernel/pisteer/detach", buf, sizeof(buf));
+	ktap_result(rc == 0 && !strcmp(buf, "0000:00:01.0") &&
+		    !strcmp(out, "eth0 (0000:00:01.0): detached\n"),
+		    "guest detach eth0: the module gets the PCI address");
+	put("kernel/pisteer/attach", "");
+	rc = run("guest attach hns_0");
+	get("kernel/pisteer/attach", buf, sizeof(buf));
+	ktap_result(rc == PST_EXIT_FAIL && !buf[0] &&
+		    strstr(err, "'hns_0' is not a PCI device (it is on HNS00D1:00)"),
+		    "guest attach of an RDMA device not on PCI: says what it is on, exit 1, nothing written");
+	rc = run("guest attach nosuch0");
+	get("kernel/pisteer/attach", buf, sizeof(buf));
+	ktap_result(rc == PST_EXIT_FAIL && !buf[0] && strstr(err, "named 'nosuch0'"),
+		    "guest attach of an unknown name: says so, exit 1, nothing written");
+	rc = run("guest status rxe0");
+	ktap_result(rc == 0 && strstr(out, "0000:00:01.0     1    33 eth0-rx-0") &&
+		    !strstr(out, "0000:3b:00.0"),
+		    "guest status rxe0: the device of rxe0's interface only");
+	rc = run("guest set siw0 0 0");
+	ktap_result(rc == PST_EXIT_FAIL && strstr(err, "'siw0' is not a PCI device (it is on virtio0)"),
+		    "guest set on a soft RDMA device over virtio: not a PCI device, exit 1");
 	rc = run("guest spread nosuch0");
 	ktap_result(rc == PST_EXIT_FAIL && strstr(err, "named 'nosuch0'"),
 		    "guest spread of an unknown name: says so, exit 1");
@@ -288,7 +353,7 @@ int main(int argc, char **argv)
 	setenv("PISTEER_SYSFS", root, 1);
 	make_fixture();
 
-	ktap_plan(21);
+	ktap_plan(28);
 	test_resolve();
 	test_read();
 	test_cli();

@@ -4,8 +4,9 @@
 # guest_companion: pisteer_guest.ko and `pisteer guest` with real drivers.
 # The rig's own kernel plays the guest: its 82574Ls are given back to the
 # e1000e driver (MSI-X: rx, tx and "other" vectors), its NVMe controller
-# brings kernel-managed vectors, soft-RoCE an RDMA device name.  Traffic is
-# ping to the slirp gateway.  At the end the 82574Ls go back to vfio-pci.
+# brings kernel-managed vectors, soft-RoCE an RDMA device name (resolved by
+# the CLI: the module needs no ib_core and knows no RDMA names).  Traffic
+# is ping to the slirp gateway.  At the end the 82574Ls go back to vfio-pci.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/selftests/lib/ktap.sh"
@@ -14,7 +15,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 ko=$top/build/modules/$(uname -r)/guest/pisteer_guest.ko
 cli=$top/build/pisteer
 pg=/sys/kernel/pisteer
-plan=27
+plan=29
 
 mapfile -t nics < <(vfio_82574l_bdfs)
 modprobe nvme
@@ -48,8 +49,21 @@ irq_cpu_counts() {
 }
 qdir() { echo "$pg/devices/$1/queues/$2"; }
 
-modprobe e1000e && modprobe ib_core
-ktap_check "insmod pisteer_guest.ko" insmod "$ko"
+# A guest without an RDMA stack: nothing of it loaded, none pulled in.
+rdma_mods="rdma_rxe rdma_ucm ib_uverbs ib_umad ib_ipoib rdma_cm ib_cm iw_cm ib_core"
+insmod_no_ib_core() {
+	local m
+	for m in $rdma_mods; do
+		grep -qw "^$m" /proc/modules && { rmmod "$m" || { echo "cannot rmmod $m"; return 1; }; }
+	done
+	grep -qw '^ib_core' /proc/modules && { echo "ib_core still loaded"; return 1; }
+	insmod "$ko" || return 1
+	[ -d "$pg" ] || { echo "no $pg"; return 1; }
+	lsmod | grep -qw ib_core && { echo "ib_core loaded after insmod"; lsmod; return 1; }
+	return 0
+}
+modprobe e1000e
+ktap_check "bare insmod pisteer_guest.ko with ib_core not loaded; ib_core stays out" insmod_no_ib_core
 
 ktap_check "attach of an unknown name: ENODEV, nothing attached" bash -c "
 	$(declare -f wr_err); wr_err $pg/attach nosuchdev0 'No such device' &&
@@ -248,24 +262,50 @@ cli_errors() {
 	out=$("$cli" guest set "$a" 1 5 2>&1); rc=$?
 	[ $rc -eq 1 ] && grep -q "invalid value" <<<"$out" || { echo "set CPU 5: $rc $out"; return 1; }
 	out=$("$cli" guest attach nosuch0 2>&1); rc=$?
-	[ $rc -eq 1 ] && grep -q "no such" <<<"$out" || { echo "attach nosuch0: $rc $out"; return 1; }
+	[ $rc -eq 1 ] && grep -q "named 'nosuch0'" <<<"$out" || { echo "attach nosuch0: $rc $out"; return 1; }
 	out=$("$cli" guest spread "$b" 2>&1); rc=$?
 	[ $rc -eq 1 ] && grep -q "not attached" <<<"$out" || { echo "spread on detached: $rc $out"; return 1; }
 }
 ktap_check "pisteer guest: clear errors (no queue, bad CPU, unknown name, not attached)" cli_errors
 
-check_rdma() {
-	local out
-	modprobe rdma_rxe || { echo "no rdma_rxe"; return 1; }
-	rdma link add pgrxe0 type rxe netdev "$nd" || return 1
-	echo "$a" > "$pg/detach" || return 1
-	echo pgrxe0 > "$pg/attach" || { rdma link delete pgrxe0; return 1; }
-	test -d "$pg/devices/$a/queues" || { rdma link delete pgrxe0; return 1; }
-	out=$("$cli" guest status pgrxe0) || { rdma link delete pgrxe0; return 1; }
-	grep -q "^$a " <<<"$out" || { echo "$out"; rdma link delete pgrxe0; return 1; }
-	rdma link delete pgrxe0
+modprobe rdma_rxe && rdma link add pgrxe0 type rxe netdev "$nd" && echo "$a" > "$pg/detach"
+ktap_diag "soft-RoCE pgrxe0 on $nd: parent $(cat /sys/class/infiniband/pgrxe0/parent 2>&1)"
+
+# The module resolves no RDMA names: written to it, one fails with
+# ENODEV (unknown), "rdma:" with EOPNOTSUPP, each logging the way out.
+rdma_name_to_module() {
+	local before
+	before=$(ls "$pg/devices")
+	dmesg -c >/dev/null
+	wr_err "$pg/attach" pgrxe0 'No such device' || return 1
+	wr_err "$pg/attach" rdma:pgrxe0 'Operation not supported' || return 1
+	[ "$(ls "$pg/devices")" = "$before" ] || { echo "devices changed: $before -> $(ls "$pg/devices")"; return 1; }
+	[ "$(dmesg | grep -c 'pisteer guest attach pgrxe0')" -eq 2 ] ||
+		{ echo "kernel log:"; dmesg | grep pisteer_guest; return 1; }
+	dmesg | grep -q 'attach rdma:pgrxe0: the module does not resolve RDMA device names: write the PCI address' ||
+		{ dmesg | grep pisteer_guest; return 1; }
 }
-ktap_check "attach by RDMA device name (soft-RoCE pgrxe0 on $nd) finds $a" check_rdma
+ktap_check "RDMA name written to the module's attach file: ENODEV/EOPNOTSUPP, logged, nothing changed" \
+	rdma_name_to_module
+
+# The CLI resolves pgrxe0 to $a (through $nd) for every subcommand.
+cli_rdma_name() {
+	local out
+	out=$("$cli" guest attach pgrxe0) || return 1
+	[ "$out" = "pgrxe0 ($a): attached" ] || { echo "attach said: $out"; return 1; }
+	test -d "$pg/devices/$a/queues" || { echo "$a not attached"; return 1; }
+	"$cli" guest status pgrxe0 | grep -q "^$a .* $nd-rx-0 " || { "$cli" guest status pgrxe0; return 1; }
+	"$cli" guest set pgrxe0 1 1 >/dev/null && [ "$(cat "$rxq/effective_cpu")" = 1 ] ||
+		{ echo "set pgrxe0 1 1: $(cat "$pg/devices/$a/map")"; return 1; }
+	"$cli" guest spread pgrxe0 0 >/dev/null && [ "$(cat "$pg/devices/$a/spread")" = 0 ] &&
+		[ "$(cat "$rxq/effective_cpu")" = 0 ] || { echo "spread pgrxe0 0: $(cat "$pg/devices/$a/map")"; return 1; }
+	out=$("$cli" guest detach pgrxe0) && [ "$out" = "pgrxe0 ($a): detached" ] &&
+		! test -e "$pg/devices/$a" || { echo "detach: $out"; return 1; }
+	"$cli" guest attach rdma:pgrxe0 >/dev/null && test -d "$pg/devices/$a"
+}
+ktap_check "pisteer guest attach/status/set/spread/detach pgrxe0 (soft-RoCE on $nd): resolved to $a" \
+	cli_rdma_name
+rdma link delete pgrxe0
 
 unbind_with_reader() {
 	local m q rc=0
@@ -315,6 +355,10 @@ ktap_check "insmod attach=<nvme>,<netdev>: both attached at load" bash -c "
 	rmmod pisteer_guest"
 ktap_check "insmod attach=nosuch0 fails (ENODEV) and leaves nothing" bash -c "
 	! insmod $ko attach=nosuch0 2>/dev/null && ! test -e $pg && ! grep -qw pisteer_guest /proc/modules"
+ktap_check "insmod attach=rdma:rxe0 fails (EOPNOTSUPP), says to use the PCI address or the CLI" bash -c "
+	dmesg -c >/dev/null; ! insmod $ko attach=rdma:rxe0 2>/dev/null && ! test -e $pg &&
+	dmesg | grep -q 'attach=rdma:rxe0: error -95' &&
+	dmesg | grep -q 'write the PCI address (see /sys/class/infiniband/rxe0/device), or run .pisteer guest attach rxe0.'"
 
 restore() {
 	rebind "$a" vfio-pci && rebind "$b" vfio-pci

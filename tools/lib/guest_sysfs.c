@@ -90,35 +90,74 @@ static int link_base(const char *path, char *out, size_t len)
 	return 0;
 }
 
-static int net_to_bdf(const char *ifname, char *bdf, size_t len)
+/* Path of @file of class @cls's entry @name: "/sys/class/net/eth0/device". */
+static void class_path(char *buf, size_t len, const char *cls, const char *name,
+		       const char *file)
 {
-	char p[PATH_MAX];
-
-	if (!*ifname || strchr(ifname, '/'))
-		return -ENOENT;
-	snprintf(p, sizeof(p), "%s/class/net/%s/device", pg_sysfs_root(), ifname);
-	return link_base(p, bdf, len) ? -ENOENT : 0;
+	snprintf(buf, len, "%s/class/%s/%s%s%s", pg_sysfs_root(), cls, name,
+		 *file ? "/" : "", file);
 }
 
+/*
+ * The device behind class @cls's entry @name (net, eth0): its name to
+ * @bdf when it is a PCI device; -ENODEV with its name (or "" when the
+ * entry has no device) in @bdf when it is not; -ENOENT without the entry.
+ */
+static int class_dev_to_bdf(const char *cls, const char *name, char *bdf, size_t len)
+{
+	char p[PATH_MAX], bus[64];
+	struct pst_bdf b;
+
+	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return -ENOENT;
+	class_path(p, sizeof(p), cls, name, "");
+	if (access(p, F_OK))
+		return -ENOENT;
+	class_path(p, sizeof(p), cls, name, "device");
+	if (link_base(p, bdf, len)) {
+		snprintf(bdf, len, "%s", "");
+		return -ENODEV;
+	}
+	class_path(p, sizeof(p), cls, name, "device/subsystem");
+	if (link_base(p, bus, sizeof(bus)) || strcmp(bus, "pci") != 0 || pst_parse_bdf(bdf, &b))
+		return -ENODEV;
+	return 0;
+}
+
+static int net_to_bdf(const char *ifname, char *bdf, size_t len)
+{
+	return class_dev_to_bdf("net", ifname, bdf, len);
+}
+
+/*
+ * A hardware RDMA device's "device" is its PCI function; a software one
+ * (rxe, siw) is on no PCI device and names in "parent" the interface it
+ * runs on.
+ */
 static int rdma_to_bdf(const char *ibdev, char *bdf, size_t len)
 {
 	char p[PATH_MAX], parent[64] = "";
+	int err;
 
-	if (!*ibdev || strchr(ibdev, '/'))
-		return -ENOENT;
-	snprintf(p, sizeof(p), "%s/class/infiniband/%s/device", pg_sysfs_root(), ibdev);
-	if (!link_base(p, bdf, len))
-		return 0;
-	/* A software device (rxe, siw) names the interface it runs on. */
-	snprintf(p, sizeof(p), "%s/class/infiniband/%s/parent", pg_sysfs_root(), ibdev);
-	if (read_line(p, parent, sizeof(parent)))
-		return -ENOENT;
-	return net_to_bdf(parent, bdf, len);
+	err = class_dev_to_bdf("infiniband", ibdev, bdf, len);
+	if (err != -ENODEV)
+		return err;
+	class_path(p, sizeof(p), "infiniband", ibdev, "parent");
+	if (read_line(p, parent, sizeof(parent)) || !*parent)
+		return -ENODEV;
+	err = net_to_bdf(parent, bdf, len);
+	if (err == -ENOENT) {
+		/* The interface it ran on is gone. */
+		snprintf(bdf, len, "%s", parent);
+		err = -ENODEV;
+	}
+	return err;
 }
 
 int pg_resolve(const char *name, char *bdf, size_t len)
 {
 	struct pst_bdf b;
+	int err;
 
 	if (!strncmp(name, "pci:", 4))
 		name += 4;
@@ -130,8 +169,9 @@ int pg_resolve(const char *name, char *bdf, size_t len)
 		return net_to_bdf(name + 4, bdf, len);
 	if (!strncmp(name, "rdma:", 5))
 		return rdma_to_bdf(name + 5, bdf, len);
-	if (!net_to_bdf(name, bdf, len))
-		return 0;
+	err = net_to_bdf(name, bdf, len);
+	if (err != -ENOENT)
+		return err;
 	return rdma_to_bdf(name, bdf, len);
 }
 

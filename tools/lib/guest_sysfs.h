@@ -40,10 +40,15 @@ int pg_module_present(void);
 int pg_write(const char *rel, const char *val);
 
 /*
- * The attached device directory @name stands for: a PCI address (short
- * or full), a network interface, or an RDMA device (hardware, or a soft
- * one through the interface it runs on).  Writes the PCI address to @bdf.
- * 0, or -ENOENT when it names nothing known.
+ * The PCI address @name stands for, as the module wants it: a PCI address
+ * (short or full), a network interface, or an RDMA device (hardware, or a
+ * soft one such as rxe through the interface it runs on), resolved through
+ * sysfs (the module itself knows no RDMA names).  A "pci:", "net:" or
+ * "rdma:" prefix says which; without one a name is tried in that order.
+ * Writes the full PCI address ("0000:3b:00.0") to @bdf and returns 0;
+ * -ENOENT when @name names nothing known; -ENODEV when it names a device
+ * that is not on PCI (a virtual interface, a device on another bus), with
+ * that device's sysfs name in @bdf ("" for none).
  */
 int pg_resolve(const char *name, char *bdf, size_t len);
 
