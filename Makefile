@@ -13,8 +13,13 @@
 
 include kernels.env
 PISTEER_CACHE ?= /var/cache/pisteer
-# What scripts/deps.sh fetched for 7.x when the pin had moved on.
+# What scripts/deps.sh fetched for 7.x when the pin had moved on, as long
+# as kernels.env still pins what that was resolved for.
+PIN_7 := $(KVER_7)=$(PKGVER_7)
 -include $(PISTEER_CACHE)/kernels.resolved.env
+ifneq ($(RESOLVED_FOR_7),$(PIN_7))
+include kernels.env
+endif
 
 RELEASE := $(shell cat VERSION)
 KVERS := $(KVER_61) $(KVER_612) $(KVER_7)

@@ -104,19 +104,16 @@ done
 
 # --- 7.x from trixie-backports -------------------------------------------
 resolved=$cache/kernels.resolved.env
-if [ -f "$resolved" ]; then
+KVER_7=$pin_kver_7 PKGVER_7=$pin_pkgver_7
+if [ -f "$resolved" ] &&
+	[ "$(sed -n 's/^RESOLVED_FOR_7=//p' "$resolved")" = "$pin_kver_7=$pin_pkgver_7" ]; then
 	# shellcheck disable=SC1090
 	. "$resolved"
 	if [ -f "$cache/kernels/$KVER_7/.complete-$PKGVER_7" ] &&
-		[ -f "$cache/trixie/.complete-$KVER_7" ] &&
-		[ "$(cat "$cache/kernels/.pin-7" 2>/dev/null)" = "$pin_kver_7=$pin_pkgver_7" ]; then
+		[ -f "$cache/trixie/.complete-$KVER_7" ]; then
 		exit 0
 	fi
-fi
-KVER_7=$pin_kver_7 PKGVER_7=$pin_pkgver_7
-if [ -f "$cache/kernels/$KVER_7/.complete-$PKGVER_7" ] &&
-	[ -f "$cache/trixie/.complete-$KVER_7" ]; then
-	exit 0
+	KVER_7=$pin_kver_7 PKGVER_7=$pin_pkgver_7
 fi
 
 # The archive the machine already uses, for the suites it does not list.
@@ -167,8 +164,10 @@ if [ "$have" -lt 2 ]; then
 		"using ${pick% *} ${pick#* }. Move the pin in kernels.env." >&2
 	KVER_7=${pick% *} PKGVER_7=${pick#* }
 fi
-printf 'KVER_7=%s\nPKGVER_7=%s\n' "$KVER_7" "$PKGVER_7" | as_root tee "$resolved.new" >/dev/null
-echo "$pin_kver_7=$pin_pkgver_7" | as_root tee "$cache/kernels/.pin-7.new" >/dev/null
+# What the pin came to; scripts/kernels.sh and the Makefile apply it only
+# while kernels.env still pins what it was resolved for.
+printf 'RESOLVED_FOR_7=%s=%s\nKVER_7=%s\nPKGVER_7=%s\n' "$pin_kver_7" "$pin_pkgver_7" \
+	"$KVER_7" "$PKGVER_7" | as_root tee "$resolved.new" >/dev/null
 
 # The rig's 7.x kernel: image, modules and the base files (System.map, config).
 dir=$cache/kernels/$KVER_7
@@ -203,4 +202,3 @@ if [ ! -f "$root/.complete-$KVER_7" ]; then
 	as_root touch "$root/.complete-$KVER_7"
 fi
 as_root mv "$resolved.new" "$resolved"
-as_root mv "$cache/kernels/.pin-7.new" "$cache/kernels/.pin-7"

@@ -5,9 +5,13 @@
 # shellcheck shell=bash
 # shellcheck source=../kernels.env
 . "$(dirname "${BASH_SOURCE[0]}")/../kernels.env"
-# shellcheck disable=SC1091
-[ -f "${PISTEER_CACHE:-/var/cache/pisteer}/kernels.resolved.env" ] &&
-	. "${PISTEER_CACHE:-/var/cache/pisteer}/kernels.resolved.env"
+_resolved=${PISTEER_CACHE:-/var/cache/pisteer}/kernels.resolved.env
+if [ -f "$_resolved" ] &&
+	[ "$(sed -n 's/^RESOLVED_FOR_7=//p' "$_resolved")" = "$KVER_7=$PKGVER_7" ]; then
+	# shellcheck disable=SC1090
+	. "$_resolved"
+fi
+unset _resolved
 # The 7.x series, e.g. 7.3 for 7.3.4+deb13-amd64.
 _k7=${KVER_7%%[+-]*}
 K7_SERIES=${_k7%.*}
