@@ -47,8 +47,8 @@ enum pst_apicv {
 	PST_APICV_ON,
 };
 
-struct module *pst_vm_file_vendor(struct file *file);
-enum pst_apicv pst_vendor_apicv(struct module *mod);
+bool pst_vm_file(struct file *file, struct module **vendor);
+enum pst_apicv pst_vm_apicv(struct kvm *kvm, struct module *mod);
 
 /* A guest MSI as the target resolver needs it (pisteer_target.c). */
 struct pst_msi {

@@ -11,7 +11,7 @@
  * A scan, in three steps with no lock held across them:
  *  1. host IRQs: every action whose handler is vfio_msihandler gives
  *     (host IRQ, device, index, eventfd pointer, affinity);
- *  2. VMs: every open KVM VM file in every process (pst_vm_file_vendor(),
+ *  2. VMs: every open KVM VM file in every process (pst_vm_file(),
  *     as /proc/PID/fd shows them), each taken with a reference on its
  *     struct kvm and its vendor module while its file is still in the fd
  *     table, so a VM that exits meanwhile stays valid until this scan
@@ -183,11 +183,11 @@ static unsigned int vfio_walk(struct vfio_vec *vecs, unsigned int cap)
 static int vm_file_cb(const void *p, struct file *file, unsigned int fd)
 {
 	struct vm_walk *w = (struct vm_walk *)p;
-	struct module *vendor = pst_vm_file_vendor(file);
+	struct module *vendor = NULL;
 	struct kvm *kvm;
 	unsigned int i;
 
-	if (!vendor)
+	if (!pst_vm_file(file, &vendor))
 		return 0;
 	kvm = file->private_data;
 	for (i = 0; i < w->nr; i++)
@@ -479,8 +479,8 @@ static int scan(struct pisteer_vector **out, unsigned int *nr, bool may_reuse)
 	}
 	for (i = 0; i < nr_vms && !ret; i++) {
 		/* A read-only parameter: one read per vendor module a scan. */
-		if (!i || vms[i].vendor != vms[i - 1].vendor)
-			apicv = pst_vendor_apicv(vms[i].vendor);
+		if (!i || !vms[i].vendor || vms[i].vendor != vms[i - 1].vendor)
+			apicv = pst_vm_apicv(vms[i].kvm, vms[i].vendor);
 		n = irqfd_collect(vms[i].kvm, vecs, nr_vecs, matches);
 		for (j = 0; j < n && !ret; j++) {
 			struct pisteer_vector v = vecs[matches[j].vec].v;

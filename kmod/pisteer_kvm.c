@@ -21,6 +21,8 @@
 #include <linux/dcache.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
+#include <linux/kallsyms.h>
+#include <linux/kvm_host.h>
 #include <linux/magic.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -28,6 +30,7 @@
 #include <linux/string.h>
 
 #include "pisteer.h"
+#include "compat/compat.h"
 
 #define VM_FILE_NAME	"kvm-vm"	/* anon_inode_getfile() in kvm_create_vm */
 
@@ -49,44 +52,80 @@ static const char *apicv_param_of(const struct module *mod)
 	return NULL;
 }
 
+#if !PST_VM_FOPS_OWNED
+/* Is @fops KVM's kvm_vm_fops?  The address found is remembered. */
+static bool is_kvm_vm_fops(const struct file_operations *fops)
+{
+	static const void *known;
+	char buf[KSYM_SYMBOL_LEN];
+	const char *want = "kvm_vm_release";
+	size_t len = strlen(want);
+
+	if (!fops->release)
+		return false;
+	if (fops == READ_ONCE(known))
+		return true;
+	sprint_symbol(buf, (unsigned long)fops->release);
+	if (strncmp(buf, want, len) || strncmp(buf + len, "+0x0/", 5))
+		return false;
+	WRITE_ONCE(known, fops);
+	return true;
+}
+#endif
+
 /**
- * pst_vm_file_vendor() - is @file a KVM VM, and of which vendor module
+ * pst_vm_file() - is @file a KVM VM, and of which vendor module
  * @file: an open file (its fd table lock held by the caller)
+ * @vendor: set to the vendor module (kvm_intel, kvm_amd); NULL on kernels
+ *	whose VM files name no owner (compat/kvm_vm.h)
  *
  * Context: any; takes no lock.
- * Return: the vendor module (kvm_intel, kvm_amd) or NULL.
+ * Return: true for a VM file.
  */
-struct module *pst_vm_file_vendor(struct file *file)
+bool pst_vm_file(struct file *file, struct module **vendor)
 {
 	const struct file_operations *fops = file->f_op;
 	struct module *owner = fops ? fops->owner : NULL;
 
-	if (!owner || !apicv_param_of(owner))
-		return NULL;
-	if (file_inode(file)->i_sb->s_magic != ANON_INODE_FS_MAGIC)
-		return NULL;
+	if (!fops || file_inode(file)->i_sb->s_magic != ANON_INODE_FS_MAGIC)
+		return false;
 	/* A pseudo file's dentry name never changes. */
 	if (strcmp(file->f_path.dentry->d_name.name, VM_FILE_NAME))
-		return NULL;
-	return file->private_data ? owner : NULL;
+		return false;
+#if PST_VM_FOPS_OWNED
+	if (!owner || !apicv_param_of(owner))
+		return false;
+#else
+	if (owner || !is_kvm_vm_fops(fops))
+		return false;
+#endif
+	*vendor = owner;
+	return !!file->private_data;
 }
 
 /**
- * pst_vendor_apicv() - is APICv/AVIC on for VMs of @mod
- * @mod: a vendor module, held by the caller (pisteer_vm_ref)
+ * pst_vm_apicv() - is APICv/AVIC on for @kvm
+ * @kvm: the VM, referenced by the caller
+ * @mod: its vendor module, held by the caller (pisteer_vm_ref), or NULL
  *
  * Context: process; may sleep.
  * Return: PST_APICV_ON, PST_APICV_OFF, or PST_APICV_UNKNOWN when the module
  * has no such parameter (recorded as host feature APICV_PARAM).
  */
-enum pst_apicv pst_vendor_apicv(struct module *mod)
+enum pst_apicv pst_vm_apicv(struct kvm *kvm, struct module *mod)
 {
-	const char *want = apicv_param_of(mod);
+	const char *want = mod ? apicv_param_of(mod) : NULL;
 	enum pst_apicv ret = PST_APICV_UNKNOWN;
 	unsigned int i;
 	char *buf;
 	int n = -ENOENT;
 
+#if !PST_VM_FOPS_OWNED
+	if (!mod) {
+		pst_host_feature(PISTEER_HOST_APICV_PARAM, 0);
+		return pst_kvm_apicv_disabled(kvm) ? PST_APICV_OFF : PST_APICV_ON;
+	}
+#endif
 	if (!want)
 		goto out;
 	/* param_get_*() write with sysfs_emit(): a whole page. */

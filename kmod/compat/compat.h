@@ -25,5 +25,6 @@
 #include "kvm_vcpu.h"
 #include "posted.h"
 #include "iommu.h"
+#include "kvm_vm.h"
 
 #endif /* PISTEER_COMPAT_H */
