@@ -47,6 +47,9 @@
  *	known until a VM exists, anything else what registering it returned
  * @kernel: ABI 0.7: the release of the running kernel (utsname), the
  *	one the module was built for
+ * @probes_missed: ABI 0.7: hits of the module's return probes that the
+ *	kernel dropped for want of an instance (a change that shows only at
+ *	the next scan); 0 on a healthy host
  */
 struct pisteer_version {
 	__u32 size;
@@ -59,10 +62,11 @@ struct pisteer_version {
 	__aligned_u64 host_active;
 	__s32 host_err[16];
 	char kernel[64];
+	__aligned_u64 probes_missed;
 };
 
 #define PISTEER_VERSION_SIZE_VER0	56
-#define PISTEER_VERSION_SIZE_VER1	192	/* ABI 0.7: host_* and kernel */
+#define PISTEER_VERSION_SIZE_VER1	200	/* ABI 0.7: host_*, kernel, probes_missed */
 
 /*
  * PISTEER_HOST_*: bit numbers of struct pisteer_version.host_active and
