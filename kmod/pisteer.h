@@ -92,6 +92,9 @@ void pisteer_records_exit(void);
 
 int pisteer_events_init(void);
 void pisteer_events_exit(void);
+u64 pisteer_events_missed(void);
+struct seq_file;
+void pisteer_events_show(struct seq_file *m);
 
 void pisteer_steer_apply(struct pisteer_vector *vecs, unsigned int nr,
 			 const unsigned int *vfio_irqs, unsigned int nr_irqs);

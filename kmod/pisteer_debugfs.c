@@ -75,12 +75,20 @@ static int scans_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(scans);
 
+static int probes_show(struct seq_file *m, void *unused)
+{
+	pisteer_events_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(probes);
+
 void pisteer_debugfs_init(void)
 {
 	pisteer_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("vectors", 0400, pisteer_dir, NULL, &vectors_fops);
 	debugfs_create_file("allocs", 0400, pisteer_dir, NULL, &allocs_fops);
 	debugfs_create_file("scans", 0400, pisteer_dir, NULL, &scans_fops);
+	debugfs_create_file("probes", 0400, pisteer_dir, NULL, &probes_fops);
 }
 
 void pisteer_debugfs_exit(void)

@@ -13,9 +13,14 @@
  *   kvm_set_irq_routing  KVM_SET_GSI_ROUTING (the guest reprogrammed an MSI)
  *   kvm_irqfd_release    the VM file closed: all its irqfds go
  *   vfio_pci_set_irqs_ioctl  MSI/MSI-X enable, disable, resize (if present)
- * Nothing is changed in the probed functions.  A probe that cannot be
- * registered (vfio_pci_core not loaded yet) is reported; the rescans on
- * the KVM side still see its vectors when a VMM connects them.
+ * Nothing is changed in the probed functions.  A probe whose module is
+ * not loaded yet (vfio_pci_core after pisteer.ko) is registered when that
+ * module comes up, through a module notifier, and dropped when it goes, so
+ * a reload of vfio-pci or kvm is followed.  The kretprobes use the
+ * kernel's default number of instances; hits missed for want of one are
+ * counted (debugfs pisteer/probes, the version ioctl, a warning in
+ * pisteer status): a missed hit means a change that shows only at the
+ * next scan.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -23,7 +28,10 @@
 #include <linux/kprobes.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/pisteer.h>
+#include <linux/seq_file.h>
 #include <linux/workqueue.h>
 
 #include "pisteer.h"
@@ -87,6 +95,7 @@ static int on_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
+/* Each probed function and the module it lives in (NULL: the kernel). */
 static struct kretprobe probes[] = {
 	{ .kp.symbol_name = "kvm_irqfd", .handler = on_return },
 	{ .kp.symbol_name = "kvm_set_irq_routing", .handler = on_return },
@@ -94,30 +103,138 @@ static struct kretprobe probes[] = {
 	{ .kp.symbol_name = "vfio_pci_set_irqs_ioctl", .handler = on_return },
 };
 
+static const char *const owners[ARRAY_SIZE(probes)] = {
+	"kvm", "kvm", "kvm", "vfio_pci_core",
+};
+
+static DEFINE_MUTEX(probe_lock);	/* registered[], probes[] life cycle */
 static bool registered[ARRAY_SIZE(probes)];
+static int probe_err[ARRAY_SIZE(probes)];
+
+/* The host feature: active only while every probe is registered. */
+static void report_probes(void)
+{
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < ARRAY_SIZE(probes); i++)
+		if (!registered[i] && !err)
+			err = probe_err[i] ? probe_err[i] : -ENOENT;
+	pst_host_feature(PISTEER_HOST_EVENT_PROBES, err);
+}
+
+/* Caller holds probe_lock. */
+static void probe_on(unsigned int i, bool quiet)
+{
+	int ret;
+
+	if (registered[i])
+		return;
+	/* A kretprobe is registered anew from its symbol, no stale state. */
+	probes[i] = (struct kretprobe){ .kp.symbol_name = probes[i].kp.symbol_name,
+					.handler = on_return };
+	ret = register_kretprobe(&probes[i]);
+	probe_err[i] = ret;
+	if (ret) {
+		if (!quiet)
+			pr_info("not watching %s (%d) until %s loads: changes through it show at the next scan\n",
+				probes[i].kp.symbol_name, ret, owners[i]);
+		return;
+	}
+	registered[i] = true;
+}
+
+/* Caller holds probe_lock. */
+static void probe_off(unsigned int i)
+{
+	if (!registered[i])
+		return;
+	unregister_kretprobe(&probes[i]);
+	registered[i] = false;
+	probe_err[i] = -ENOENT;
+}
+
+/* Follow the modules the probed functions live in as they come and go. */
+static int module_cb(struct notifier_block *nb, unsigned long state, void *data)
+{
+	struct module *mod = data;
+	unsigned int i;
+	bool hit = false;
+
+	if (state != MODULE_STATE_LIVE && state != MODULE_STATE_GOING)
+		return NOTIFY_DONE;
+	mutex_lock(&probe_lock);
+	for (i = 0; i < ARRAY_SIZE(probes); i++) {
+		if (strcmp(mod->name, owners[i]))
+			continue;
+		hit = true;
+		if (state == MODULE_STATE_LIVE)
+			probe_on(i, false);
+		else
+			probe_off(i);
+	}
+	if (hit)
+		report_probes();
+	mutex_unlock(&probe_lock);
+	/* Whatever that module held or now reaches: look again. */
+	if (hit && state == MODULE_STATE_LIVE)
+		kick(0);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block module_nb = { .notifier_call = module_cb };
+
+/**
+ * pisteer_events_missed() - probe hits missed for want of an instance
+ *
+ * Return: the sum over the registered return probes.
+ */
+u64 pisteer_events_missed(void)
+{
+	unsigned int i;
+	u64 n = 0;
+
+	mutex_lock(&probe_lock);
+	for (i = 0; i < ARRAY_SIZE(probes); i++)
+		if (registered[i])
+			n += probes[i].nmissed + probes[i].kp.nmissed;
+	mutex_unlock(&probe_lock);
+	return n;
+}
+
+/* debugfs pisteer/probes: one line per return probe. */
+void pisteer_events_show(struct seq_file *m)
+{
+	unsigned int i;
+
+	mutex_lock(&probe_lock);
+	for (i = 0; i < ARRAY_SIZE(probes); i++)
+		seq_printf(m, "%s %s %d missed %d\n", probes[i].kp.symbol_name,
+			   registered[i] ? "registered" : "absent", probe_err[i],
+			   registered[i] ? probes[i].nmissed + probes[i].kp.nmissed : 0);
+	mutex_unlock(&probe_lock);
+}
 
 /**
  * pisteer_events_init() - register the probes and scan once
  *
- * Return: 0; a probe that fails to register is logged and left out.
+ * Return: 0, or the module notifier's error; a probe whose module is not
+ * there yet is registered when it loads.
  */
 int pisteer_events_init(void)
 {
 	unsigned int i;
-	int ret, first_err = 0;
+	int ret;
 
-	for (i = 0; i < ARRAY_SIZE(probes); i++) {
-		probes[i].maxactive = 32;
-		ret = register_kretprobe(&probes[i]);
-		if (ret) {
-			pr_info("not watching %s (%d): changes through it show at the next scan\n",
-				probes[i].kp.symbol_name, ret);
-			first_err = first_err ?: ret;
-			continue;
-		}
-		registered[i] = true;
-	}
-	pst_host_feature(PISTEER_HOST_EVENT_PROBES, first_err);
+	/* The notifier first: a module loading meanwhile is not missed. */
+	ret = register_module_notifier(&module_nb);
+	if (ret)
+		return ret;
+	mutex_lock(&probe_lock);
+	for (i = 0; i < ARRAY_SIZE(probes); i++)
+		probe_on(i, false);
+	report_probes();
+	mutex_unlock(&probe_lock);
 	pst_host_feature(PISTEER_HOST_VM_FILES, 0);
 	kick(0);
 	return 0;
@@ -127,11 +244,11 @@ void pisteer_events_exit(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(probes); i++) {
-		if (registered[i])
-			unregister_kretprobe(&probes[i]);
-		registered[i] = false;
-	}
+	unregister_module_notifier(&module_nb);
+	mutex_lock(&probe_lock);
+	for (i = 0; i < ARRAY_SIZE(probes); i++)
+		probe_off(i);
+	mutex_unlock(&probe_lock);
 	/* No handler runs any more; the work may re-arm itself: disable it. */
 	cancel_delayed_work_sync(&rescan_work);
 }

@@ -43,4 +43,5 @@ void pst_host_fill(struct pisteer_version *ver)
 			ver->host_active |= BIT_ULL(i);
 	}
 	strscpy(ver->kernel, init_utsname()->release, sizeof(ver->kernel));
+	ver->probes_missed = pisteer_events_missed();
 }

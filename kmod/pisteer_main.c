@@ -25,7 +25,13 @@ static int __init pisteer_init(void)
 		return ret;
 	}
 	pisteer_irte_init();
-	pisteer_events_init();
+	ret = pisteer_events_init();
+	if (ret) {
+		pisteer_irte_exit();
+		pisteer_chrdev_exit();
+		pisteer_debugfs_exit();
+		return ret;
+	}
 	pr_info("release %s, ABI %u.%u loaded\n", PISTEER_RELEASE,
 		PISTEER_ABI_MAJOR, PISTEER_ABI_MINOR);
 	return 0;
