@@ -243,6 +243,19 @@ char *status_to_json(const struct pisteer_vector *v, unsigned int n)
 	return doc;
 }
 
+/* The module dropped probe hits: its picture may lag a change. */
+static void warn_missed(int fd)
+{
+	struct pisteer_version ver;
+
+	if (pst_query_version(fd, &ver) || !ver.probes_missed)
+		return;
+	fprintf(stderr,
+		"pisteer status: warning: the module missed %llu probe hits; a change "
+		"may have shown only at a later scan (/sys/kernel/debug/pisteer/probes)\n",
+		(unsigned long long)ver.probes_missed);
+}
+
 int cmd_opt_pid(const char *cmd, const char *arg, int *pid)
 {
 	char *end;
@@ -313,6 +326,7 @@ int cmd_status(int argc, char **argv)
 	if (fd < 0)
 		return pst_exit_for(-fd);
 	err = -pst_list_vectors(fd, &filter, &vecs, &n);
+	warn_missed(fd);
 	close(fd);
 	if (err) {
 		fprintf(stderr, "pisteer status: listing vectors: %s%s\n", strerror(err),

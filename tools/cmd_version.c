@@ -46,6 +46,9 @@ void version_print_text(FILE *out, const struct pisteer_version *ver)
 		return;
 	}
 	fprintf(out, "on kernel %.*s:\n", (int)sizeof(ver->kernel), ver->kernel);
+	if (ver->probes_missed)
+		fprintf(out, "  warning: %llu probe hits missed (debugfs pisteer/probes)\n",
+			(unsigned long long)ver->probes_missed);
 	for (i = 0; i < PISTEER_HOST_NR; i++)
 		fprintf(out, "  %-13s %-7s %s%s%s\n", pst_host_feature_name(i),
 			ver->host_err[i] ? "off" : "active", pst_host_feature_what(i),
@@ -92,6 +95,8 @@ char *version_to_json(const struct pisteer_version *ver, int module_err)
 		if (ver->kernel[0]) {
 			json_object_object_add(mod, "kernel", json_object_new_string(ver->kernel));
 			json_object_object_add(mod, "host", host_to_json(ver));
+			json_object_object_add(mod, "probes_missed",
+					       json_object_new_uint64(ver->probes_missed));
 		}
 		json_object_object_add(root, "module", mod);
 	} else {
