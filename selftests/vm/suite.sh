@@ -28,9 +28,10 @@ fresh_module() {
 	return "$rc"
 }
 
-ktap_plan 14
+ktap_plan 15
 ktap_diag "kernel $(uname -r)"
 ktap_run module_lifecycle "$top/selftests/vm/module_lifecycle.sh"
+ktap_run late_load "$top/selftests/vm/late_load.sh"
 ktap_run passthrough_irq "$bin/passthrough_irq"
 ktap_run passthrough_irq_wrong_target_fails wrong_target_fails
 ktap_run passthrough_multi "$bin/passthrough_multi"
