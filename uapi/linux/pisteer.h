@@ -214,6 +214,9 @@ struct pisteer_version {
  * @target_how: ABI 0.7: PISTEER_TARGET_BY_*: how @vcpu was found
  * @target_why: ABI 0.7: with %PISTEER_UNK_TARGET, PISTEER_TARGET_UNK_*:
  *	why the target vCPU cannot be told
+ * @vm_start: ABI 0.7: start time of process @vm_pid, in ns since boot (the
+ *	starttime of /proc/PID/stat, in ns): with @vm_pid, an identity no
+ *	later process with the same pid shares
  */
 struct pisteer_vector {
 	__u32 host_irq;
@@ -259,13 +262,14 @@ struct pisteer_vector {
 	__u32 unknown;
 	__u16 target_how;
 	__u16 target_why;
+	__aligned_u64 vm_start;
 };
 
 #define PISTEER_VECTOR_SIZE_VER0	208	/* ABI 0.2 */
 #define PISTEER_VECTOR_SIZE_VER1	232	/* ABI 0.3: pi_* */
 #define PISTEER_VECTOR_SIZE_VER2	248	/* ABI 0.4: pinning, steering */
 #define PISTEER_VECTOR_SIZE_VER3	256	/* ABI 0.5: policy_applied, _why */
-#define PISTEER_VECTOR_SIZE_VER4	264	/* ABI 0.7: unknown, target_* */
+#define PISTEER_VECTOR_SIZE_VER4	272	/* ABI 0.7: unknown, target_*, vm_start */
 
 /* struct pisteer_vector.unknown */
 #define PISTEER_UNK_TARGET	_BITUL(0)	/* vcpu, vcpu_tid, vcpu_pcpu: see target_why */
@@ -381,7 +385,10 @@ struct pisteer_list_vectors {
  * @scope: PISTEER_SCOPE_*; a vector follows its IRQ policy, else its
  *	device's, else its VM's
  * @policy: PISTEER_POLICY_*
- * @pid: with %PISTEER_SCOPE_VM, the process holding the VM(s)
+ * @pid: with %PISTEER_SCOPE_VM, the process holding the VM(s); the policy
+ *	binds to that process as it is when set (ABI 0.7: with its start
+ *	time), so a later process that gets the same pid is not steered by
+ *	it, and it is dropped when that process is gone
  * @pci_seg: with %PISTEER_SCOPE_DEVICE, the device's segment,
  * @pci_bus: bus
  * @pci_devfn: and devfn
@@ -441,7 +448,8 @@ struct pisteer_policy {
  * CPU that is not online, @pid not positive, @interval_us above 10 s,
  * @cpus naming a CPU that is not online, or @cpus set for a policy other
  * than housekeeping or auto),
- * -ENOSPC (too many policies), -ENOENT (removing a policy that is not set).
+ * -ENOSPC (too many policies), -ENOENT (removing a policy that is not set),
+ * -ESRCH (ABI 0.7: setting a VM policy for a pid no process has).
  * On error nothing changes.
  */
 #define PISTEER_IOC_SET_POLICY	_IO(PISTEER_IOC_MAGIC, 0x02)
