@@ -34,6 +34,7 @@ struct pisteer_vm_ref {
 	struct module *vendor;
 	pid_t pid;
 	unsigned int fd;
+	u64 start;		/* the process's start_boottime */
 };
 
 bool pst_vm_ref_take(struct pisteer_vm_ref *r, struct kvm *kvm,

@@ -56,6 +56,7 @@ struct vm_walk {
 	unsigned int nr, cap;
 	bool overflow;
 	pid_t pid;
+	u64 start;
 };
 
 /* An irqfd of one VM that matched a VFIO vector, copied under the lock. */
@@ -201,6 +202,7 @@ static int vm_file_cb(const void *p, struct file *file, unsigned int fd)
 	if (!pst_vm_ref_take(&w->vms[w->nr], kvm, vendor))
 		return 0;
 	w->vms[w->nr].pid = w->pid;
+	w->vms[w->nr].start = w->start;
 	w->vms[w->nr].fd = fd;
 	w->nr++;
 	return 0;
@@ -228,6 +230,7 @@ static int vm_collect(struct pisteer_vm_ref **out)
 		for_each_process(p) {
 			task_lock(p);
 			w.pid = task_tgid_nr(p);
+			w.start = p->start_boottime;
 			iterate_fd(p->files, 0, vm_file_cb, &w);
 			task_unlock(p);
 		}
@@ -489,6 +492,7 @@ static int scan(struct pisteer_vector **out, unsigned int *nr, bool may_reuse)
 			};
 
 			v.vm_pid = vms[i].pid;
+			v.vm_start = vms[i].start;
 			v.vm_fd = vms[i].fd;
 			src.vcpu = fill_guest(vms[i].kvm, apicv, &matches[j], &v);
 			ret = append(&o, &v, &src);

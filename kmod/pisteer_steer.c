@@ -28,6 +28,7 @@
 #include <linux/pci.h>
 #include <linux/pisteer.h>
 #include <linux/sched/isolation.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/topology.h>
 
@@ -48,7 +49,17 @@ struct steered {
 };
 
 static DEFINE_MUTEX(steer_lock);
-static struct pisteer_policy policies[MAX_POLICIES];
+/*
+ * A policy as set, and for a VM scope the identity of the process it was
+ * set for: pid and start time, so that a process that later gets the same
+ * pid is a different VM.
+ */
+struct steer_policy {
+	struct pisteer_policy p;
+	u64 vm_start;
+};
+
+static struct steer_policy policies[MAX_POLICIES];
 static unsigned int nr_policies;
 static LIST_HEAD(steered_irqs);
 
@@ -75,14 +86,15 @@ static const struct pisteer_policy *policy_of(const struct pisteer_vector *v)
 	unsigned int i;
 
 	for (i = 0; i < nr_policies; i++) {
-		const struct pisteer_policy *p = &policies[i];
+		const struct pisteer_policy *p = &policies[i].p;
 
 		if (p->scope == PISTEER_SCOPE_IRQ && p->irq == v->host_irq)
 			return p;
 		if (p->scope == PISTEER_SCOPE_DEVICE && p->pci_seg == v->pci_seg &&
 		    p->pci_bus == v->pci_bus && p->pci_devfn == v->pci_devfn)
 			best = p;
-		else if (p->scope == PISTEER_SCOPE_VM && p->pid == v->vm_pid && !best)
+		else if (p->scope == PISTEER_SCOPE_VM && p->pid == v->vm_pid &&
+			 policies[i].vm_start == v->vm_start && !best)
 			best = p;
 	}
 	return best;
@@ -276,6 +288,43 @@ report:
 	}
 }
 
+/* The start time of process @pid (its thread group leader): 0 or -ESRCH. */
+static int process_start(pid_t nr, u64 *start)
+{
+	struct task_struct *task;
+	struct pid *pid;
+
+	pid = find_get_pid(nr);
+	task = pid ? get_pid_task(pid, PIDTYPE_TGID) : NULL;
+	put_pid(pid);
+	if (!task)
+		return -ESRCH;
+	*start = task->start_boottime;
+	put_task_struct(task);
+	return 0;
+}
+
+/*
+ * Drop the VM policies whose process is gone (or whose pid now names
+ * another process): no later VM may inherit them.  Caller holds steer_lock.
+ */
+static void drop_dead_vm_policies(void)
+{
+	unsigned int i = 0;
+	u64 start;
+
+	while (i < nr_policies) {
+		struct steer_policy *sp = &policies[i];
+
+		if (sp->p.scope == PISTEER_SCOPE_VM &&
+		    (process_start(sp->p.pid, &start) || start != sp->vm_start)) {
+			*sp = policies[--nr_policies];
+			continue;
+		}
+		i++;
+	}
+}
+
 /**
  * pisteer_steer_apply() - steer the vectors a scan found
  * @vecs: the vectors; their policy and steer_* fields are filled in
@@ -292,6 +341,7 @@ void pisteer_steer_apply(struct pisteer_vector *vecs, unsigned int nr,
 
 	mutex_lock(&steer_lock);
 	retry_at_ns = 0;
+	drop_dead_vm_policies();
 	for (i = 0; i < nr; i++) {
 		const struct pisteer_policy *p = policy_of(&vecs[i]);
 		u32 applied, why = PISTEER_WHY_NONE;
@@ -339,9 +389,9 @@ bool pisteer_steer_following(void)
 
 	mutex_lock(&steer_lock);
 	for (i = 0; i < nr_policies && !ret; i++)
-		ret = policies[i].policy == PISTEER_POLICY_FOLLOW ||
-		      policies[i].policy == PISTEER_POLICY_HOUSEKEEPING ||
-		      policies[i].policy == PISTEER_POLICY_AUTO;
+		ret = policies[i].p.policy == PISTEER_POLICY_FOLLOW ||
+		      policies[i].p.policy == PISTEER_POLICY_HOUSEKEEPING ||
+		      policies[i].p.policy == PISTEER_POLICY_AUTO;
 	mutex_unlock(&steer_lock);
 	return ret;
 }
@@ -371,6 +421,7 @@ static bool cpus_valid(const struct pisteer_policy *req)
 int pisteer_steer_set_policy(const struct pisteer_policy *req)
 {
 	unsigned int i;
+	u64 start = 0;
 	int ret = 0;
 
 	if (req->scope < PISTEER_SCOPE_VM || req->scope > PISTEER_SCOPE_IRQ ||
@@ -383,8 +434,12 @@ int pisteer_steer_set_policy(const struct pisteer_policy *req)
 	    (req->cpu < 0 || req->cpu >= nr_cpu_ids || !cpu_online(req->cpu)))
 		return -EINVAL;
 
+	if (req->scope == PISTEER_SCOPE_VM && req->policy != PISTEER_POLICY_NONE &&
+	    process_start(req->pid, &start))
+		return -ESRCH;
+
 	mutex_lock(&steer_lock);
-	for (i = 0; i < nr_policies && !same_scope(&policies[i], req); i++)
+	for (i = 0; i < nr_policies && !same_scope(&policies[i].p, req); i++)
 		;
 	if (req->policy == PISTEER_POLICY_NONE) {
 		if (i == nr_policies)
@@ -392,11 +447,13 @@ int pisteer_steer_set_policy(const struct pisteer_policy *req)
 		else
 			policies[i] = policies[--nr_policies];
 	} else if (i < nr_policies) {
-		policies[i] = *req;
+		policies[i].p = *req;
+		policies[i].vm_start = start;
 	} else if (nr_policies == MAX_POLICIES) {
 		ret = -ENOSPC;
 	} else {
-		policies[nr_policies++] = *req;
+		policies[nr_policies].p = *req;
+		policies[nr_policies++].vm_start = start;
 	}
 	mutex_unlock(&steer_lock);
 	return ret;
