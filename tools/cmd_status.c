@@ -184,6 +184,7 @@ char *status_to_json(const struct pisteer_vector *v, unsigned int n)
 		snprintf(vm, sizeof(vm), "%d-%u", v->vm_pid, v->vm_fd);
 		json_object_object_add(o, "vm", json_object_new_string(vm));
 		json_object_object_add(o, "vm_pid", json_object_new_int(v->vm_pid));
+		json_object_object_add(o, "vm_start", json_object_new_uint64(v->vm_start));
 		json_object_object_add(o, "device", json_object_new_string(bdf));
 		json_object_object_add(o, "irq_type", json_object_new_string(
 			v->irq_type == PISTEER_IRQ_MSIX ? "msix" : "msi"));
