@@ -17,17 +17,19 @@ fifos=$(mktemp -d)
 holder_fds=
 trap 'rm -rf "$fifos"' EXIT
 # holder_start NAME BDF [ARG...]: sets NAME_pid, NAME_in (fd), NAME_out
-# (fd); ARGs go to ptvm_demo -H (e.g. -m msi)
+# (fd); ARGs go to ptvm_demo -H (e.g. -m msi).  With holder_as_pid=PID set,
+# the VM runs with that pid (selftests/vm/with_pid.c).
 holder_start() {
-	local name=$1 bdf=$2 in out line
+	local name=$1 bdf=$2 in out line wrap=()
+	[ -n "${holder_as_pid:-}" ] && wrap=("$top/build/selftests/with_pid" "$holder_as_pid")
 	mkfifo "$fifos/$name.in" "$fifos/$name.out"
 	# The new holder must not inherit the other holders' FIFO ends, or
 	# closing their input would not end them.
 	(
 		for fd in $holder_fds; do eval "exec $fd>&-"; done
-		exec "$holder" -H -d "$bdf" "${@:3}" <"$fifos/$name.in" >"$fifos/$name.out"
+		exec "${wrap[@]}" "$holder" -H -d "$bdf" "${@:3}" <"$fifos/$name.in" >"$fifos/$name.out"
 	) &
-	eval "${name}_pid=$!"
+	eval "${name}_job=$! ${name}_pid=${holder_as_pid:-$!}"
 	exec {in}>"$fifos/$name.in" {out}<"$fifos/$name.out"
 	eval "${name}_in=$in ${name}_out=$out"
 	holder_fds="$holder_fds $in $out"
@@ -36,10 +38,10 @@ holder_start() {
 }
 # holder_stop NAME: end the VM and wait for it
 holder_stop() {
-	local in out pid
-	eval "in=\$${1}_in out=\$${1}_out pid=\$${1}_pid"
+	local in out job
+	eval "in=\$${1}_in out=\$${1}_out job=\$${1}_job"
 	exec {in}>&- {out}<&-
-	wait "$pid"
+	wait "$job"
 }
 
 # tell HOLDER CMD ANSWER: send a command to a holder and check its answer

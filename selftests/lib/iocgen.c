@@ -24,7 +24,7 @@ const struct iocgen_cmd iocgen_cmds[IOCGEN_NR_CMDS] = {
 	{ "LIST_VECTORS", PISTEER_IOC_LIST_VECTORS, sizeof(struct pisteer_list_vectors),
 	  PISTEER_LIST_VECTORS_SIZE_VER0, { EFAULT, EINVAL, E2BIG, ENOSPC, ENOMEM } },
 	{ "SET_POLICY", PISTEER_IOC_SET_POLICY, sizeof(struct pisteer_policy),
-	  PISTEER_POLICY_SIZE_VER0, { EFAULT, EINVAL, E2BIG, ENOSPC, ENOENT } },
+	  PISTEER_POLICY_SIZE_VER0, { EFAULT, EINVAL, E2BIG, ENOSPC, ENOENT, ESRCH } },
 	{ "LAT_CTL", PISTEER_IOC_LAT_CTL, sizeof(struct pisteer_lat_ctl),
 	  PISTEER_LAT_CTL_SIZE_VER0, { EFAULT, EINVAL, E2BIG, ENOENT, ENOSPC, ENODEV, ENOMEM } },
 	{ "LAT_READ", PISTEER_IOC_LAT_READ, sizeof(struct pisteer_lat_read),

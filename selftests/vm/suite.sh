@@ -28,7 +28,7 @@ fresh_module() {
 	return "$rc"
 }
 
-ktap_plan 15
+ktap_plan 16
 ktap_diag "kernel $(uname -r)"
 ktap_run module_lifecycle "$top/selftests/vm/module_lifecycle.sh"
 ktap_run late_load "$top/selftests/vm/late_load.sh"
@@ -38,6 +38,7 @@ ktap_run passthrough_multi "$bin/passthrough_multi"
 ktap_run status_cli "$top/selftests/vm/status_cli.sh"
 ktap_run status_devices "$top/selftests/vm/status_devices.sh"
 ktap_run steer "$top/selftests/vm/steer.sh"
+ktap_run policy_identity "$top/selftests/vm/policy_identity.sh"
 ktap_run rdma_lat "$top/selftests/vm/rdma_lat.sh"
 ktap_run lat "$top/selftests/vm/lat.sh"
 ktap_run isolate "$top/selftests/vm/isolate.sh"
