@@ -143,8 +143,8 @@ struct pisteer_version {
 
 /* struct pisteer_vector.pi_flags: the posted-interrupt state (see there) */
 #define PISTEER_PI_F_OBSERVED	_BITUL(0)	/* an IRTE update of this IRQ was seen */
-#define PISTEER_PI_F_INTEL	_BITUL(1)	/* VT-d posting: pi_addr is a PI descriptor */
-#define PISTEER_PI_F_AMD	_BITUL(2)	/* AMD GA mode: pi_addr is a vAPIC page */
+#define PISTEER_PI_F_INTEL	_BITUL(1)	/* VT-d posting: to a PI descriptor */
+#define PISTEER_PI_F_AMD	_BITUL(2)	/* AMD GA mode: to a vAPIC page */
 /* pi_ndst valid: Intel: the descriptor was read (ON, SN too); AMD: see GA_SEEN */
 #define PISTEER_PI_F_READ	_BITUL(3)
 #define PISTEER_PI_F_ON		_BITUL(4)	/* Intel: outstanding notification */
@@ -156,6 +156,8 @@ struct pisteer_version {
 #define PISTEER_PI_F_IS_RUNNING	_BITUL(9)	/* AMD: that update set IsRun */
 /* ABI 0.7: the mode is what KVM reported after the IOMMU took it (6.17+) */
 #define PISTEER_PI_F_CONFIRMED	_BITUL(10)
+/* ABI 0.7: the IOMMU was given a descriptor/vAPIC address (not shown) */
+#define PISTEER_PI_F_ADDR_KNOWN	_BITUL(11)
 
 #define PISTEER_AFFINITY_WORDS	16	/* CPUs 0..1023 */
 
@@ -188,9 +190,10 @@ struct pisteer_version {
  * @reserved: zero
  * @flags: PISTEER_VEC_F_*
  * @irq_affinity: the host IRQ's affinity mask, bit n = CPU n
- * @pi_addr: when the host IRQ's IRTE was last seen set to posting, the
- *	physical address the IOMMU was given: the target vCPU's VT-d posted
- *	interrupt descriptor (Intel) or AVIC backing page (AMD); else 0
+ * @pi_addr: always 0 since ABI 0.7: no kernel or physical address leaves
+ *	the module; %PISTEER_PI_F_ADDR_KNOWN says that the IOMMU was given the
+ *	target vCPU's VT-d posted-interrupt descriptor (Intel) or AVIC
+ *	backing page (AMD) when the IRTE was last seen set to posting
  * @pi_ndst: Intel: the descriptor's notification destination, read when
  *	the vectors were listed; AMD: the host APIC ID the IRTE's doorbell
  *	destination was last set to by KVM (amd_iommu_update_ga); valid with
