@@ -408,7 +408,9 @@ void pisteer_irte_apply(struct kvm_vcpu *vcpu, struct pisteer_vector *v)
 	}
 	v->mode = PISTEER_MODE_POSTED;
 	v->reason = PISTEER_REASON_NONE;
-	v->pi_addr = o.pi_addr;
+	/* The address stays in here: it is only ever compared and read. */
+	if (o.pi_addr)
+		v->pi_flags |= PISTEER_PI_F_ADDR_KNOWN;
 	if (o.amd) {
 		v->pi_flags |= PISTEER_PI_F_AMD | PISTEER_PI_F_GUEST_MODE;
 		v->pi_ga_tag = o.ga_tag;
