@@ -150,7 +150,8 @@ static json_object *pi_to_json(const struct pisteer_vector *v)
 	json_object_object_add(o, "iommu", json_object_new_string(
 		v->pi_flags & PISTEER_PI_F_AMD ? "amd" :
 		v->pi_flags & PISTEER_PI_F_INTEL ? "intel" : "none"));
-	json_object_object_add(o, "pi_addr", json_object_new_uint64(v->pi_addr));
+	json_object_object_add(o, "pi_addr_known", json_object_new_boolean(
+		!!(v->pi_flags & PISTEER_PI_F_ADDR_KNOWN)));
 	if (v->pi_flags & PISTEER_PI_F_INTEL && v->pi_flags & PISTEER_PI_F_READ) {
 		json_object_object_add(o, "ndst", json_object_new_int64(v->pi_ndst));
 		json_object_object_add(o, "ndst_expected",

@@ -244,8 +244,7 @@ static void test_status_json(void)
 	v[1].mode = PISTEER_MODE_POSTED;
 	v[1].reason = 0;
 	v[1].pi_flags = PISTEER_PI_F_OBSERVED | PISTEER_PI_F_INTEL |
-			PISTEER_PI_F_READ | PISTEER_PI_F_SN;
-	v[1].pi_addr = 0x12345040;
+			PISTEER_PI_F_READ | PISTEER_PI_F_SN | PISTEER_PI_F_ADDR_KNOWN;
 	v[1].pi_ndst = 0x300;
 	v[1].pi_ndst_expected = 0x500;
 	v[2] = v[1];
@@ -281,7 +280,9 @@ static void test_status_json(void)
 	     json_object_object_get_ex(x, "sn", &y) && json_object_get_boolean(y) &&
 	     json_object_object_get_ex(x, "ndst", &y) && json_object_get_int(y) == 0x300 &&
 	     json_object_object_get_ex(x, "verified_on_this_host", &y) &&
-	     !json_object_get_boolean(y);
+	     !json_object_get_boolean(y) &&
+	     json_object_object_get_ex(x, "pi_addr_known", &y) && json_object_get_boolean(y) &&
+	     !json_object_object_get_ex(x, "pi_addr", &y);
 	o = ok ? json_object_array_get_idx(root, 0) : NULL;
 	ok = ok && json_object_object_get_ex(o, "posted_state", &x) && !x;
 	o = ok ? json_object_array_get_idx(root, 2) : NULL;
