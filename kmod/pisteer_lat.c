@@ -31,6 +31,7 @@
 #include <linux/atomic.h>
 #include <linux/kprobes.h>
 #include <linux/ktime.h>
+#include <linux/hash.h>
 #include <linux/list.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
@@ -70,10 +71,17 @@ struct lat_irq {
 	struct lat_vcpu *vc;
 };
 
+/*
+ * What the probes look up, published by RCU.  Both lookups are hashed
+ * (open addressing, at most half full): a probe costs the same with one
+ * sampled vector as with a thousand.  A slot holds an index + 1; 0 is free.
+ */
 struct lat_table {
 	unsigned int nr_irqs, nr_vcpus;
 	struct lat_irq *irqs;
 	struct lat_vcpu **vcpus;
+	unsigned int hbits;
+	u16 *irq_slot, *vcpu_slot;
 };
 
 static DEFINE_MUTEX(lat_lock);
@@ -114,12 +122,13 @@ static int on_msi(struct kprobe *kp, struct pt_regs *regs)
 	const void *trigger = (const void *)regs_get_kernel_argument(regs, 1);
 	const struct lat_table *t;
 	unsigned long flags;
-	unsigned int i;
+	unsigned int h;
 
 	rcu_read_lock();
 	t = rcu_dereference(table);
-	for (i = 0; t && i < t->nr_irqs; i++) {
-		struct lat_irq *e = &t->irqs[i];
+	for (h = t ? hash_32(irq, t->hbits) : 0; t && t->irq_slot[h];
+	     h = (h + 1) & (BIT(t->hbits) - 1)) {
+		struct lat_irq *e = &t->irqs[t->irq_slot[h] - 1];
 
 		if (e->irq != irq || e->trigger != trigger)
 			continue;
@@ -143,13 +152,14 @@ static int on_vcpu_run(struct kprobe *kp, struct pt_regs *regs)
 	const void *vcpu = (const void *)regs_get_kernel_argument(regs, 0);
 	const struct lat_table *t;
 	unsigned long flags;
-	unsigned int i;
+	unsigned int h;
 	u64 now;
 
 	rcu_read_lock();
 	t = rcu_dereference(table);
-	for (i = 0; t && i < t->nr_vcpus; i++) {
-		struct lat_vcpu *vc = t->vcpus[i];
+	for (h = t ? hash_ptr(vcpu, t->hbits) : 0; t && t->vcpu_slot[h];
+	     h = (h + 1) & (BIT(t->hbits) - 1)) {
+		struct lat_vcpu *vc = t->vcpus[t->vcpu_slot[h] - 1];
 
 		if (vc->vcpu != vcpu)
 			continue;
@@ -285,7 +295,35 @@ static void free_table(struct lat_table *t)
 		return;
 	pst_kvfree(t->irqs);
 	pst_kvfree(t->vcpus);
+	pst_kvfree(t->irq_slot);
+	pst_kvfree(t->vcpu_slot);
 	pst_kfree(t);
+}
+
+/* Index both lookups of @t; false when out of memory. */
+static bool hash_table(struct lat_table *t)
+{
+	unsigned int i, h, mask;
+
+	t->hbits = order_base_2(2 * max(t->nr_irqs, 1U));
+	mask = BIT(t->hbits) - 1;
+	t->irq_slot = pst_kvcalloc(BIT(t->hbits), sizeof(u16), GFP_KERNEL);
+	t->vcpu_slot = pst_kvcalloc(BIT(t->hbits), sizeof(u16), GFP_KERNEL);
+	if (!t->irq_slot || !t->vcpu_slot)
+		return false;
+	for (i = 0; i < t->nr_irqs; i++) {
+		for (h = hash_32(t->irqs[i].irq, t->hbits); t->irq_slot[h];
+		     h = (h + 1) & mask)
+			;
+		t->irq_slot[h] = i + 1;
+	}
+	for (i = 0; i < t->nr_vcpus; i++) {
+		for (h = hash_ptr(t->vcpus[i]->vcpu, t->hbits); t->vcpu_slot[h];
+		     h = (h + 1) & mask)
+			;
+		t->vcpu_slot[h] = i + 1;
+	}
+	return true;
 }
 
 static bool same_table(const struct lat_table *a, const struct lat_table *b)
@@ -451,6 +489,10 @@ void pisteer_lat_update(const struct pisteer_vector *vecs,
 			;
 		if (j == t->nr_vcpus)
 			t->vcpus[t->nr_vcpus++] = e->vc;
+	}
+	if (!hash_table(t)) {
+		free_table(t);
+		goto out;
 	}
 	old = rcu_dereference_protected(table, lockdep_is_held(&lat_lock));
 	if (same_table(old, t))
