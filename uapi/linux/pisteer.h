@@ -140,6 +140,13 @@ struct pisteer_version {
 #define PISTEER_VEC_F_REDIR_HINT	_BITULL(2)	/* guest MSI redirection hint */
 /* mode read off host state: no IRTE posted/remapped transition observed */
 #define PISTEER_VEC_F_MODE_INFERRED	_BITULL(3)
+/*
+ * ABI 0.7: which interrupt-remapping unit the host IRQ goes through (its
+ * irq chip), which decides how posting works: VT-d posts whatever a VM's
+ * APICv inhibits say, AMD's GA mode only for a vCPU with APICv active.
+ */
+#define PISTEER_VEC_F_IR_INTEL		_BITULL(4)
+#define PISTEER_VEC_F_IR_AMD		_BITULL(5)
 
 /* struct pisteer_vector.pi_flags: the posted-interrupt state (see there) */
 #define PISTEER_PI_F_OBSERVED	_BITUL(0)	/* an IRTE update of this IRQ was seen */
