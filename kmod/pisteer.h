@@ -75,6 +75,9 @@ enum pst_target pst_msi_target(struct kvm *kvm, struct pst_msi *m,
 			       struct kvm_vcpu **out);
 bool pst_msi_postable(const struct pst_msi *m);
 
+struct irq_data;
+u64 pst_irq_ir_kind(struct irq_data *data);
+
 void pst_host_feature(unsigned int feat, int err);
 void pst_host_fill(struct pisteer_version *ver);
 

@@ -123,6 +123,31 @@ static bool parse_vfio_name(const char *name, struct pisteer_vector *v)
 	return true;
 }
 
+/**
+ * pst_irq_ir_kind() - the interrupt-remapping unit an IRQ goes through
+ * @data: the IRQ's top irq_data (may be NULL)
+ *
+ * By the irq chip in its hierarchy: the chip, not the CPU vendor, says how
+ * the IOMMU posts (an AMD CPU can sit behind an emulated VT-d, as in the
+ * rig).
+ *
+ * Return: %PISTEER_VEC_F_IR_INTEL, %PISTEER_VEC_F_IR_AMD or 0.
+ */
+u64 pst_irq_ir_kind(struct irq_data *data)
+{
+	for (; data; data = data->parent_data) {
+		const char *name = data->chip ? data->chip->name : NULL;
+
+		if (!name)
+			continue;
+		if (!strncmp(name, "INTEL-IR", 8))
+			return PISTEER_VEC_F_IR_INTEL;
+		if (!strcmp(name, "AMD-IR"))
+			return PISTEER_VEC_F_IR_AMD;
+	}
+	return 0;
+}
+
 static void copy_affinity(struct irq_data *data, struct pisteer_vector *v)
 {
 	const struct cpumask *aff = irq_data_get_affinity_mask(data);
@@ -171,6 +196,7 @@ static unsigned int vfio_walk(struct vfio_vec *vecs, unsigned int cap)
 				continue;
 			if (vecs && n < cap) {
 				copy_affinity(data, &v);
+				v.flags |= pst_irq_ir_kind(data);
 				vecs[n].trigger = action->dev_id;
 				vecs[n].v = v;
 			}
@@ -323,7 +349,9 @@ static void decide_mode(struct kvm *kvm, enum pst_apicv apicv,
 		v->reason = PISTEER_REASON_NO_APICV;
 	else if (apicv == PST_APICV_UNKNOWN)
 		v->reason = PISTEER_REASON_APICV_UNKNOWN;
-	else if (READ_ONCE(kvm->arch.apicv_inhibit_reasons))
+	/* VT-d posts regardless of the VM's inhibits (vmx_pi_update_irte). */
+	else if (READ_ONCE(kvm->arch.apicv_inhibit_reasons) &&
+		 !(v->flags & PISTEER_VEC_F_IR_INTEL))
 		v->reason = PISTEER_REASON_APICV_INHIBITED;
 	else if (!pst_msi_postable(msi))
 		v->reason = PISTEER_REASON_NOT_POSTABLE;

@@ -160,14 +160,16 @@ static int on_set_vcpu_affinity(struct kprobe *p, struct pt_regs *regs)
 	unsigned int irq = regs_get_kernel_argument(regs, 0);
 	void *info = (void *)regs_get_kernel_argument(regs, 1);
 	struct irte_obs o = { .used = true, .irq = irq };
+	u64 kind = pst_irq_ir_kind(irq_get_irq_data(irq));
 	struct pst_pi_req r;
 
-	if (info && boot_cpu_data.x86_vendor == X86_VENDOR_INTEL) {
+	/* The layout of @info is the remapping unit's, not the CPU's. */
+	if (info && kind == PISTEER_VEC_F_IR_INTEL) {
 		if (!pst_read_intel_pi(info, &r))
 			return 0;
 		o.posted = true;
 		o.pi_addr = r.addr;
-	} else if (info) {
+	} else if (info && kind == PISTEER_VEC_F_IR_AMD) {
 		if (!pst_read_amd_pi(info, &r))
 			return 0;
 		o.amd = true;
@@ -176,6 +178,8 @@ static int on_set_vcpu_affinity(struct kprobe *p, struct pt_regs *regs)
 		o.ga_tag = r.ga_tag;
 		o.pi_addr = r.addr;
 		o.ir_data = amd_ir_data(irq);
+	} else if (info) {
+		return 0;	/* a remapping unit whose layout is not known */
 	}
 	record(&o, false);
 	return 0;
