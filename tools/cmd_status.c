@@ -223,6 +223,10 @@ char *status_to_json(const struct pisteer_vector *v, unsigned int n)
 			!!(v->flags & PISTEER_VEC_F_MODE_INFERRED)));
 		json_object_object_add(o, "paired", json_object_new_boolean(
 			!!(v->flags & PISTEER_VEC_F_PAIRED)));
+		json_object_object_add(o, "iommu_ir", v->flags & PISTEER_VEC_F_IR_INTEL ?
+				       json_object_new_string("intel") :
+				       v->flags & PISTEER_VEC_F_IR_AMD ?
+				       json_object_new_string("amd") : NULL);
 		json_object_object_add(o, "posted_state", pi_to_json(v));
 		json_object_object_add(o, "vcpu_pinned_cpu", v->vcpu_pinned_cpu >= 0 ?
 				       json_object_new_int(v->vcpu_pinned_cpu) : NULL);
