@@ -90,8 +90,13 @@ check_public_facts() {
 	jq -e 'length == 5 and all(.[]; .target_how == "apic_id" and .vcpu_unknown == null
 		and .apicv_unknown == false and .reason == "no APICv/AVIC")' <<<"$out" >/dev/null ||
 		{ echo "$out" | head -40; return 1; }
+	# The rig's CPU is AMD, its IOMMU an emulated VT-d: the IR chip decides.
+	grep -q AuthenticAMD /proc/cpuinfo || { echo "not an AMD CPU"; return 1; }
+	jq -e 'all(.[]; .iommu_ir == "intel")' <<<"$out" >/dev/null ||
+		{ echo "$out" | jq -c '[.[].iommu_ir]'; return 1; }
 }
-ktap_check "target vCPU by APIC ID, APICv off from kvm_amd avic=N" check_public_facts
+ktap_check "target by APIC ID, APICv off from kvm_amd avic=N, VT-d by the IR chip on an AMD CPU" \
+	check_public_facts
 
 check_vcpus() {
 	local got tids t
