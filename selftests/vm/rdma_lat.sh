@@ -83,9 +83,11 @@ else
 fi
 
 # --- soft-RoCE: rxe0 on a dummy netdev -----------------------------------
-# (an initramfs-booted kernel autoloads nothing: crc32_generic by hand)
+# (an initramfs-booted kernel autoloads nothing: the crc32 hash by hand,
+# crc32_generic up to 6.12, crc32-cryptoapi from 7.x on)
 make_rxe() {
-	modprobe crc32_generic && modprobe dummy && modprobe rdma_rxe || return 1
+	{ modprobe crc32_generic 2>/dev/null || modprobe crc32-cryptoapi; } &&
+		modprobe dummy && modprobe rdma_rxe || return 1
 	ip link add pst_rxe type dummy &&
 		ip addr add "$ip4/24" dev pst_rxe &&
 		ip link set pst_rxe up &&
