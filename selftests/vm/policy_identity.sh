@@ -34,8 +34,10 @@ steered() {
 }
 ktap_check "VM A (pid $pid) steered by follow" steered
 
+# At top level: ktap_check runs its command in a subshell, whose closing
+# of the holder's input would not reach the holder.
+holder_stop A
 gone() {
-	holder_stop A
 	wait_trace vector_del "$vm_a" 5 || return 1
 	local out rc
 	out=$("$cli" steer --vm "$pid" none 2>&1); rc=$?
