@@ -44,6 +44,14 @@ holder_stop() {
 	wait "$job"
 }
 
+# vm_id PID: the VM's id as pisteer names it (PID-FD of its kvm-vm file)
+vm_id() {
+	local f
+	for f in /proc/"$1"/fd/*; do
+		[ "$(readlink "$f")" = anon_inode:kvm-vm ] && echo "$1-$(basename "$f")"
+	done
+}
+
 # tell HOLDER CMD ANSWER: send a command to a holder and check its answer
 tell() {
 	local in out line

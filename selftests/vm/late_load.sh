@@ -61,8 +61,7 @@ ktap_check "vfio_pci_core loaded: its probe registered, all event probes active,
 
 trace_start
 holder_start A "${bdfs[0]}"
-vm_a=$A_pid-$(for f in /proc/"$A_pid"/fd/*; do
-	[ "$(readlink "$f")" = anon_inode:kvm-vm ] && basename "$f"; done)
+vm_a=$(vm_id "$A_pid")
 ktap_check "a VM started now: its 5 vectors appear (pisteer:vector_add)" \
 	wait_trace vector_add "$vm_a" 5
 

@@ -23,8 +23,7 @@ ktap_check "insmod pisteer.ko" insmod "$mods/kmod/pisteer.ko"
 trace_start
 holder_start A "${bdfs[0]}"
 pid=$A_pid
-vm_a=$pid-$(for f in /proc/"$pid"/fd/*; do
-	[ "$(readlink "$f")" = anon_inode:kvm-vm ] && basename "$f"; done)
+vm_a=$(vm_id "$pid")
 
 steered() {
 	wait_trace vector_add "$vm_a" 5 || return 1
@@ -47,8 +46,7 @@ ktap_check "VM A exits: its vectors go, and its policy with it" gone
 
 holder_as_pid=$pid holder_start B "${bdfs[0]}"
 unset holder_as_pid
-vm_b=$pid-$(for f in /proc/"$pid"/fd/*; do
-	[ "$(readlink "$f")" = anon_inode:kvm-vm ] && basename "$f"; done)
+vm_b=$(vm_id "$pid")
 
 not_inherited() {
 	local out

@@ -142,8 +142,7 @@ ktap_check "debugfs pisteer/vectors lists the VM's 5 vectors (mode 0400)" check_
 # Holder B: a second VM with the second 82574L, started after load.
 holder_start B "${bdfs[1]}"
 pid_b=$B_pid
-vm_b=$pid_b-$(for f in /proc/"$pid_b"/fd/*; do
-	[ "$(readlink "$f")" = anon_inode:kvm-vm ] && basename "$f"; done)
+vm_b=$(vm_id "$pid_b")
 ktap_check "a VM wiring up its vectors emitted pisteer:vector_add for each" \
 	wait_trace vector_add "$vm_b" 5
 

@@ -30,12 +30,6 @@ trace_start
 route_log=$fifos/route_ms
 
 json() { "$cli" status --json "$@"; }
-vm_id() {
-	local f
-	for f in /proc/"$1"/fd/*; do
-		[ "$(readlink "$f")" = anon_inode:kvm-vm ] && echo "$1-$(basename "$f")"
-	done
-}
 host_irq_of() {
 	awk -v n="$1" '$NF == n { sub(":", "", $1); print $1 }' /proc/interrupts
 }
