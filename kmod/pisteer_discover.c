@@ -38,6 +38,7 @@
 #include <linux/module.h>
 #include <linux/msi.h>
 #include <linux/pci.h>
+#include <linux/pid_namespace.h>
 #include <linux/pisteer.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
@@ -242,11 +243,43 @@ static void put_vms(struct pisteer_vm_ref *vms, unsigned int nr)
 		pst_vm_ref_put(&vms[nr]);
 }
 
-/* Reference every VM of the host; returns their number or -ENOMEM. */
+/*
+ * The process whose tgid is the first pid >= @nr, referenced, and its pid
+ * in @nr; NULL when there is none.  RCU is held for this one step only.
+ */
+static struct task_struct *next_process(int *nr)
+{
+	struct task_struct *p = NULL;
+	struct pid *pid;
+
+	rcu_read_lock();
+	while ((pid = find_ge_pid(*nr, &init_pid_ns))) {
+		*nr = pid_nr(pid);
+		/* A thread's pid names no thread group: its leader is visited. */
+		p = pid_task(pid, PIDTYPE_TGID);
+		if (p) {
+			get_task_struct(p);
+			break;
+		}
+		(*nr)++;
+	}
+	rcu_read_unlock();
+	return p;
+}
+
+/*
+ * Reference every VM of the host; returns their number or -ENOMEM.
+ *
+ * One process at a time, in pid order, rescheduling between processes:
+ * neither RCU nor preemption is held across the host's processes, only
+ * across one process's fd table (iterate_fd()'s own lock).  A process that
+ * starts meanwhile with a lower pid shows at the next scan.
+ */
 static int vm_collect(struct pisteer_vm_ref **out)
 {
 	struct vm_walk w = { .cap = 64 };
 	struct task_struct *p;
+	int nr;
 
 	for (;;) {
 		w.vms = pst_kvcalloc(w.cap, sizeof(*w.vms), GFP_KERNEL);
@@ -254,15 +287,15 @@ static int vm_collect(struct pisteer_vm_ref **out)
 			return -ENOMEM;
 		w.nr = 0;
 		w.overflow = false;
-		rcu_read_lock();
-		for_each_process(p) {
+		for (nr = 1; (p = next_process(&nr)); nr++) {
 			task_lock(p);
-			w.pid = task_tgid_nr(p);
+			w.pid = nr;
 			w.start = p->start_boottime;
 			iterate_fd(p->files, 0, vm_file_cb, &w);
 			task_unlock(p);
+			put_task_struct(p);
+			cond_resched();
 		}
-		rcu_read_unlock();
 		if (!w.overflow)
 			break;
 		put_vms(w.vms, w.nr);
