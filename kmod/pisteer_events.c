@@ -209,9 +209,10 @@ void pisteer_events_show(struct seq_file *m)
 
 	mutex_lock(&probe_lock);
 	for (i = 0; i < ARRAY_SIZE(probes); i++)
-		seq_printf(m, "%s %s %d missed %d\n", probes[i].kp.symbol_name,
+		seq_printf(m, "%s %s %d missed %lu\n", probes[i].kp.symbol_name,
 			   registered[i] ? "registered" : "absent", probe_err[i],
-			   registered[i] ? probes[i].nmissed + probes[i].kp.nmissed : 0);
+			   registered[i] ? (unsigned long)probes[i].nmissed +
+					   probes[i].kp.nmissed : 0UL);
 	mutex_unlock(&probe_lock);
 }
 
