@@ -50,12 +50,19 @@ irq_cpu_counts() {
 qdir() { echo "$pg/devices/$1/queues/$2"; }
 
 # A guest without an RDMA stack: nothing of it loaded, none pulled in.
-rdma_mods="rdma_rxe rdma_ucm ib_uverbs ib_umad ib_ipoib rdma_cm ib_cm iw_cm ib_core"
-insmod_no_ib_core() {
-	local m
-	for m in $rdma_mods; do
-		grep -qw "^$m" /proc/modules && { rmmod "$m" || { echo "cannot rmmod $m"; return 1; }; }
+# unload_with_holders MOD: rmmod MOD after every module that holds it
+# (whatever earlier tests loaded: rxe, uverbs and the like, per kernel).
+unload_with_holders() {
+	local h
+	grep -qw "^$1" /proc/modules || return 0
+	for h in /sys/module/"$1"/holders/*; do
+		[ -e "$h" ] || continue
+		unload_with_holders "${h##*/}" || return 1
 	done
+	rmmod "$1" || { echo "cannot rmmod $1"; return 1; }
+}
+insmod_no_ib_core() {
+	unload_with_holders ib_core || return 1
 	grep -qw '^ib_core' /proc/modules && { echo "ib_core still loaded"; return 1; }
 	insmod "$ko" || return 1
 	[ -d "$pg" ] || { echo "no $pg"; return 1; }
