@@ -195,7 +195,7 @@ deps:
 	bash scripts/deps.sh
 
 check: deps
-	bash selftests/check.sh
+	STAGE="$(STAGE)" TEST="$(TEST)" KERNEL="$(KERNEL)" bash selftests/check.sh
 
 demo: deps
 	$(MAKE) cli tests modules-all

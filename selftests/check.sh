@@ -81,45 +81,101 @@ dkms_version() {
 }
 
 vm_suite() {
-	selftests/rig/vm-run --kernel "$1" --timeout "$vm_timeout" -- selftests/vm/suite.sh
+	selftests/rig/vm-run --kernel "$1" --timeout "$vm_timeout" -- \
+		selftests/vm/suite.sh ${TEST:+"$TEST"}
 }
 
-stage() {
+# The inner loop: STAGE=static|vm, KERNEL=6.1|6.12|7.x (the kernel of the
+# module builds, sparse and the VM suite), TEST=NAME (a VM suite test, or a
+# word of a static stage's description).  Unset: everything.
+kernel_of() {
+	case $1 in
+	6.1) echo "$KVER_61" ;;
+	6.12) echo "$KVER_612" ;;
+	7 | 7.x | "$K7_SERIES") echo "$KVER_7" ;;
+	*) echo "$1" ;;
+	esac
+}
+want_kver=
+[ -n "${KERNEL:-}" ] && want_kver=$(kernel_of "$KERNEL")
+case ${STAGE:-} in
+'' | static | vm) ;;
+*) echo "make check: STAGE is static or vm, not '$STAGE'" >&2; exit 2 ;;
+esac
+if [ -n "$want_kver" ] && [ "$want_kver" != "$KVER_61" ] &&
+	[ "$want_kver" != "$KVER_612" ] && [ "$want_kver" != "$KVER_7" ]; then
+	echo "make check: KERNEL is 6.1, 6.12 or $K7_SERIES, not '$KERNEL'" >&2
+	exit 2
+fi
+
+# st KIND KVER DESC CMD...: one stage of KIND (static or vm), for kernel
+# KVER (- for none); counted when $counting, else run if selected.
+counting=1
+nr_stages=0
+st() {
+	local kind=$1 kver=$2 desc=$3
+	shift 3
+	[ -z "${STAGE:-}" ] || [ "$STAGE" = "$kind" ] || return 0
+	if [ -n "$want_kver" ] && [ "$kver" != - ] && [ "$kver" != "$want_kver" ]; then
+		return 0
+	fi
+	if [ -n "$want_kver" ] && [ "$kver" = - ] && [ "$kind" = vm ]; then
+		return 0
+	fi
+	if [ -n "${TEST:-}" ] && [ "$kind" = static ] && [[ $desc != *"$TEST"* ]]; then
+		return 0
+	fi
+	if [ -n "$counting" ]; then
+		nr_stages=$((nr_stages + 1))
+		return 0
+	fi
 	local t0=$SECONDS
-	"$@"
+	"$1" "$desc" "${@:2}"
 	ktap_diag "took $((SECONDS - t0)) s"
 }
 
+stages() {
+	st static - "build: CLI, test programs, modules against KDIR (make)" \
+		ktap_check make --no-print-directory all
+	st static - "unit: CLI code" ktap_run build/selftests/cli_unit build/pisteer
+	st static - "unit: pisteer guest against a sysfs fixture" \
+		ktap_run build/selftests/guest_unit build/pisteer
+	st static - "unit: pin and isolate code (CPU lists, placement, cgroups, state, QMP)" \
+		ktap_run build/selftests/pin_unit build/pisteer
+	st static - "pin against real QEMU processes (tcg, -S)" \
+		ktap_run build/selftests/pin_qemu build/pisteer
+	st static - "unit: rdma-lat code" ktap_run build/selftests/rdma_unit build/pisteer
+	st static - "dkms.conf PACKAGE_VERSION equals VERSION" ktap_check dkms_version
+	st static - "man page pisteer.8: groff -ww clean, documents every command" \
+		ktap_check man_lint
+	st static "$KVER_61" "modules build for $KVER_61 with W=1, no warnings" \
+		ktap_check modules_build "$KVER_61"
+	st static "$KVER_612" "modules build for $KVER_612 with W=1, no warnings" \
+		ktap_check modules_build "$KVER_612"
+	st static "$KVER_7" "modules build for $KVER_7 with W=1, no warnings (trixie chroot)" \
+		ktap_check modules_build "$KVER_7"
+	st static "$KVER_61" "sparse clean on $KVER_61 (C=2)" ktap_check sparse_check "$KVER_61"
+	st static "$KVER_612" "sparse clean on $KVER_612 (C=2)" ktap_check sparse_check "$KVER_612"
+	st static "$KVER_7" "sparse clean on $KVER_7 (C=2)" ktap_check sparse_check "$KVER_7"
+	st static - "checkpatch --strict clean: kmod/ guest/ uapi/" ktap_check checkpatch_all
+	st static - "clang-tidy clean: tools/ selftests/" ktap_check clang_tidy_all
+	st static - "rig self-test: exit status, kernel-log bug detection, timeout" \
+		ktap_run selftests/rig/selftest.sh
+	st vm "$KVER_61" "vm suite on $KVER_61" ktap_run vm_suite 6.1
+	st vm "$KVER_612" "vm suite on $KVER_612" ktap_run vm_suite 6.12
+	st vm "$KVER_7" "vm suite on $KVER_7" ktap_run vm_suite "$K7_SERIES"
+}
+
 run_all() {
-	ktap_plan 20
-	stage ktap_check "build: CLI, test programs, modules against KDIR (make)" \
-		make --no-print-directory all
-	stage ktap_run "unit: CLI code" build/selftests/cli_unit build/pisteer
-	stage ktap_run "unit: pisteer guest against a sysfs fixture" \
-		build/selftests/guest_unit build/pisteer
-	stage ktap_run "unit: pin and isolate code (CPU lists, placement, cgroups, state, QMP)" \
-		build/selftests/pin_unit build/pisteer
-	stage ktap_run "pin against real QEMU processes (tcg, -S)" \
-		build/selftests/pin_qemu build/pisteer
-	stage ktap_run "unit: rdma-lat code" build/selftests/rdma_unit build/pisteer
-	stage ktap_check "dkms.conf PACKAGE_VERSION equals VERSION" dkms_version
-	stage ktap_check "man page pisteer.8: groff -ww clean, documents every command" man_lint
-	stage ktap_check "modules build for $KVER_61 with W=1, no warnings" \
-		modules_build "$KVER_61"
-	stage ktap_check "modules build for $KVER_612 with W=1, no warnings" \
-		modules_build "$KVER_612"
-	stage ktap_check "modules build for $KVER_7 with W=1, no warnings (trixie chroot)" \
-		modules_build "$KVER_7"
-	stage ktap_check "sparse clean on $KVER_61 (C=2)" sparse_check "$KVER_61"
-	stage ktap_check "sparse clean on $KVER_612 (C=2)" sparse_check "$KVER_612"
-	stage ktap_check "sparse clean on $KVER_7 (C=2)" sparse_check "$KVER_7"
-	stage ktap_check "checkpatch --strict clean: kmod/ guest/ uapi/" checkpatch_all
-	stage ktap_check "clang-tidy clean: tools/ selftests/" clang_tidy_all
-	stage ktap_run "rig self-test: exit status, kernel-log bug detection, timeout" \
-		selftests/rig/selftest.sh
-	stage ktap_run "vm suite on $KVER_61" vm_suite 6.1
-	stage ktap_run "vm suite on $KVER_612" vm_suite 6.12
-	stage ktap_run "vm suite on $KVER_7" vm_suite "$K7_SERIES"
+	stages
+	counting=
+	# A VM stage alone needs what the build stage makes.
+	if [ -n "${STAGE:-}${TEST:-}${KERNEL:-}" ]; then
+		make --no-print-directory all modules-all >build/check-build.log 2>&1 ||
+			{ cat build/check-build.log; echo "# make check: the build failed"; return 1; }
+	fi
+	ktap_plan "$nr_stages"
+	stages
 	ktap_finish
 }
 

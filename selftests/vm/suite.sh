@@ -28,23 +28,44 @@ fresh_module() {
 	return "$rc"
 }
 
-ktap_plan 16
+# t NAME CMD...: one test program; only NAME when one was asked for.
+# Counted first, so that the plan says how many run.
+only=${1:-}
+counting=1
+nr=0
+t() {
+	[ -z "$only" ] || [ "$1" = "$only" ] || return 0
+	if [ -n "$counting" ]; then
+		nr=$((nr + 1))
+		return 0
+	fi
+	ktap_run "$@"
+}
+
+tests() {
+	t module_lifecycle "$top/selftests/vm/module_lifecycle.sh"
+	t late_load "$top/selftests/vm/late_load.sh"
+	t passthrough_irq "$bin/passthrough_irq"
+	t passthrough_irq_wrong_target_fails wrong_target_fails
+	t passthrough_multi "$bin/passthrough_multi"
+	t status_cli "$top/selftests/vm/status_cli.sh"
+	t status_devices "$top/selftests/vm/status_devices.sh"
+	t steer "$top/selftests/vm/steer.sh"
+	t policy_identity "$top/selftests/vm/policy_identity.sh"
+	t rdma_lat "$top/selftests/vm/rdma_lat.sh"
+	t lat "$top/selftests/vm/lat.sh"
+	t isolate "$top/selftests/vm/isolate.sh"
+	t pin_module "$top/selftests/vm/pin_module.sh"
+	t ioctl_fuzz fresh_module "$bin/ioctl_fuzz"
+	t vm_cycles fresh_module "$bin/vm_cycles"
+	# Gives the 82574Ls to e1000e and back to vfio-pci at its end.
+	t guest_companion "$top/selftests/vm/guest_companion.sh"
+}
+
+tests
+[ "$nr" -gt 0 ] || { echo "suite: no test named '$only'" >&2; exit 2; }
+counting=
+ktap_plan "$nr"
 ktap_diag "kernel $(uname -r)"
-ktap_run module_lifecycle "$top/selftests/vm/module_lifecycle.sh"
-ktap_run late_load "$top/selftests/vm/late_load.sh"
-ktap_run passthrough_irq "$bin/passthrough_irq"
-ktap_run passthrough_irq_wrong_target_fails wrong_target_fails
-ktap_run passthrough_multi "$bin/passthrough_multi"
-ktap_run status_cli "$top/selftests/vm/status_cli.sh"
-ktap_run status_devices "$top/selftests/vm/status_devices.sh"
-ktap_run steer "$top/selftests/vm/steer.sh"
-ktap_run policy_identity "$top/selftests/vm/policy_identity.sh"
-ktap_run rdma_lat "$top/selftests/vm/rdma_lat.sh"
-ktap_run lat "$top/selftests/vm/lat.sh"
-ktap_run isolate "$top/selftests/vm/isolate.sh"
-ktap_run pin_module "$top/selftests/vm/pin_module.sh"
-ktap_run ioctl_fuzz fresh_module "$bin/ioctl_fuzz"
-ktap_run vm_cycles fresh_module "$bin/vm_cycles"
-# Gives the 82574Ls to e1000e and back to vfio-pci at its end.
-ktap_run guest_companion "$top/selftests/vm/guest_companion.sh"
+tests
 ktap_finish
