@@ -78,6 +78,22 @@ bool pst_msi_postable(const struct pst_msi *m);
 struct irq_data;
 u64 pst_irq_ir_kind(struct irq_data *data);
 
+/* Which VFIO vector a host IRQ is: device and MSI/MSI-X index. */
+struct pst_vfio_id {
+	u32 index;
+	u16 pci_seg;
+	u8 pci_bus;
+	u8 pci_devfn;
+	u8 irq_type;		/* PISTEER_IRQ_MSI or PISTEER_IRQ_MSIX */
+};
+
+struct irqaction;
+
+bool pst_symbol_is(const void *addr, const char *name);
+bool pst_vfio_action(const struct irqaction *action, struct pst_vfio_id *id);
+int pst_vfio_irq_move(unsigned int irq, const struct pst_vfio_id *id,
+		      const struct cpumask *mask, struct cpumask *before);
+
 void pst_host_feature(unsigned int feat, int err);
 void pst_host_fill(struct pisteer_version *ver);
 
@@ -100,8 +116,7 @@ u64 pisteer_events_missed(void);
 struct seq_file;
 void pisteer_events_show(struct seq_file *m);
 
-void pisteer_steer_apply(struct pisteer_vector *vecs, unsigned int nr,
-			 const unsigned int *vfio_irqs, unsigned int nr_irqs);
+void pisteer_steer_apply(struct pisteer_vector *vecs, unsigned int nr);
 bool pisteer_steer_following(void);
 int pisteer_steer_set_policy(const struct pisteer_policy *req);
 void pisteer_steer_clear_policies(void);

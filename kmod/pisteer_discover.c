@@ -31,7 +31,6 @@
 #include <linux/interrupt.h>
 #include <linux/irq.h>
 #include <linux/irqdesc.h>
-#include <linux/kallsyms.h>
 #include <linux/kvm_host.h>
 #include <linux/kvm_irqfd.h>
 #include <linux/mm.h>
@@ -69,60 +68,6 @@ struct irqfd_match {
 	bool paired;
 	struct kvm_kernel_irq_routing_entry entry;
 };
-
-static bool symbol_is(const void *addr, const char *name)
-{
-	char buf[KSYM_SYMBOL_LEN];
-	size_t len = strlen(name);
-
-	if (!addr)
-		return false;
-	sprint_symbol(buf, (unsigned long)addr);
-	return !strncmp(buf, name, len) && !strncmp(buf + len, "+0x0/", 5);
-}
-
-/*
- * Is @handler vfio_msihandler()?  The symbol lookup is the costly part of
- * the IRQ walk, so the address found is remembered; an action must also
- * bear VFIO's name to count, so a stale address (vfio_pci_core reloaded)
- * cannot make another driver's IRQ a VFIO one.
- */
-static bool is_vfio_handler(const void *handler)
-{
-	static const void *known;
-
-	if (handler && handler == READ_ONCE(known))
-		return true;
-	if (!symbol_is(handler, "vfio_msihandler"))
-		return false;
-	WRITE_ONCE(known, handler);
-	return true;
-}
-
-/* Parse VFIO's IRQ name, "vfio-msix[3](0000:00:02.0)" or "vfio-msi[..](..)". */
-static bool parse_vfio_name(const char *name, struct pisteer_vector *v)
-{
-	unsigned int idx, seg, bus, dev, fn;
-	const char *fmt;
-
-	if (!strncmp(name, "vfio-msix[", 10)) {
-		v->irq_type = PISTEER_IRQ_MSIX;
-		fmt = "vfio-msix[%u](%x:%x:%x.%x)";
-	} else if (!strncmp(name, "vfio-msi[", 9)) {
-		v->irq_type = PISTEER_IRQ_MSI;
-		fmt = "vfio-msi[%u](%x:%x:%x.%x)";
-	} else {
-		return false;
-	}
-	if (sscanf(name, fmt, &idx, &seg, &bus, &dev, &fn) != 5 ||
-	    bus > 0xff || dev > 0x1f || fn > 7)
-		return false;
-	v->index = idx;
-	v->pci_seg = seg;
-	v->pci_bus = bus;
-	v->pci_devfn = PCI_DEVFN(dev, fn);
-	return true;
-}
 
 /**
  * pst_irq_ir_kind() - the interrupt-remapping unit an IRQ goes through
@@ -191,10 +136,15 @@ static unsigned int vfio_walk(struct vfio_vec *vecs, unsigned int cap)
 		raw_spin_lock_irqsave(&desc->lock, flags);
 		for (action = desc->action; action; action = action->next) {
 			struct pisteer_vector v = { .host_irq = irq };
+			struct pst_vfio_id id;
 
-			if (!action->name || !parse_vfio_name(action->name, &v) ||
-			    !is_vfio_handler(action->handler))
+			if (!pst_vfio_action(action, &id))
 				continue;
+			v.irq_type = id.irq_type;
+			v.index = id.index;
+			v.pci_seg = id.pci_seg;
+			v.pci_bus = id.pci_bus;
+			v.pci_devfn = id.pci_devfn;
 			if (vecs && n < cap) {
 				copy_affinity(data, &v);
 				v.flags |= pst_irq_ir_kind(data);
@@ -577,7 +527,7 @@ static int scan(struct pisteer_vector **out, unsigned int *nr, bool may_reuse)
 out:
 	put_vms(vms, nr_vms);
 	if (!ret) {
-		pisteer_steer_apply(o.vecs, o.nr, irqs, nr_vecs);
+		pisteer_steer_apply(o.vecs, o.nr);
 		pisteer_records_update(o.vecs, o.nr);
 		pisteer_lat_update(o.vecs, o.srcs, o.nr);
 	}

@@ -21,7 +21,6 @@
 #include <linux/dcache.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
-#include <linux/kallsyms.h>
 #include <linux/kvm_host.h>
 #include <linux/magic.h>
 #include <linux/module.h>
@@ -57,16 +56,12 @@ static const char *apicv_param_of(const struct module *mod)
 static bool is_kvm_vm_fops(const struct file_operations *fops)
 {
 	static const void *known;
-	char buf[KSYM_SYMBOL_LEN];
-	const char *want = "kvm_vm_release";
-	size_t len = strlen(want);
 
 	if (!fops->release)
 		return false;
 	if (fops == READ_ONCE(known))
 		return true;
-	sprint_symbol(buf, (unsigned long)fops->release);
-	if (strncmp(buf, want, len) || strncmp(buf + len, "+0x0/", 5))
+	if (!pst_symbol_is(fops->release, "kvm_vm_release"))
 		return false;
 	WRITE_ONCE(known, fops);
 	return true;

@@ -13,9 +13,11 @@
  *
  * Life cycle of a steered IRQ: first move (its affinity saved) -> later
  * moves (at most one per interval) -> restore (policy off or removed,
- * vector gone while VFIO still owns the IRQ, module unload) -> forgotten.
- * An IRQ that VFIO has freed is forgotten without restore: its number may
- * already belong to someone else.
+ * vector gone, module unload) -> forgotten.  Every move and restore goes
+ * through pst_vfio_irq_move(), which acts only while the number is still
+ * the same VFIO vector (device and index) and its affinity not managed by
+ * the kernel: an IRQ that VFIO has freed is forgotten without restore, as
+ * its number may already belong to someone else.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -42,6 +44,7 @@
 struct steered {
 	struct list_head link;
 	unsigned int irq;
+	struct pst_vfio_id id;		/* the vector the number was */
 	int cpu;
 	u32 moves;
 	u64 last_move_ns;
@@ -110,28 +113,44 @@ static struct steered *find_steered(unsigned int irq)
 	return NULL;
 }
 
-static void forget(struct steered *s, bool restore)
+static void vector_id(const struct pisteer_vector *v, struct pst_vfio_id *id)
 {
-	if (restore) {
-		int ret = irq_set_affinity(s->irq, s->orig);
+	id->irq_type = v->irq_type;
+	id->index = v->index;
+	id->pci_seg = v->pci_seg;
+	id->pci_bus = v->pci_bus;
+	id->pci_devfn = v->pci_devfn;
+}
 
+static bool is_vector(const struct steered *s, const struct pisteer_vector *v)
+{
+	struct pst_vfio_id id;
+
+	vector_id(v, &id);
+	return !memcmp(&id, &s->id, sizeof(id));
+}
+
+/* Restore what pisteer changed, if the number is still that vector's. */
+static void forget(struct steered *s)
+{
+	int ret = pst_vfio_irq_move(s->irq, &s->id, s->orig, NULL);
+
+	if (!ret)
 		trace_steer(s->irq, s->cpu, -1, PISTEER_POLICY_OFF);
-		if (ret)
-			pr_warn("irq %u: restoring its affinity failed: %d\n",
-				s->irq, ret);
-	}
+	else if (ret != -ESTALE)
+		pr_warn("irq %u: restoring its affinity failed: %d\n",
+			s->irq, ret);
 	list_del(&s->link);
 	pst_free_cpumask_var(s->orig);
 	pst_kfree(s);
 }
 
-static struct steered *start_steering(unsigned int irq)
+/* The first move of @v's IRQ: its affinity saved as it was just before. */
+static struct steered *start_steering(const struct pisteer_vector *v, int cpu)
 {
-	struct irq_data *data = irq_get_irq_data(irq);
 	struct steered *s;
+	int ret;
 
-	if (!data)
-		return NULL;
 	s = pst_kzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return NULL;
@@ -139,9 +158,18 @@ static struct steered *start_steering(unsigned int irq)
 		pst_kfree(s);
 		return NULL;
 	}
-	cpumask_copy(s->orig, irq_data_get_affinity_mask(data));
-	s->irq = irq;
+	s->irq = v->host_irq;
 	s->cpu = -1;
+	vector_id(v, &s->id);
+	ret = pst_vfio_irq_move(s->irq, &s->id, cpumask_of(cpu), s->orig);
+	if (ret) {
+		if (ret != -ESTALE)
+			pr_warn_ratelimited("irq %u: cannot move it to CPU %d: %d\n",
+					    s->irq, cpu, ret);
+		pst_free_cpumask_var(s->orig);
+		pst_kfree(s);
+		return NULL;
+	}
 	list_add(&s->link, &steered_irqs);
 	return s;
 }
@@ -254,6 +282,11 @@ static void steer_one(const struct pisteer_policy *p, u32 applied,
 	u64 now = ktime_get_ns();
 	int ret;
 
+	/* The number went to another vector since: what was saved is void. */
+	if (s && !is_vector(s, v)) {
+		forget(s);
+		s = NULL;
+	}
 	/* Posting ignores host affinity: nothing to gain from a move. */
 	if (v->mode == PISTEER_MODE_POSTED || cpu < 0 || !cpu_online(cpu))
 		goto report;
@@ -267,15 +300,17 @@ static void steer_one(const struct pisteer_policy *p, u32 applied,
 		goto report;
 	}
 	if (!s) {
-		s = start_steering(v->host_irq);
+		s = start_steering(v, cpu);
 		if (!s)
 			goto report;
-	}
-	ret = irq_set_affinity(v->host_irq, cpumask_of(cpu));
-	if (ret) {
-		pr_warn_ratelimited("irq %u: cannot move it to CPU %d: %d\n",
-				    v->host_irq, cpu, ret);
-		goto report;
+	} else {
+		ret = pst_vfio_irq_move(s->irq, &s->id, cpumask_of(cpu), NULL);
+		if (ret) {
+			if (ret != -ESTALE)
+				pr_warn_ratelimited("irq %u: cannot move it to CPU %d: %d\n",
+						    v->host_irq, cpu, ret);
+			goto report;
+		}
 	}
 	trace_steer(v->host_irq, s->cpu, cpu, applied);
 	s->cpu = cpu;
@@ -329,14 +364,11 @@ static void drop_dead_vm_policies(void)
  * pisteer_steer_apply() - steer the vectors a scan found
  * @vecs: the vectors; their policy and steer_* fields are filled in
  * @nr: their number
- * @vfio_irqs: every VFIO MSI/MSI-X host IRQ of the host now
- * @nr_irqs: their number
  */
-void pisteer_steer_apply(struct pisteer_vector *vecs, unsigned int nr,
-			 const unsigned int *vfio_irqs, unsigned int nr_irqs)
+void pisteer_steer_apply(struct pisteer_vector *vecs, unsigned int nr)
 {
 	struct steered *s, *tmp;
-	unsigned int i, j;
+	unsigned int i;
 	u64 retry;
 
 	mutex_lock(&steer_lock);
@@ -359,17 +391,15 @@ void pisteer_steer_apply(struct pisteer_vector *vecs, unsigned int nr,
 		}
 		s = find_steered(vecs[i].host_irq);
 		if (s)
-			forget(s, true);
+			forget(s);
 	}
 	/* Steered IRQs no vector names any more. */
 	list_for_each_entry_safe(s, tmp, &steered_irqs, link) {
 		for (i = 0; i < nr && vecs[i].host_irq != s->irq; i++)
 			;
-		if (i < nr)
+		if (i < nr && is_vector(s, &vecs[i]))
 			continue;
-		for (j = 0; j < nr_irqs && vfio_irqs[j] != s->irq; j++)
-			;
-		forget(s, j < nr_irqs);
+		forget(s);
 	}
 	retry = retry_at_ns;
 	mutex_unlock(&steer_lock);
@@ -488,7 +518,7 @@ void pisteer_steer_exit(void)
 
 	mutex_lock(&steer_lock);
 	list_for_each_entry_safe(s, tmp, &steered_irqs, link)
-		forget(s, true);
+		forget(s);
 	nr_policies = 0;
 	mutex_unlock(&steer_lock);
 }
