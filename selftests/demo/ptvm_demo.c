@@ -15,7 +15,8 @@
  * disabling MSI-X ("resized"), "u" deassigns every irqfd ("unhooked"), "h"
  * assigns them again ("hooked"), "t" raises every vector once and checks
  * it reached its routed vCPU ("raised"), "l" routes vector 0 with a
- * logical destination (mask 1: "logical"); end of input ends it.  When VFIO
+ * logical destination (mask 1: "logical"), "M" deassigns the irqfds and
+ * switches the device from MSI-X to MSI, vector 0 on, in one go ("msi"); end of input ends it.  When VFIO
  * asks for the device back (PCI removal, unbind) the holder deassigns the
  * irqfds and closes it, as QEMU unplugs it, and prints "released"; the VM
  * goes on without it.  -m msi holds the device with MSI (one vector).
@@ -231,7 +232,7 @@ static const char *command(const char *line, const int *split,
 		}
 		return "rerouted";
 	}
-	if (!line[0] || !strchr("desuht", line[0]))
+	if (!line[0] || !strchr("desuhtM", line[0]))
 		return NULL;
 	if (!dev)
 		return "no device";
@@ -245,6 +246,10 @@ static const char *command(const char *line, const int *split,
 	case 's':
 		*ok = !ptdev_set_count(dev, atoi(line + 1));
 		return "resized";
+	case 'M':
+		*ok = !ptdev_detach(dev, vm, GSI_BASE) &&
+		      !ptdev_switch_mode(dev, PTDEV_MSI);
+		return "msi";
 	case 'u':
 		*ok = !ptdev_detach(dev, vm, GSI_BASE);
 		return "unhooked";

@@ -374,6 +374,16 @@ int ptdev_set_vectors(struct ptvm_dev *dev, bool enable)
 	return set_vectors(dev, enable ? dev->nr_vectors : 0);
 }
 
+int ptdev_switch_mode(struct ptvm_dev *dev, enum ptdev_irq_mode mode)
+{
+	int ret = set_vectors(dev, 0);
+
+	if (ret)
+		return ret;
+	dev->mode = mode;
+	return set_vectors(dev, mode == PTDEV_MSI ? 1 : dev->nr_vectors);
+}
+
 int ptdev_set_count(struct ptvm_dev *dev, int count)
 {
 	int fds[PTVM_MAX_DEV_VECS], i, ret;

@@ -136,6 +136,12 @@ int ptdev_set_vectors(struct ptvm_dev *dev, bool enable);
  * others off (eventfd -1), without disabling MSI-X: a resize.
  */
 int ptdev_set_count(struct ptvm_dev *dev, int count);
+/*
+ * Turn the device's vectors off and at once on again in @mode (MSI: vector
+ * 0 only, on vector 0's eventfd), as a guest driver that falls back from
+ * MSI-X to MSI does.
+ */
+int ptdev_switch_mode(struct ptvm_dev *dev, enum ptdev_irq_mode mode);
 
 /* Map @vm's memory for DMA at IOVA = GPA, as a VMM does. */
 int ptdev_map_guest(struct ptvm_dev *dev, struct ptvm *vm);
