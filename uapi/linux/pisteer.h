@@ -25,7 +25,7 @@
 
 /* Incompatible changes bump the major, additions the minor. */
 #define PISTEER_ABI_MAJOR	0
-#define PISTEER_ABI_MINOR	7
+#define PISTEER_ABI_MINOR	8
 
 #define PISTEER_IOC_MAGIC	0xB9
 
@@ -227,6 +227,10 @@ struct pisteer_version {
  * @vm_start: ABI 0.7: start time of process @vm_pid, in ns since boot (the
  *	starttime of /proc/PID/stat, in ns): with @vm_pid, an identity no
  *	later process with the same pid shares
+ * @steer_overridden: ABI 0.8: how many times the host IRQ was found moved
+ *	off @steer_cpu by someone else (an admin, irqbalance) since pisteer
+ *	first moved it; each time the policy was applied again
+ * @reserved2: zero
  */
 struct pisteer_vector {
 	__u32 host_irq;
@@ -273,6 +277,9 @@ struct pisteer_vector {
 	__u16 target_how;
 	__u16 target_why;
 	__aligned_u64 vm_start;
+	/* ABI 0.8 */
+	__u32 steer_overridden;
+	__u32 reserved2;
 };
 
 #define PISTEER_VECTOR_SIZE_VER0	208	/* ABI 0.2 */
@@ -280,6 +287,7 @@ struct pisteer_vector {
 #define PISTEER_VECTOR_SIZE_VER2	248	/* ABI 0.4: pinning, steering */
 #define PISTEER_VECTOR_SIZE_VER3	256	/* ABI 0.5: policy_applied, _why */
 #define PISTEER_VECTOR_SIZE_VER4	272	/* ABI 0.7: unknown, target_*, vm_start */
+#define PISTEER_VECTOR_SIZE_VER5	280	/* ABI 0.8: steer_overridden */
 
 /* struct pisteer_vector.unknown */
 #define PISTEER_UNK_TARGET	_BITUL(0)	/* vcpu, vcpu_tid, vcpu_pcpu: see target_why */
