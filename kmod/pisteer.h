@@ -16,6 +16,7 @@ struct pisteer_policy;
 
 int pisteer_scan(struct pisteer_vector **out, unsigned int *nr);
 int pisteer_rescan(struct pisteer_vector **out, unsigned int *nr);
+int pisteer_observe(struct pisteer_vector **out, unsigned int *nr);
 void pisteer_scan_forget(void);
 
 struct kvm;
@@ -92,7 +93,19 @@ struct irqaction;
 bool pst_symbol_is(const void *addr, const char *name);
 bool pst_vfio_action(const struct irqaction *action, struct pst_vfio_id *id);
 int pst_vfio_irq_move(unsigned int irq, const struct pst_vfio_id *id,
-		      const struct cpumask *mask, struct cpumask *before);
+		      const struct cpumask *mask, const struct cpumask *expect,
+		      struct cpumask *before);
+
+/* The affinity watch (pisteer_affwatch.c). */
+struct seq_file;
+#define PST_NO_IRQ	UINT_MAX
+void pisteer_affwatch_init(void);
+void pisteer_affwatch_exit(void);
+void pisteer_affwatch_own(unsigned int irq);
+void pisteer_affwatch_begin(void);
+void pisteer_affwatch_add(unsigned int irq);
+void pisteer_affwatch_commit(void);
+void pisteer_affwatch_show(struct seq_file *m);
 
 void pst_host_feature(unsigned int feat, int err);
 void pst_host_fill(struct pisteer_version *ver);
@@ -106,6 +119,7 @@ void pisteer_vmcache_store(const struct pisteer_vm_ref *vms, int nr);
 int pisteer_vmcache_load(struct pisteer_vm_ref **out);
 void pisteer_vmcache_account(bool walked, u64 ns);
 void pisteer_vmcache_show(struct seq_file *m);
+void pisteer_scan_show(struct seq_file *m);
 
 void pisteer_records_update(const struct pisteer_vector *now, unsigned int nr);
 void pisteer_records_exit(void);
@@ -117,6 +131,7 @@ struct seq_file;
 void pisteer_events_show(struct seq_file *m);
 
 void pisteer_steer_apply(struct pisteer_vector *vecs, unsigned int nr);
+void pisteer_steer_report(struct pisteer_vector *vecs, unsigned int nr);
 bool pisteer_steer_following(void);
 int pisteer_steer_set_policy(const struct pisteer_policy *req);
 void pisteer_steer_clear_policies(void);

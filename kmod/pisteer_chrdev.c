@@ -78,7 +78,7 @@ static long pisteer_ioc_list_vectors(void __user *uarg)
 	u32 usize;
 	int ret;
 
-	BUILD_BUG_ON(sizeof(struct pisteer_vector) != PISTEER_VECTOR_SIZE_VER4);
+	BUILD_BUG_ON(sizeof(struct pisteer_vector) != PISTEER_VECTOR_SIZE_VER5);
 	BUILD_BUG_ON(sizeof(req) != PISTEER_LIST_VECTORS_SIZE_VER0);
 
 	ret = pisteer_copy_struct_in(&req, sizeof(req),
@@ -91,7 +91,7 @@ static long pisteer_ioc_list_vectors(void __user *uarg)
 	if (req.count && !req.entries)
 		return -EFAULT;
 
-	ret = pisteer_scan(&vecs, &nr);
+	ret = pisteer_observe(&vecs, &nr);
 	if (ret)
 		return ret;
 	for (i = 0; i < nr; i++)

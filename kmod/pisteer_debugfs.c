@@ -36,7 +36,7 @@ static int vectors_show(struct seq_file *m, void *unused)
 	unsigned int nr, i;
 	int ret;
 
-	ret = pisteer_scan(&vecs, &nr);
+	ret = pisteer_observe(&vecs, &nr);
 	if (ret)
 		return ret;
 	seq_puts(m, "vm           device       type  idx   irq   gsi  gvec  dest  vcpu  tid      pcpu  eff  mode      reason  flags\n");
@@ -71,6 +71,7 @@ DEFINE_SHOW_ATTRIBUTE(allocs);
 static int scans_show(struct seq_file *m, void *unused)
 {
 	pisteer_vmcache_show(m);
+	pisteer_scan_show(m);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(scans);
@@ -78,6 +79,7 @@ DEFINE_SHOW_ATTRIBUTE(scans);
 static int probes_show(struct seq_file *m, void *unused)
 {
 	pisteer_events_show(m);
+	pisteer_affwatch_show(m);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(probes);

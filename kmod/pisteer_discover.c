@@ -24,6 +24,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/atomic.h>
 #include <linux/bsearch.h>
 #include <linux/cpumask.h>
 #include <linux/fdtable.h>
@@ -41,6 +42,7 @@
 #include <linux/pisteer.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 
@@ -455,7 +457,11 @@ static DEFINE_MUTEX(scan_lock);
  * One scan; the VMs come from the cache (pisteer_vmcache.c) when
  * @may_reuse and it can serve, else from a walk of every open file.
  */
-static int scan(struct pisteer_vector **out, unsigned int *nr, bool may_reuse)
+/* Scans by what they are for: the scans file in debugfs shows them. */
+static atomic64_t nr_reconciles, nr_reads;
+
+static int scan(struct pisteer_vector **out, unsigned int *nr, bool may_reuse,
+		bool reconcile)
 {
 	struct irqfd_match *matches = NULL;
 	struct scan_out o = { };
@@ -527,7 +533,13 @@ static int scan(struct pisteer_vector **out, unsigned int *nr, bool may_reuse)
 out:
 	put_vms(vms, nr_vms);
 	if (!ret) {
-		pisteer_steer_apply(o.vecs, o.nr);
+		if (reconcile) {
+			pisteer_steer_apply(o.vecs, o.nr);
+			atomic64_inc(&nr_reconciles);
+		} else {
+			pisteer_steer_report(o.vecs, o.nr);
+			atomic64_inc(&nr_reads);
+		}
 		pisteer_records_update(o.vecs, o.nr);
 		pisteer_lat_update(o.vecs, o.srcs, o.nr);
 	}
@@ -550,17 +562,45 @@ out:
 }
 
 /**
- * pisteer_scan() - read the passthrough vectors of the host as they are now
+ * pisteer_scan() - reconcile: find the passthrough vectors as they are now
+ *	and steer them as their policies say
  * @out: set to a kvmalloc'ed array (NULL when there is none); pst_kvfree() it
  * @nr: set to the number of entries
  *
- * Walks every open file of the host for the VMs (and caches them).
+ * Walks every open file of the host for the VMs (and caches them).  For
+ * writers only: a policy change, latency control, unloading.
  *
  * Return: 0 or -ENOMEM.
  */
 int pisteer_scan(struct pisteer_vector **out, unsigned int *nr)
 {
-	return scan(out, nr, false);
+	return scan(out, nr, false, true);
+}
+
+/**
+ * pisteer_observe() - the passthrough vectors as they are now, for readers
+ * @out: as for pisteer_scan()
+ * @nr: as for pisteer_scan()
+ *
+ * Reports the policy and steering of each vector without changing any
+ * IRQ: a read never steers (the list ioctl, debugfs).
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int pisteer_observe(struct pisteer_vector **out, unsigned int *nr)
+{
+	return scan(out, nr, false, false);
+}
+
+/**
+ * pisteer_scan_show() - how many scans reconciled and how many only read
+ * @m: the debugfs scans file
+ */
+void pisteer_scan_show(struct seq_file *m)
+{
+	seq_printf(m, "reconciles %lld\nreads %lld\n",
+		   (long long)atomic64_read(&nr_reconciles),
+		   (long long)atomic64_read(&nr_reads));
 }
 
 /**
@@ -574,7 +614,7 @@ int pisteer_scan(struct pisteer_vector **out, unsigned int *nr)
  */
 int pisteer_rescan(struct pisteer_vector **out, unsigned int *nr)
 {
-	return scan(out, nr, true);
+	return scan(out, nr, true, true);
 }
 
 /**

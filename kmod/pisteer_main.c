@@ -32,6 +32,7 @@ static int __init pisteer_init(void)
 		pisteer_debugfs_exit();
 		return ret;
 	}
+	pisteer_affwatch_init();
 	pr_info("release %s, ABI %u.%u loaded\n", PISTEER_RELEASE,
 		PISTEER_ABI_MAJOR, PISTEER_ABI_MINOR);
 	return 0;
@@ -45,6 +46,7 @@ static void __exit pisteer_exit(void)
 	pisteer_chrdev_exit();
 	/* First: no probe may run into what the rest tears down. */
 	pisteer_lat_exit();
+	pisteer_affwatch_exit();
 	pisteer_events_exit();
 	/*
 	 * Without policies a last scan restores every steered IRQ that VFIO

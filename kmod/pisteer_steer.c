@@ -47,6 +47,8 @@ struct steered {
 	struct pst_vfio_id id;		/* the vector the number was */
 	int cpu;
 	u32 moves;
+	u32 overridden;		/* changes found that pisteer did not make */
+	bool away;		/* moved off @cpu by someone else, not put back yet */
 	u64 last_move_ns;
 	cpumask_var_t orig;
 };
@@ -130,13 +132,21 @@ static bool is_vector(const struct steered *s, const struct pisteer_vector *v)
 	return !memcmp(&id, &s->id, sizeof(id));
 }
 
-/* Restore what pisteer changed, if the number is still that vector's. */
+/*
+ * Restore what pisteer changed, if the number is still that vector's and
+ * its affinity still what pisteer set: a later choice of someone else
+ * (an admin, irqbalance) stays.
+ */
 static void forget(struct steered *s)
 {
-	int ret = pst_vfio_irq_move(s->irq, &s->id, s->orig, NULL);
+	const struct cpumask *mine = s->cpu >= 0 ? cpumask_of(s->cpu) : NULL;
+	int ret = pst_vfio_irq_move(s->irq, &s->id, s->orig, mine, NULL);
 
 	if (!ret)
 		trace_steer(s->irq, s->cpu, -1, PISTEER_POLICY_OFF);
+	else if (ret == -EBUSY)
+		pr_info("irq %u: not restored to %*pbl: its affinity was set after pisteer's move, and stays\n",
+			s->irq, cpumask_pr_args(s->orig));
 	else if (ret != -ESTALE)
 		pr_warn("irq %u: restoring its affinity failed: %d\n",
 			s->irq, ret);
@@ -161,7 +171,7 @@ static struct steered *start_steering(const struct pisteer_vector *v, int cpu)
 	s->irq = v->host_irq;
 	s->cpu = -1;
 	vector_id(v, &s->id);
-	ret = pst_vfio_irq_move(s->irq, &s->id, cpumask_of(cpu), s->orig);
+	ret = pst_vfio_irq_move(s->irq, &s->id, cpumask_of(cpu), NULL, s->orig);
 	if (ret) {
 		if (ret != -ESTALE)
 			pr_warn_ratelimited("irq %u: cannot move it to CPU %d: %d\n",
@@ -270,6 +280,17 @@ static u32 auto_choice(const struct pisteer_vector *v, u32 *why)
 	return PISTEER_POLICY_HOUSEKEEPING;
 }
 
+/* Is the affinity the scan saw exactly @cpu? */
+static bool affinity_is(const struct pisteer_vector *v, int cpu)
+{
+	unsigned int i;
+
+	for (i = 0; i < PISTEER_AFFINITY_WORDS; i++)
+		if (v->irq_affinity[i] != (i == cpu / 64 ? BIT_ULL(cpu % 64) : 0))
+			return false;
+	return true;
+}
+
 /* Earliest time a move held back by the interval may be done, or 0. */
 static u64 retry_at_ns;
 
@@ -287,10 +308,22 @@ static void steer_one(const struct pisteer_policy *p, u32 applied,
 		forget(s);
 		s = NULL;
 	}
+	/*
+	 * Someone else moved it since (an admin, irqbalance): count it once
+	 * and apply the policy again, at most once per interval like every
+	 * move.  Until then an off leaves their choice in place.
+	 */
+	if (s && !s->away && s->cpu >= 0 && s->cpu < PISTEER_AFFINITY_WORDS * 64 &&
+	    !affinity_is(v, s->cpu)) {
+		s->overridden++;
+		s->away = true;
+		pr_info_ratelimited("irq %u: moved off CPU %d by someone else (%u times); the policy is applied again\n",
+				    s->irq, s->cpu, s->overridden);
+	}
 	/* Posting ignores host affinity: nothing to gain from a move. */
 	if (v->mode == PISTEER_MODE_POSTED || cpu < 0 || !cpu_online(cpu))
 		goto report;
-	if (s && s->cpu == cpu)
+	if (s && s->cpu == cpu && !s->away)
 		goto report;
 	if (s && now - s->last_move_ns < (u64)interval * NSEC_PER_USEC) {
 		u64 at = s->last_move_ns + (u64)interval * NSEC_PER_USEC;
@@ -304,7 +337,7 @@ static void steer_one(const struct pisteer_policy *p, u32 applied,
 		if (!s)
 			goto report;
 	} else {
-		ret = pst_vfio_irq_move(s->irq, &s->id, cpumask_of(cpu), NULL);
+		ret = pst_vfio_irq_move(s->irq, &s->id, cpumask_of(cpu), NULL, NULL);
 		if (ret) {
 			if (ret != -ESTALE)
 				pr_warn_ratelimited("irq %u: cannot move it to CPU %d: %d\n",
@@ -313,6 +346,7 @@ static void steer_one(const struct pisteer_policy *p, u32 applied,
 		}
 	}
 	trace_steer(v->host_irq, s->cpu, cpu, applied);
+	s->away = false;
 	s->cpu = cpu;
 	s->moves++;
 	s->last_move_ns = now;
@@ -320,6 +354,7 @@ report:
 	if (s) {
 		v->steer_cpu = s->cpu;
 		v->steer_moves = s->moves;
+		v->steer_overridden = s->overridden;
 	}
 }
 
@@ -360,10 +395,45 @@ static void drop_dead_vm_policies(void)
 	}
 }
 
+/* @v's policy fields; returns its policy (NULL: none), what it came to in @applied. */
+static const struct pisteer_policy *resolve(struct pisteer_vector *v, u32 *applied)
+{
+	const struct pisteer_policy *p = policy_of(v);
+	u32 why = PISTEER_WHY_NONE;
+
+	v->steer_cpu = -1;
+	v->policy = p ? p->policy : PISTEER_POLICY_NONE;
+	*applied = v->policy;
+	if (*applied == PISTEER_POLICY_AUTO)
+		*applied = auto_choice(v, &why);
+	v->policy_applied = *applied;
+	v->policy_why = why;
+	return p;
+}
+
+static bool moves_irq(u32 applied)
+{
+	return applied != PISTEER_POLICY_NONE && applied != PISTEER_POLICY_OFF;
+}
+
+/* Tell the affinity watch which IRQs are steered now.  Caller holds steer_lock. */
+static void watch_steered(void)
+{
+	struct steered *s;
+
+	pisteer_affwatch_begin();
+	list_for_each_entry(s, &steered_irqs, link)
+		pisteer_affwatch_add(s->irq);
+	pisteer_affwatch_commit();
+}
+
 /**
- * pisteer_steer_apply() - steer the vectors a scan found
+ * pisteer_steer_apply() - reconcile: steer the vectors a scan found
  * @vecs: the vectors; their policy and steer_* fields are filled in
  * @nr: their number
+ *
+ * Context: process, under the scan lock; the only place IRQs are moved
+ * (besides unloading).
  */
 void pisteer_steer_apply(struct pisteer_vector *vecs, unsigned int nr)
 {
@@ -375,17 +445,11 @@ void pisteer_steer_apply(struct pisteer_vector *vecs, unsigned int nr)
 	retry_at_ns = 0;
 	drop_dead_vm_policies();
 	for (i = 0; i < nr; i++) {
-		const struct pisteer_policy *p = policy_of(&vecs[i]);
-		u32 applied, why = PISTEER_WHY_NONE;
+		const struct pisteer_policy *p;
+		u32 applied;
 
-		vecs[i].steer_cpu = -1;
-		vecs[i].policy = p ? p->policy : PISTEER_POLICY_NONE;
-		applied = vecs[i].policy;
-		if (applied == PISTEER_POLICY_AUTO)
-			applied = auto_choice(&vecs[i], &why);
-		vecs[i].policy_applied = applied;
-		vecs[i].policy_why = why;
-		if (applied != PISTEER_POLICY_NONE && applied != PISTEER_POLICY_OFF) {
+		p = resolve(&vecs[i], &applied);
+		if (moves_irq(applied)) {
 			steer_one(p, applied, &vecs[i]);
 			continue;
 		}
@@ -401,11 +465,38 @@ void pisteer_steer_apply(struct pisteer_vector *vecs, unsigned int nr)
 			continue;
 		forget(s);
 	}
+	watch_steered();
 	retry = retry_at_ns;
 	mutex_unlock(&steer_lock);
 	/* A move the interval held back is done by a rescan, not forgotten. */
 	if (retry)
 		pisteer_events_kick_at(retry);
+}
+
+/**
+ * pisteer_steer_report() - fill in the policy and steering of vectors
+ * @vecs: the vectors
+ * @nr: their number
+ *
+ * For readers: moves nothing, changes no policy.
+ */
+void pisteer_steer_report(struct pisteer_vector *vecs, unsigned int nr)
+{
+	struct steered *s;
+	unsigned int i;
+	u32 applied;
+
+	mutex_lock(&steer_lock);
+	for (i = 0; i < nr; i++) {
+		resolve(&vecs[i], &applied);
+		s = find_steered(vecs[i].host_irq);
+		if (!s || !is_vector(s, &vecs[i]))
+			continue;
+		vecs[i].steer_cpu = s->cpu;
+		vecs[i].steer_moves = s->moves;
+		vecs[i].steer_overridden = s->overridden;
+	}
+	mutex_unlock(&steer_lock);
 }
 
 /*
@@ -519,6 +610,7 @@ void pisteer_steer_exit(void)
 	mutex_lock(&steer_lock);
 	list_for_each_entry_safe(s, tmp, &steered_irqs, link)
 		forget(s);
+	watch_steered();
 	nr_policies = 0;
 	mutex_unlock(&steer_lock);
 }

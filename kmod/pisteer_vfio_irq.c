@@ -149,21 +149,24 @@ static bool desc_is(unsigned int irq, const struct irq_desc *desc)
  * @irq: the host IRQ number
  * @id: the VFIO vector the number must still belong to
  * @mask: the new affinity
+ * @expect: when not NULL, change it only while the affinity is this
  * @before: when not NULL, set to the affinity just before the change
  *
  * Context: process, may sleep.  Takes desc->request_mutex, then desc->lock.
  * Return: 0; -ESTALE when @irq is no longer that vector (freed, or taken
- * by another device or index); -EPERM for kernel-managed affinity; else
- * irq_set_affinity()'s error.  Nothing is changed unless 0.
+ * by another device or index); -EPERM for kernel-managed affinity;
+ * -EBUSY when the affinity is not @expect; else irq_set_affinity()'s
+ * error.  Nothing is changed unless 0.
  */
 int pst_vfio_irq_move(unsigned int irq, const struct pst_vfio_id *id,
-		      const struct cpumask *mask, struct cpumask *before)
+		      const struct cpumask *mask, const struct cpumask *expect,
+		      struct cpumask *before)
 {
 	struct irqaction *action;
 	struct irq_desc *desc;
 	struct pst_vfio_id seen;
 	unsigned long flags;
-	bool owned = false, managed = false;
+	bool owned = false, managed = false, as_expected = true;
 	int ret;
 
 	desc = desc_get(irq);
@@ -179,15 +182,24 @@ int pst_vfio_irq_move(unsigned int irq, const struct pst_vfio_id *id,
 	for (action = desc->action; action && !owned; action = action->next)
 		owned = pst_vfio_action(action, &seen) && same_id(&seen, id);
 	managed = irqd_affinity_is_managed(&desc->irq_data);
+	if (expect)
+		as_expected = cpumask_equal(expect,
+					    irq_data_get_affinity_mask(&desc->irq_data));
 	if (owned && !managed && before)
 		cpumask_copy(before, irq_data_get_affinity_mask(&desc->irq_data));
 	raw_spin_unlock_irqrestore(&desc->lock, flags);
-	if (!owned)
+	if (!owned) {
 		ret = -ESTALE;
-	else if (managed)
+	} else if (managed) {
 		ret = -EPERM;
-	else
+	} else if (!as_expected) {
+		ret = -EBUSY;
+	} else {
+		/* The affinity watch is not to take this change for another's. */
+		pisteer_affwatch_own(irq);
 		ret = irq_set_affinity(irq, mask);
+		pisteer_affwatch_own(PST_NO_IRQ);
+	}
 out:
 	mutex_unlock(&desc->request_mutex);
 	pst_irq_desc_put(desc);
