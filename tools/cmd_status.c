@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "lib/irqs.h"
 #include "lib/pisteer_dev.h"
 
 static void usage(FILE *out)
@@ -51,6 +52,35 @@ static void pi_summary(const struct pisteer_vector *v, char *buf, size_t len)
 		 v->pi_flags & PISTEER_PI_F_NDST_MATCH ? "ok" : "!= vCPU's CPU",
 		 v->pi_flags & PISTEER_PI_F_SN ? ", SN" : "",
 		 v->pi_flags & PISTEER_PI_F_ON ? ", ON" : "");
+}
+
+/*
+ * Steered IRQs someone else moved, and irqbalance, which would keep doing
+ * it: the ban it needs.
+ */
+static void print_overrides(const struct pisteer_vector *v, unsigned int n)
+{
+	char bans[512] = "";
+	unsigned int i, moved = 0;
+	size_t len = 0;
+	int pid;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].steer_overridden) {
+			printf("IRQ %u: moved off CPU %d by someone else %u times; pisteer applied its policy again each time\n",
+			       v[i].host_irq, v[i].steer_cpu, v[i].steer_overridden);
+			moved++;
+		}
+		if (v[i].steer_cpu >= 0 && len < sizeof(bans) - 16)
+			len += snprintf(bans + len, sizeof(bans) - len, "%s--banirq=%u",
+					len ? " " : "", v[i].host_irq);
+	}
+	pid = len ? pst_find_process("irqbalance") : -1;
+	if (pid > 0)
+		printf("irqbalance (pid %d) is running and may move the steered IRQs: ban them with IRQBALANCE_ARGS=\"%s\" in /etc/default/irqbalance, then 'systemctl restart irqbalance'\n",
+		       pid, bans);
+	else if (moved)
+		printf("(an admin, irqbalance or a CPU going offline moved them: pisteer owns these IRQs' affinity while a policy holds)\n");
 }
 
 static void print_table(const struct pisteer_vector *v, unsigned int n)
@@ -115,6 +145,7 @@ static void print_table(const struct pisteer_vector *v, unsigned int n)
 	if (unknown_target)
 		printf("VCPU ?: the module cannot tell the target (%s)\n",
 		       pst_target_unknown_text(unknown_target));
+	print_overrides(v0, n);
 }
 
 /* AMD: GA tag, guest mode and, once KVM updated the IRTE, IsRun and dest. */
@@ -235,6 +266,8 @@ char *status_to_json(const struct pisteer_vector *v, unsigned int n)
 		json_object_object_add(o, "steer_cpu", v->steer_cpu >= 0 ?
 				       json_object_new_int(v->steer_cpu) : NULL);
 		json_object_object_add(o, "steer_moves", json_object_new_int64(v->steer_moves));
+		json_object_object_add(o, "steer_overridden",
+				       json_object_new_int64(v->steer_overridden));
 		json_object_object_add(o, "policy_applied", v->policy_applied ?
 				       json_object_new_string(pst_policy_name(v->policy_applied)) : NULL);
 		json_object_object_add(o, "policy_why", v->policy_why ?
