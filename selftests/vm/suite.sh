@@ -52,6 +52,7 @@ tests() {
 	t status_devices "$top/selftests/vm/status_devices.sh"
 	t steer "$top/selftests/vm/steer.sh"
 	t irq_owner "$top/selftests/vm/irq_owner.sh"
+	t affinity_override "$top/selftests/vm/affinity_override.sh"
 	t policy_identity "$top/selftests/vm/policy_identity.sh"
 	t rdma_lat "$top/selftests/vm/rdma_lat.sh"
 	t lat "$top/selftests/vm/lat.sh"
