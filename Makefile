@@ -29,7 +29,9 @@ KDIR ?= $(if $(wildcard $(RUNNING_KDIR)),$(RUNNING_KDIR),/lib/modules/$(KVER_612
 B := build
 CC ?= cc
 CFLAGS ?= -O2 -g
-USER_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Iuapi \
+# CPPFLAGS and LDFLAGS are empty unless given (dpkg-buildflags gives them
+# for the package build: fortify, relro, bindnow).
+USER_CFLAGS := $(CPPFLAGS) $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Iuapi \
 	-DPISTEER_RELEASE='"$(RELEASE)"'
 LDLIBS_JSON := -ljson-c -lm
 LDLIBS_CLI := $(LDLIBS_JSON) -lhwloc
@@ -78,7 +80,7 @@ tests: $(VM_TEST_BINS) $(UNIT_TEST_BINS)
 
 $(B)/pisteer: $(CLI_SRCS) $(RDMA_SRCS) $(CLI_HDRS) $(RDMA_HDRS) VERSION
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ $(CLI_SRCS) $(RDMA_SRCS) $(LDLIBS_CLI) $(LDLIBS_RDMA)
+	$(CC) $(USER_CFLAGS) $(LDFLAGS) -o $@ $(CLI_SRCS) $(RDMA_SRCS) $(LDLIBS_CLI) $(LDLIBS_RDMA)
 
 $(B)/selftests/rdma_unit: selftests/tools/rdma_unit.c $(RDMA_NOVERBS_SRCS) $(RDMA_HDRS) \
 		$(KTAP_SRCS) $(TEST_LIB_HDRS) tools/lib/pisteer_dev.h
