@@ -180,8 +180,9 @@ modules:
 # One copy of the module sources per pinned kernel, so that the builds can
 # live side by side (Kbuild writes its objects next to the sources).
 # scripts/kbuild.sh runs the 7.x build in the trixie chroot (gcc-14).
-MOD_SRCS := Kbuild VERSION $(wildcard kmod/Kbuild kmod/*.[ch] kmod/compat/*.h guest/Kbuild guest/*.[ch]) \
-	uapi/linux/pisteer.h
+# (*.mod.c: what modpost wrote next to the sources after an in-tree make.)
+MOD_SRCS := Kbuild VERSION $(filter-out %.mod.c,$(wildcard kmod/Kbuild kmod/*.[ch] \
+	kmod/compat/*.h guest/Kbuild guest/*.[ch])) uapi/linux/pisteer.h
 
 modules-all: $(foreach k,$(KVERS),$(B)/modules/$(k)/.built)
 
