@@ -7,6 +7,8 @@
 #   make check         everything make check does (see README.md)
 #   make demo          the main job on the emulated host
 #   make bench         interrupt round-trip benchmark (figures, not a test)
+#   make install       CLI, man page, DKMS module sources (DESTDIR, PREFIX)
+#   make uninstall     removes what make install put there
 #
 # Kernel modules are built only through Kbuild (make -C KDIR M=...), the way
 # DKMS builds them.
@@ -68,12 +70,12 @@ VM_TEST_BINS := $(addprefix $(B)/selftests/,$(VM_TESTS)) $(B)/selftests/ptvm_dem
 UNIT_TEST_BINS := $(B)/selftests/cli_unit $(B)/selftests/guest_unit $(B)/selftests/pin_unit \
 	$(B)/selftests/pin_qemu $(B)/selftests/rdma_unit
 
-.PHONY: all cli tests modules modules-all deps check demo bench clean help
+.PHONY: all cli tests modules modules-all deps check demo bench clean help install uninstall
 
 all: cli tests modules
 
 help:
-	@sed -n '3,13p' Makefile
+	@sed -n '3,15p' Makefile
 
 cli: $(B)/pisteer
 tests: $(VM_TEST_BINS) $(UNIT_TEST_BINS)
@@ -193,6 +195,38 @@ $(B)/modules/%/.built: $(MOD_SRCS)
 	scripts/kbuild.sh $* $(B)/modules/$* W=1 modules \
 		> $(B)/modules/$*/build.log 2>&1 || { cat $(B)/modules/$*/build.log; exit 1; }
 	@touch $@
+
+# make install: for people who do not use the packages (make deb).  The
+# CLI and its man page (section 8: sbin), and the module sources as DKMS
+# wants them, in $(PREFIX)/src/pisteer-VERSION: `dkms install
+# $(PREFIX)/src/pisteer-VERSION` builds and installs both modules for the
+# running kernel (DKMS copies them to /usr/src/pisteer-VERSION first when
+# PREFIX is not /usr).  DESTDIR stages the whole tree elsewhere.
+# uninstall removes those files and the source tree's directories (a
+# directory someone else put files in stays, with an error), never the
+# shared ones (sbin, man8, src); it leaves DKMS's own copy and builds to
+# `dkms remove`.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DKMS_SRCDIR = $(PREFIX)/src/pisteer-$(RELEASE)
+DKMS_FILES = dkms.conf $(MOD_SRCS)
+DKMS_DIRS = kmod/compat kmod guest uapi/linux uapi
+
+install: $(B)/pisteer
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(B)/pisteer $(DESTDIR)$(SBINDIR)/pisteer
+	install -m 0644 tools/pisteer.8 $(DESTDIR)$(MANDIR)/man8/pisteer.8
+	for f in $(DKMS_FILES); do \
+		install -D -m 0644 $$f $(DESTDIR)$(DKMS_SRCDIR)/$$f || exit 1; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/pisteer $(DESTDIR)$(MANDIR)/man8/pisteer.8
+	rm -f $(addprefix $(DESTDIR)$(DKMS_SRCDIR)/,$(DKMS_FILES))
+	for d in $(addprefix $(DESTDIR)$(DKMS_SRCDIR)/,$(DKMS_DIRS)) $(DESTDIR)$(DKMS_SRCDIR); do \
+		[ ! -d $$d ] || rmdir $$d || exit 1; \
+	done
 
 deps:
 	bash scripts/deps.sh
