@@ -9,6 +9,7 @@
 #   make bench         interrupt round-trip benchmark (figures, not a test)
 #   make install       CLI, man page, DKMS module sources (DESTDIR, PREFIX)
 #   make uninstall     removes what make install put there
+#   make deb           the Debian packages pisteer and pisteer-dkms, in build/deb/
 #
 # Kernel modules are built only through Kbuild (make -C KDIR M=...), the way
 # DKMS builds them.
@@ -70,12 +71,12 @@ VM_TEST_BINS := $(addprefix $(B)/selftests/,$(VM_TESTS)) $(B)/selftests/ptvm_dem
 UNIT_TEST_BINS := $(B)/selftests/cli_unit $(B)/selftests/guest_unit $(B)/selftests/pin_unit \
 	$(B)/selftests/pin_qemu $(B)/selftests/rdma_unit
 
-.PHONY: all cli tests modules modules-all deps check demo bench clean help install uninstall
+.PHONY: all cli tests modules modules-all deps check demo bench clean help install uninstall deb
 
 all: cli tests modules
 
 help:
-	@sed -n '3,15p' Makefile
+	@sed -n '3,16p' Makefile
 
 cli: $(B)/pisteer
 tests: $(VM_TEST_BINS) $(UNIT_TEST_BINS)
@@ -227,6 +228,27 @@ uninstall:
 	for d in $(addprefix $(DESTDIR)$(DKMS_SRCDIR)/,$(DKMS_DIRS)) $(DESTDIR)$(DKMS_SRCDIR); do \
 		[ ! -d $$d ] || rmdir $$d || exit 1; \
 	done
+
+# make deb: dpkg-buildpackage writes the packages next to the tree it
+# builds, so it builds a copy in build/deb/src (the checkout's files,
+# committed or not, without build/) and they land in build/deb/.
+# The source package (native: the tree is its own upstream) is built too,
+# so that lintian checks debian/ as well.
+DEB_DIR := $(B)/deb
+
+deb:
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/src
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -z --cached --others --exclude-standard | \
+			xargs -0 sh -c 'for f; do [ ! -e "$$f" ] || echo "$$f"; done' sh | \
+			tar -cf - -T - | tar -xf - -C $(DEB_DIR)/src; \
+	else \
+		tar -cf - --exclude=./$(B) --exclude-vcs . | tar -xf - -C $(DEB_DIR)/src; \
+	fi
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc > ../build.log 2>&1 || \
+		{ cat ../build.log; exit 1; }
+	@ls $(DEB_DIR)/*.deb
 
 deps:
 	bash scripts/deps.sh
