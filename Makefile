@@ -7,6 +7,9 @@
 #   make check         everything make check does (see README.md)
 #   make demo          the main job on the emulated host
 #   make bench         interrupt round-trip benchmark (figures, not a test)
+#   make install       CLI, man page, DKMS module sources (DESTDIR, PREFIX)
+#   make uninstall     removes what make install put there
+#   make deb           the Debian packages pisteer and pisteer-dkms, in build/deb/
 #
 # Kernel modules are built only through Kbuild (make -C KDIR M=...), the way
 # DKMS builds them.
@@ -29,7 +32,9 @@ KDIR ?= $(if $(wildcard $(RUNNING_KDIR)),$(RUNNING_KDIR),/lib/modules/$(KVER_612
 B := build
 CC ?= cc
 CFLAGS ?= -O2 -g
-USER_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Iuapi \
+# CPPFLAGS and LDFLAGS are empty unless given (dpkg-buildflags gives them
+# for the package build: fortify, relro, bindnow).
+USER_CFLAGS := $(CPPFLAGS) $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Iuapi \
 	-DPISTEER_RELEASE='"$(RELEASE)"'
 LDLIBS_JSON := -ljson-c -lm
 LDLIBS_CLI := $(LDLIBS_JSON) -lhwloc
@@ -66,19 +71,19 @@ VM_TEST_BINS := $(addprefix $(B)/selftests/,$(VM_TESTS)) $(B)/selftests/ptvm_dem
 UNIT_TEST_BINS := $(B)/selftests/cli_unit $(B)/selftests/guest_unit $(B)/selftests/pin_unit \
 	$(B)/selftests/pin_qemu $(B)/selftests/rdma_unit
 
-.PHONY: all cli tests modules modules-all deps check demo bench clean help
+.PHONY: all cli tests modules modules-all deps check demo bench clean help install uninstall deb
 
 all: cli tests modules
 
 help:
-	@sed -n '3,13p' Makefile
+	@sed -n '3,16p' Makefile
 
 cli: $(B)/pisteer
 tests: $(VM_TEST_BINS) $(UNIT_TEST_BINS)
 
 $(B)/pisteer: $(CLI_SRCS) $(RDMA_SRCS) $(CLI_HDRS) $(RDMA_HDRS) VERSION
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ $(CLI_SRCS) $(RDMA_SRCS) $(LDLIBS_CLI) $(LDLIBS_RDMA)
+	$(CC) $(USER_CFLAGS) $(LDFLAGS) -o $@ $(CLI_SRCS) $(RDMA_SRCS) $(LDLIBS_CLI) $(LDLIBS_RDMA)
 
 $(B)/selftests/rdma_unit: selftests/tools/rdma_unit.c $(RDMA_NOVERBS_SRCS) $(RDMA_HDRS) \
 		$(KTAP_SRCS) $(TEST_LIB_HDRS) tools/lib/pisteer_dev.h
@@ -178,8 +183,9 @@ modules:
 # One copy of the module sources per pinned kernel, so that the builds can
 # live side by side (Kbuild writes its objects next to the sources).
 # scripts/kbuild.sh runs the 7.x build in the trixie chroot (gcc-14).
-MOD_SRCS := Kbuild VERSION $(wildcard kmod/Kbuild kmod/*.[ch] kmod/compat/*.h guest/Kbuild guest/*.[ch]) \
-	uapi/linux/pisteer.h
+# (*.mod.c: what modpost wrote next to the sources after an in-tree make.)
+MOD_SRCS := Kbuild VERSION $(filter-out %.mod.c,$(wildcard kmod/Kbuild kmod/*.[ch] \
+	kmod/compat/*.h guest/Kbuild guest/*.[ch])) uapi/linux/pisteer.h
 
 modules-all: $(foreach k,$(KVERS),$(B)/modules/$(k)/.built)
 
@@ -190,6 +196,59 @@ $(B)/modules/%/.built: $(MOD_SRCS)
 	scripts/kbuild.sh $* $(B)/modules/$* W=1 modules \
 		> $(B)/modules/$*/build.log 2>&1 || { cat $(B)/modules/$*/build.log; exit 1; }
 	@touch $@
+
+# make install: for people who do not use the packages (make deb).  The
+# CLI and its man page (section 8: sbin), and the module sources as DKMS
+# wants them, in $(PREFIX)/src/pisteer-VERSION: `dkms install
+# $(PREFIX)/src/pisteer-VERSION` builds and installs both modules for the
+# running kernel (DKMS copies them to /usr/src/pisteer-VERSION first when
+# PREFIX is not /usr).  DESTDIR stages the whole tree elsewhere.
+# uninstall removes those files and the source tree's directories (a
+# directory someone else put files in stays, with an error), never the
+# shared ones (sbin, man8, src); it leaves DKMS's own copy and builds to
+# `dkms remove`.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DKMS_SRCDIR = $(PREFIX)/src/pisteer-$(RELEASE)
+DKMS_FILES = dkms.conf $(MOD_SRCS)
+DKMS_DIRS = kmod/compat kmod guest uapi/linux uapi
+
+install: $(B)/pisteer
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(B)/pisteer $(DESTDIR)$(SBINDIR)/pisteer
+	install -m 0644 tools/pisteer.8 $(DESTDIR)$(MANDIR)/man8/pisteer.8
+	for f in $(DKMS_FILES); do \
+		install -D -m 0644 $$f $(DESTDIR)$(DKMS_SRCDIR)/$$f || exit 1; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/pisteer $(DESTDIR)$(MANDIR)/man8/pisteer.8
+	rm -f $(addprefix $(DESTDIR)$(DKMS_SRCDIR)/,$(DKMS_FILES))
+	for d in $(addprefix $(DESTDIR)$(DKMS_SRCDIR)/,$(DKMS_DIRS)) $(DESTDIR)$(DKMS_SRCDIR); do \
+		[ ! -d $$d ] || rmdir $$d || exit 1; \
+	done
+
+# make deb: dpkg-buildpackage writes the packages next to the tree it
+# builds, so it builds a copy in build/deb/src (the checkout's files,
+# committed or not, without build/) and they land in build/deb/.
+# The source package (native: the tree is its own upstream) is built too,
+# so that lintian checks debian/ as well.
+DEB_DIR := $(B)/deb
+
+deb:
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/src
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -z --cached --others --exclude-standard | \
+			xargs -0 sh -c 'for f; do [ ! -e "$$f" ] || echo "$$f"; done' sh | \
+			tar -cf - -T - | tar -xf - -C $(DEB_DIR)/src; \
+	else \
+		tar -cf - --exclude=./$(B) --exclude-vcs . | tar -xf - -C $(DEB_DIR)/src; \
+	fi
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc > ../build.log 2>&1 || \
+		{ cat ../build.log; exit 1; }
+	@ls $(DEB_DIR)/*.deb
 
 deps:
 	bash scripts/deps.sh

@@ -30,6 +30,8 @@ pkgs=(
 	"linux-headers-$KVER_612=$PKGVER_612"
 	linux-source-6.12
 	libxml2-utils debootstrap
+	# make deb (dpkg-buildpackage, dh_dkms), its lintian and dkms build checks
+	debhelper dh-dkms dkms lintian
 )
 
 missing=()

@@ -80,6 +80,140 @@ dkms_version() {
 	[ "$have" = "$want" ] || { echo "dkms.conf says '$have', VERSION '$want'"; return 1; }
 }
 
+deb_version() {
+	local want have
+	want=$(cat VERSION)
+	have=$(dpkg-parsechangelog -l debian/changelog -S Version) || return 1
+	[ "$have" = "$want" ] || { echo "debian/changelog says '$have', VERSION '$want'"; return 1; }
+}
+
+# A package make deb built; built (again) when it is not there or a file
+# of the tree is newer than it, so that a stage run alone checks this tree.
+deb_file() {
+	local f newer
+	f=build/deb/$1_$(cat VERSION)_$2.deb
+	[ ! -f "$f" ] || newer=$(git ls-files -co --exclude-standard | while read -r g; do
+		[ ! "$g" -nt "$f" ] || { echo "$g"; break; }
+	done)
+	if [ ! -f "$f" ] || [ -n "$newer" ]; then
+		make --no-print-directory deb >/dev/null || return 1
+	fi
+	[ -f "$f" ] || { echo "make deb made no $f"; return 1; }
+	echo "$f"
+}
+
+lintian_check() {
+	local changes
+	deb_file pisteer amd64 >/dev/null || return 1
+	changes=build/deb/pisteer_$(cat VERSION)_amd64.changes
+	# Warnings fail too: one that is wrong for pisteer goes, with the
+	# reason, into a debian/*.lintian-overrides file.
+	lintian --fail-on error,warning --display-info "$changes"
+}
+
+# make install, then make uninstall, into an empty DESTDIR: install puts
+# exactly the CLI, its man page and the module sources git knows of;
+# uninstall leaves no file and no directory but the shared ones.
+install_roundtrip() {
+	local d rc=0
+	d=$(mktemp -d) || return 1
+	install_roundtrip_in "$d" || rc=1
+	rm -rf "$d"
+	return $rc
+}
+
+install_roundtrip_in() {
+	local d=$1 p=usr/local src want have f
+	src=$p/src/pisteer-$(cat VERSION)
+	make --no-print-directory -s install DESTDIR="$d" || return 1
+	want=$( {
+		echo "$p/sbin/pisteer"
+		echo "$p/share/man/man8/pisteer.8"
+		git ls-files dkms.conf Kbuild VERSION kmod guest uapi | sed "s|^|$src/|"
+	} | sort)
+	have=$(cd "$d" && find . ! -type d | sed 's|^\./||' | sort)
+	[ "$have" = "$want" ] || {
+		echo "make install put (<) / should have put (>):"
+		diff <(printf '%s\n' "$have") <(printf '%s\n' "$want")
+		return 1
+	}
+	[ -x "$d/$p/sbin/pisteer" ] || { echo "$p/sbin/pisteer is not executable"; return 1; }
+	cmp build/pisteer "$d/$p/sbin/pisteer" || return 1
+	cmp tools/pisteer.8 "$d/$p/share/man/man8/pisteer.8" || return 1
+	for f in $(git ls-files dkms.conf Kbuild VERSION kmod guest uapi); do
+		cmp "$f" "$d/$src/$f" || return 1
+	done
+	make --no-print-directory -s uninstall DESTDIR="$d" || return 1
+	have=$(cd "$d" && find . -mindepth 1 | sed 's|^\./||' | sort)
+	want=$(printf '%s\n' usr "$p" "$p/sbin" "$p/share" "$p/share/man" "$p/share/man/man8" \
+		"$p/src" | sort)
+	[ "$have" = "$want" ] || {
+		echo "make uninstall left (<) / may leave (>):"
+		diff <(printf '%s\n' "$have") <(printf '%s\n' "$want")
+		return 1
+	}
+}
+
+# dkms build (never dkms install) of the pisteer-dkms package's sources,
+# unpacked into a temporary directory that is also DKMS's tree, against
+# a pinned kernel's headers.  The 7.x headers (gcc-14) live in the trixie
+# chroot: there this machine's dkms script runs in the chroot, the
+# directory bind-mounted at the same path (as scripts/kbuild.sh does).
+# sign_file: no module signing key is made (/var/lib/dkms/mok.key).
+dkms_build() {
+	local kver=$1 deb t rc=0
+	deb=$(deb_file pisteer-dkms all) || return 1
+	t=$(mktemp -d) || return 1
+	dkms_build_in "$kver" "$deb" "$t" || rc=1
+	rm -rf "$t"
+	return $rc
+}
+
+dkms_build_in() {
+	local kver=$1 deb=$2 t=$3 ver m f ko rc root=$cache/trixie
+	local -a args
+	ver=$(cat VERSION)
+	dpkg-deb -x "$deb" "$t/root" || return 1
+	mkdir "$t/dkms" || return 1
+	args=(-m pisteer -v "$ver" --dkmstree "$t/dkms" --sourcetree "$t/root/usr/src")
+	if [ -d "/lib/modules/$kver/build" ]; then
+		sign_file=/nonexistent dkms add "${args[@]}" >"$t/log" 2>&1 &&
+			sign_file=/nonexistent dkms build "${args[@]}" -k "$kver" >>"$t/log" 2>&1
+	elif [ -d "$root/lib/modules/$kver/build" ]; then
+		cp /usr/sbin/dkms "$t/dkms.sh" && mkdir -p "$root$t" || return 1
+		# shellcheck disable=SC2016
+		unshare --mount --propagation private -- sh -c '
+			mount --bind "$1" "$2$1" && mount -t proc proc "$2/proc" || exit 1
+			t=$1 root=$2 kver=$3
+			shift 3
+			set -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+				sign_file=/nonexistent bash "$t/dkms.sh" "$@"
+			chroot "$root" "$@" add && chroot "$root" "$@" build -k "$kver"
+		' dkms "$t" "$root" "$kver" "${args[@]}" >"$t/log" 2>&1
+	else
+		echo "no headers for $kver here or in $root: run scripts/deps.sh"
+		return 1
+	fi
+	rc=$?
+	[ ! -d "$root$t" ] || rmdir "$root$t"
+	if [ "$rc" -ne 0 ]; then
+		cat "$t/log"
+		f=$t/dkms/pisteer/$ver/build/make.log
+		[ ! -f "$f" ] || tail -n 40 "$f"
+		return 1
+	fi
+	for m in pisteer pisteer_guest; do
+		ko=
+		for f in "$t/dkms/pisteer/$ver/$kver/x86_64/module/$m.ko"*; do
+			[ -f "$f" ] && ko=$f
+		done
+		[ -n "$ko" ] || { cat "$t/log"; echo "dkms built no $m.ko for $kver"; return 1; }
+		f=$(modinfo -F vermagic "$ko")
+		[ "${f%% *}" = "$kver" ] || { echo "$ko: vermagic '$f', not $kver"; return 1; }
+	done
+	[ ! -e /var/lib/dkms/pisteer ] || { echo "dkms wrote into /var/lib/dkms/pisteer"; return 1; }
+}
+
 vm_suite() {
 	selftests/rig/vm-run --kernel "$1" --timeout "$vm_timeout" -- \
 		selftests/vm/suite.sh ${TEST:+"$TEST"}
@@ -146,8 +280,19 @@ stages() {
 		ktap_run build/selftests/pin_qemu build/pisteer
 	st static - "unit: rdma-lat code" ktap_run build/selftests/rdma_unit build/pisteer
 	st static - "dkms.conf PACKAGE_VERSION equals VERSION" ktap_check dkms_version
+	st static - "debian/changelog version equals VERSION" ktap_check deb_version
 	st static - "man page pisteer.8: groff -ww clean, documents every command" \
 		ktap_check man_lint
+	st static - "make install/uninstall with DESTDIR round-trips (install puts the files, uninstall leaves nothing)" \
+		ktap_check install_roundtrip
+	st static - "packages build (make deb)" ktap_check make --no-print-directory deb
+	st static - "lintian clean on the packages" ktap_check lintian_check
+	st static "$KVER_61" "pisteer-dkms: dkms builds both modules for $KVER_61" \
+		ktap_check dkms_build "$KVER_61"
+	st static "$KVER_612" "pisteer-dkms: dkms builds both modules for $KVER_612" \
+		ktap_check dkms_build "$KVER_612"
+	st static "$KVER_7" "pisteer-dkms: dkms builds both modules for $KVER_7 (trixie chroot)" \
+		ktap_check dkms_build "$KVER_7"
 	st static "$KVER_61" "modules build for $KVER_61 with W=1, no warnings" \
 		ktap_check modules_build "$KVER_61"
 	st static "$KVER_612" "modules build for $KVER_612 with W=1, no warnings" \
