@@ -451,6 +451,7 @@ int cmd_lat(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
+	struct cmd_operands args = { 0 };
 	struct pst_filter filter = { 0 };
 	const char *svg = NULL;
 	long interval = 0, count = 0;
@@ -458,8 +459,7 @@ int cmd_lat(int argc, char **argv)
 	int opt, fd, err, json = 0, ret;
 	struct lat_set set;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "v:d:js:i:c:h", opts, NULL)) != -1) {
+	while ((opt = cmd_getopt(argc, argv, "v:d:js:i:c:h", opts, &args)) != -1) {
 		switch (opt) {
 		case 'v':
 			if (cmd_opt_pid("lat", optarg, &filter.pid))
@@ -506,7 +506,7 @@ int cmd_lat(int argc, char **argv)
 			return PST_EXIT_USAGE;
 		}
 	}
-	if (cmd_no_operands("lat", argc, argv, optind))
+	if (cmd_operands_max("lat", &args, 0))
 		return PST_EXIT_USAGE;
 	if (ops > 1 || (ops && (filter.has_bdf || json || svg || interval || count))) {
 		fprintf(stderr, "pisteer lat: --enable, --disable and --reset take only --vm, and one at a time\n");

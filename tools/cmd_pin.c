@@ -92,6 +92,7 @@ static int parse_list(const char *opt, const char *arg, struct pst_cpus *set)
 	return -1;
 }
 
+/* 0, 1 when --help was shown, -1 after saying what is wrong. */
 static int parse_opts(int argc, char **argv, struct pin_opts *o)
 {
 	static const struct option opts[] = {
@@ -107,12 +108,12 @@ static int parse_opts(int argc, char **argv, struct pin_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
+	struct cmd_operands ops = { 0 };
 	int opt;
 
 	pst_cpus_zero(&o->housekeeping);
 	pst_cpus_set(&o->housekeeping, 0);
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((opt = cmd_getopt(argc, argv, "h", opts, &ops)) != -1) {
 		switch (opt) {
 		case 'v':
 			if (cmd_opt_pid("pin", optarg, &o->pid))
@@ -153,13 +154,13 @@ static int parse_opts(int argc, char **argv, struct pin_opts *o)
 			break;
 		case 'h':
 			usage(stdout);
-			exit(PST_EXIT_OK);
+			return 1;
 		default:
 			usage(stderr);
 			return -1;
 		}
 	}
-	if (cmd_no_operands("pin", argc, argv, optind))
+	if (cmd_operands_max("pin", &ops, 0))
 		return -1;
 	if (o->domain && (o->pid || o->qmp)) {
 		fprintf(stderr, "pisteer pin: --domain names the VM: no --vm or --qmp with it\n");
@@ -700,8 +701,9 @@ int cmd_pin(int argc, char **argv)
 	struct pst_cpus hk;
 	int rc;
 
-	if (parse_opts(argc, argv, &o))
-		return PST_EXIT_USAGE;
+	rc = parse_opts(argc, argv, &o);
+	if (rc)
+		return rc > 0 ? PST_EXIT_OK : PST_EXIT_USAGE;
 	if (o.undo)
 		return undo(&o);
 	rc = find_vm(&o, &p, true);

@@ -112,14 +112,14 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
+	struct cmd_operands ops = { 0 };
 	unsigned int v = 0;
 	int opt, r = 0;
 
 	*o = (struct opts){ .ib_port = 1, .tcp_port = PST_XCHG_DEFAULT_PORT, .size = 2,
 			    .iters = 1000, .warmup = 100, .modes = PST_MODE_POLL,
 			    .gid_index = -1, .timeout_ms = 10000 };
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+h", lopts, NULL)) != -1) {
+	while ((opt = cmd_getopt(argc, argv, "h", lopts, &ops)) != -1) {
 		switch (opt) {
 		case O_SERVER:
 			o->server = true;
@@ -183,13 +183,13 @@ static int parse(int argc, char **argv, struct opts *o)
 		return -1;
 	}
 	if (o->server)
-		return cmd_no_operands("rdma-lat", argc, argv, optind) ? -1 : 0;
-	if (optind == argc) {
+		return cmd_operands_max("rdma-lat", &ops, 0) ? -1 : 0;
+	if (!ops.n) {
 		fprintf(stderr, "pisteer rdma-lat: name the server's HOST, or run --server\n");
 		return -1;
 	}
-	o->host = argv[optind];
-	return cmd_no_operands("rdma-lat", argc, argv, optind + 1) ? -1 : 0;
+	o->host = ops.v[0];
+	return cmd_operands_max("rdma-lat", &ops, 1) ? -1 : 0;
 }
 
 static uint64_t now_ns(void)

@@ -296,14 +296,14 @@ int cmd_status(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
+	struct cmd_operands ops = { 0 };
 	struct pst_filter filter = { 0 };
 	struct pisteer_vector *vecs;
 	unsigned int n;
 	int opt, fd, err, json = 0;
 	char *doc;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "v:d:jh", opts, NULL)) != -1) {
+	while ((opt = cmd_getopt(argc, argv, "v:d:jh", opts, &ops)) != -1) {
 		switch (opt) {
 		case 'v':
 			if (cmd_opt_pid("status", optarg, &filter.pid))
@@ -325,7 +325,7 @@ int cmd_status(int argc, char **argv)
 			return PST_EXIT_USAGE;
 		}
 	}
-	if (cmd_no_operands("status", argc, argv, optind))
+	if (cmd_operands_max("status", &ops, 0))
 		return PST_EXIT_USAGE;
 
 	fd = pst_dev_open();
