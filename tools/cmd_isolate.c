@@ -6,7 +6,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +88,7 @@ static int pinned_vectors(bool *keep, bool *all_vfio)
 	n = pst_pin_state_list(&pids);
 	if (n <= 0)
 		return 0;
-	fd = open(pst_dev_path(), O_RDWR | O_CLOEXEC);
+	fd = pst_dev_open_quiet();
 	for (i = 0; i < n; i++) {
 		pst_pin_state_path(pids[i], path, sizeof(path));
 		if (pst_pin_state_load(path, &st))

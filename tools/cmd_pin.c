@@ -6,12 +6,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -301,7 +299,7 @@ static void device_node(const struct pin_opts *o, struct plan *p)
 		}
 		snprintf(p->node_from, sizeof(p->node_from), "--device");
 	} else {
-		fd = open(pst_dev_path(), O_RDWR | O_CLOEXEC);
+		fd = pst_dev_open_quiet();
 		if (fd < 0 || pst_list_vectors(fd, &f, &v, &nv)) {
 			snprintf(p->node_from, sizeof(p->node_from),
 				 "module not loaded and no --device");
@@ -445,22 +443,22 @@ static const char *set_policy(int pid, unsigned int policy)
 	struct pisteer_policy pol = { .size = sizeof(pol), .scope = PISTEER_SCOPE_VM,
 				      .pid = pid, .policy = policy };
 	static char msg[160];
-	int fd;
+	int fd, err;
 
-	fd = open(pst_dev_path(), O_RDWR | O_CLOEXEC);
+	fd = pst_dev_open_quiet();
 	if (fd < 0) {
 		snprintf(msg, sizeof(msg), "%s: %s", pst_dev_path(),
-			 pst_exit_for(errno) == PST_EXIT_NO_MODULE ?
-			 "the pisteer module is not loaded" : strerror(errno));
+			 pst_exit_for(-fd) == PST_EXIT_NO_MODULE ?
+			 "the pisteer module is not loaded" : strerror(-fd));
 		return msg;
 	}
-	if (ioctl(fd, PISTEER_IOC_SET_POLICY, &pol) < 0) {
-		snprintf(msg, sizeof(msg), "the module refused the policy: %s",
-			 strerror(errno));
-		close(fd);
-		return errno == ENOENT && policy == PISTEER_POLICY_NONE ? NULL : msg;
-	}
+	err = pst_dev_set_policy(fd, &pol);
 	close(fd);
+	if (err) {
+		snprintf(msg, sizeof(msg), "the module refused the policy: %s",
+			 strerror(-err));
+		return err == -ENOENT && policy == PISTEER_POLICY_NONE ? NULL : msg;
+	}
 	return NULL;
 }
 

@@ -6,7 +6,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -190,7 +189,7 @@ int cmd_steer(int argc, char **argv)
 	struct steer_args a = { .p = { .size = sizeof(a.p) } };
 	struct pisteer_policy *pp = &a.p;
 	struct cmd_operands ops = { 0 };
-	int fd, used, ret;
+	int fd, used, ret, err;
 
 	ret = parse_opts(argc, argv, &a, &ops);
 	if (ret)
@@ -210,12 +209,11 @@ int cmd_steer(int argc, char **argv)
 		return PST_EXIT_USAGE;
 	}
 
-	fd = pst_dev_open();
+	fd = pst_dev_open_checked(NULL);
 	if (fd < 0)
 		return pst_exit_for(-fd);
-	if (ioctl(fd, PISTEER_IOC_SET_POLICY, pp) < 0) {
-		int err = errno;
-
+	err = -pst_dev_set_policy(fd, pp);
+	if (err) {
 		if (err == EINVAL && pp->policy == PISTEER_POLICY_STATIC)
 			fprintf(stderr, "pisteer steer: CPU %d is not an online CPU\n", pp->cpu);
 		else if (err == EINVAL && a.has_cpus)
