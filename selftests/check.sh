@@ -73,6 +73,13 @@ man_lint() {
 	done
 }
 
+# The commands reach the module through tools/lib/pisteer_dev.c only.
+no_raw_ioctl() {
+	local hits
+	hits=$(grep -nE '(^|[^[:alnum:]_])ioctl[[:space:]]*\(|<sys/ioctl\.h>' tools/cmd_*.c)
+	[ -z "$hits" ] || { printf '%s\n' "$hits"; return 1; }
+}
+
 dkms_version() {
 	local want have
 	want=$(cat VERSION)
@@ -279,6 +286,8 @@ stages() {
 	st static - "pin against real QEMU processes (tcg, -S)" \
 		ktap_run build/selftests/pin_qemu build/pisteer
 	st static - "unit: rdma-lat code" ktap_run build/selftests/rdma_unit build/pisteer
+	st static - "tools/cmd_*.c call no ioctl() (the ioctl layer: tools/lib/pisteer_dev.c)" \
+		ktap_check no_raw_ioctl
 	st static - "dkms.conf PACKAGE_VERSION equals VERSION" ktap_check dkms_version
 	st static - "debian/changelog version equals VERSION" ktap_check deb_version
 	st static - "man page pisteer.8: groff -ww clean, documents every command" \

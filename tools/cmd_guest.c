@@ -155,10 +155,10 @@ static int cmd_guest_status(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct cmd_operands ops = { 0 };
 	int json = 0, c, err;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "jh", opts, &ops)) != -1) {
 		switch (c) {
 		case 'j':
 			json = 1;
@@ -170,12 +170,33 @@ static int cmd_guest_status(int argc, char **argv)
 			return PST_EXIT_USAGE;
 		}
 	}
-	if (argc - optind > 1)
-		return cmd_no_operands("guest status", argc, argv, optind + 1);
+	if (cmd_operands_max("guest status", &ops, 1))
+		return PST_EXIT_USAGE;
 	err = need_module();
 	if (err)
 		return err;
-	return show(json, optind < argc ? argv[optind] : NULL);
+	return show(json, ops.n ? ops.v[0] : NULL);
+}
+
+/*
+ * attach, detach, set and spread take no option but --help: their
+ * operands into @ops.  0, 1 when --help was shown, or an exit status.
+ */
+static int sub_operands(int argc, char **argv, struct cmd_operands *ops)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = cmd_getopt(argc, argv, "h", opts, ops)) != -1) {
+		if (c != 'h')
+			return PST_EXIT_USAGE;
+		usage(stdout);
+		return 1;
+	}
+	return 0;
 }
 
 /*
@@ -184,24 +205,28 @@ static int cmd_guest_status(int argc, char **argv)
  */
 static int attach_detach(const char *what, int argc, char **argv)
 {
+	struct cmd_operands ops = { 0 };
 	char bdf[32];
 	int err;
 
-	if (argc != 2) {
+	err = sub_operands(argc, argv, &ops);
+	if (err)
+		return err == 1 ? PST_EXIT_OK : err;
+	if (ops.n != 1) {
 		fprintf(stderr, "pisteer guest %s: takes one DEV (see pisteer guest --help)\n", what);
 		return PST_EXIT_USAGE;
 	}
 	err = need_module();
 	if (err)
 		return err;
-	err = resolve(what, argv[1], bdf, sizeof(bdf));
+	err = resolve(what, ops.v[0], bdf, sizeof(bdf));
 	if (err)
 		return err;
 	err = pg_write(what, bdf);
 	if (err)
 		return fail(what, bdf, -err);
-	if (strcmp(argv[1], bdf) != 0)
-		printf("%s (%s): %sed\n", argv[1], bdf, what);
+	if (strcmp(ops.v[0], bdf) != 0)
+		printf("%s (%s): %sed\n", ops.v[0], bdf, what);
 	else
 		printf("%s: %sed\n", bdf, what);
 	return PST_EXIT_OK;
@@ -224,20 +249,24 @@ static int parse_uint(const char *what, const char *s, unsigned int *v)
 
 static int cmd_guest_set(int argc, char **argv)
 {
+	struct cmd_operands ops = { 0 };
 	unsigned int queue, cpu;
 	char bdf[32], rel[96], val[16];
 	int err;
 
-	if (argc != 4) {
+	err = sub_operands(argc, argv, &ops);
+	if (err)
+		return err == 1 ? PST_EXIT_OK : err;
+	if (ops.n != 3) {
 		fprintf(stderr, "pisteer guest set: takes DEV QUEUE CPU (see pisteer guest --help)\n");
 		return PST_EXIT_USAGE;
 	}
-	if (parse_uint("QUEUE", argv[2], &queue) || parse_uint("CPU", argv[3], &cpu))
+	if (parse_uint("QUEUE", ops.v[1], &queue) || parse_uint("CPU", ops.v[2], &cpu))
 		return PST_EXIT_USAGE;
 	err = need_module();
 	if (err)
 		return err;
-	err = resolve("set", argv[1], bdf, sizeof(bdf));
+	err = resolve("set", ops.v[0], bdf, sizeof(bdf));
 	if (err)
 		return err;
 	snprintf(rel, sizeof(rel), "devices/%s/queues/%u/cpu", bdf, queue);
@@ -263,21 +292,25 @@ static int cmd_guest_set(int argc, char **argv)
 
 static int cmd_guest_spread(int argc, char **argv)
 {
+	struct cmd_operands ops = { 0 };
 	char bdf[32], rel[96];
 	int err;
 
-	if (argc < 2 || argc > 3) {
+	err = sub_operands(argc, argv, &ops);
+	if (err)
+		return err == 1 ? PST_EXIT_OK : err;
+	if (ops.n < 1 || ops.n > 2) {
 		fprintf(stderr, "pisteer guest spread: takes DEV [CPULIST] (see pisteer guest --help)\n");
 		return PST_EXIT_USAGE;
 	}
 	err = need_module();
 	if (err)
 		return err;
-	err = resolve("spread", argv[1], bdf, sizeof(bdf));
+	err = resolve("spread", ops.v[0], bdf, sizeof(bdf));
 	if (err)
 		return err;
 	snprintf(rel, sizeof(rel), "devices/%s/spread", bdf);
-	err = pg_write(rel, argc == 3 ? argv[2] : "all");
+	err = pg_write(rel, ops.n == 2 ? ops.v[1] : "all");
 	if (err)
 		return fail("spread", bdf, -err);
 	return show(0, bdf);

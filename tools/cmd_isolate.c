@@ -6,7 +6,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +88,7 @@ static int pinned_vectors(bool *keep, bool *all_vfio)
 	n = pst_pin_state_list(&pids);
 	if (n <= 0)
 		return 0;
-	fd = open(pst_dev_path(), O_RDWR | O_CLOEXEC);
+	fd = pst_dev_open_quiet();
 	for (i = 0; i < n; i++) {
 		pst_pin_state_path(pids[i], path, sizeof(path));
 		if (pst_pin_state_load(path, &st))
@@ -175,6 +174,7 @@ struct isolate_opts {
 	bool has_cpus, has_hk, dry_run, undo;
 };
 
+/* 0, 1 when --help was shown, -1 after saying what is wrong. */
 static int parse_opts(int argc, char **argv, struct isolate_opts *o)
 {
 	static const struct option opts[] = {
@@ -185,10 +185,10 @@ static int parse_opts(int argc, char **argv, struct isolate_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
+	struct cmd_operands ops = { 0 };
 	int opt;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((opt = cmd_getopt(argc, argv, "h", opts, &ops)) != -1) {
 		switch (opt) {
 		case 'c':
 			if (parse_list("--cpus", optarg, &o->cpus))
@@ -208,13 +208,13 @@ static int parse_opts(int argc, char **argv, struct isolate_opts *o)
 			break;
 		case 'h':
 			usage(stdout);
-			exit(PST_EXIT_OK);
+			return 1;
 		default:
 			usage(stderr);
 			return -1;
 		}
 	}
-	if (cmd_no_operands("isolate", argc, argv, optind))
+	if (cmd_operands_max("isolate", &ops, 0))
 		return -1;
 	if (o->undo && (o->has_cpus || o->has_hk || o->dry_run)) {
 		fprintf(stderr, "pisteer isolate: --undo takes no other option\n");
@@ -278,8 +278,9 @@ int cmd_isolate(int argc, char **argv)
 	int n, i, rc, vms;
 	unsigned int moved = 0;
 
-	if (parse_opts(argc, argv, &o))
-		return PST_EXIT_USAGE;
+	rc = parse_opts(argc, argv, &o);
+	if (rc)
+		return rc > 0 ? PST_EXIT_OK : PST_EXIT_USAGE;
 	if (o.undo) {
 		if (geteuid() != 0) {
 			fprintf(stderr, "pisteer isolate: moving host IRQs needs root\n");

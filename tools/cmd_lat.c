@@ -8,7 +8,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,44 +52,10 @@ struct lat_set {
 	unsigned int n;
 };
 
-/* PISTEER_IOC_LAT_READ, growing the buffer until everything fits. */
 static int lat_read(int fd, const struct pst_filter *f, struct lat_set *set)
 {
-	unsigned int room = 16;
-
 	memset(set, 0, sizeof(*set));
-	for (;;) {
-		struct pisteer_lat_read r;
-		struct pisteer_lat_vector *v = calloc(room, sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		memset(&r, 0, sizeof(r));
-		r.size = sizeof(r);
-		r.entry_size = sizeof(*v);
-		r.count = room;
-		r.entries = (uintptr_t)v;
-		if (f->pid) {
-			r.flags |= PISTEER_LIST_F_PID;
-			r.pid = f->pid;
-		}
-		if (f->has_bdf) {
-			r.flags |= PISTEER_LIST_F_PCI;
-			r.pci_seg = f->bdf.seg;
-			r.pci_bus = (__u8)f->bdf.bus;
-			r.pci_devfn = (__u8)f->bdf.devfn;
-		}
-		if (ioctl(fd, PISTEER_IOC_LAT_READ, &r) == 0) {
-			set->hdr = r;
-			set->v = v;
-			set->n = r.count;
-			return 0;
-		}
-		free(v);
-		if (errno != ENOSPC)
-			return -errno;
-		room = r.count + 16;
-	}
+	return pst_lat_read(fd, f, &set->hdr, &set->v, &set->n);
 }
 
 static void vec_title(const struct pisteer_lat_vector *v, char *buf, size_t len)
@@ -406,9 +371,9 @@ static int control(int fd, unsigned int op, int pid)
 		c.scope = PISTEER_LAT_SCOPE_VM;
 		c.pid = pid;
 	}
-	if (!ioctl(fd, PISTEER_IOC_LAT_CTL, &c))
+	err = -pst_dev_lat_ctl(fd, &c);
+	if (!err)
 		return PST_EXIT_OK;
-	err = errno;
 	if (err == ENODEV)
 		fprintf(stderr, "pisteer lat: nothing to probe: load vfio-pci and kvm_amd or kvm_intel first\n");
 	else if (err == ENOENT)
@@ -451,6 +416,7 @@ int cmd_lat(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
+	struct cmd_operands args = { 0 };
 	struct pst_filter filter = { 0 };
 	const char *svg = NULL;
 	long interval = 0, count = 0;
@@ -458,8 +424,7 @@ int cmd_lat(int argc, char **argv)
 	int opt, fd, err, json = 0, ret;
 	struct lat_set set;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "v:d:js:i:c:h", opts, NULL)) != -1) {
+	while ((opt = cmd_getopt(argc, argv, "v:d:js:i:c:h", opts, &args)) != -1) {
 		switch (opt) {
 		case 'v':
 			if (cmd_opt_pid("lat", optarg, &filter.pid))
@@ -506,7 +471,7 @@ int cmd_lat(int argc, char **argv)
 			return PST_EXIT_USAGE;
 		}
 	}
-	if (cmd_no_operands("lat", argc, argv, optind))
+	if (cmd_operands_max("lat", &args, 0))
 		return PST_EXIT_USAGE;
 	if (ops > 1 || (ops && (filter.has_bdf || json || svg || interval || count))) {
 		fprintf(stderr, "pisteer lat: --enable, --disable and --reset take only --vm, and one at a time\n");
@@ -521,7 +486,7 @@ int cmd_lat(int argc, char **argv)
 		return PST_EXIT_USAGE;
 	}
 
-	fd = pst_dev_open();
+	fd = pst_dev_open_checked(NULL);
 	if (fd < 0)
 		return pst_exit_for(-fd);
 	if (ops) {

@@ -6,12 +6,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -92,6 +90,7 @@ static int parse_list(const char *opt, const char *arg, struct pst_cpus *set)
 	return -1;
 }
 
+/* 0, 1 when --help was shown, -1 after saying what is wrong. */
 static int parse_opts(int argc, char **argv, struct pin_opts *o)
 {
 	static const struct option opts[] = {
@@ -107,12 +106,12 @@ static int parse_opts(int argc, char **argv, struct pin_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
+	struct cmd_operands ops = { 0 };
 	int opt;
 
 	pst_cpus_zero(&o->housekeeping);
 	pst_cpus_set(&o->housekeeping, 0);
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((opt = cmd_getopt(argc, argv, "h", opts, &ops)) != -1) {
 		switch (opt) {
 		case 'v':
 			if (cmd_opt_pid("pin", optarg, &o->pid))
@@ -153,13 +152,13 @@ static int parse_opts(int argc, char **argv, struct pin_opts *o)
 			break;
 		case 'h':
 			usage(stdout);
-			exit(PST_EXIT_OK);
+			return 1;
 		default:
 			usage(stderr);
 			return -1;
 		}
 	}
-	if (cmd_no_operands("pin", argc, argv, optind))
+	if (cmd_operands_max("pin", &ops, 0))
 		return -1;
 	if (o->domain && (o->pid || o->qmp)) {
 		fprintf(stderr, "pisteer pin: --domain names the VM: no --vm or --qmp with it\n");
@@ -300,7 +299,7 @@ static void device_node(const struct pin_opts *o, struct plan *p)
 		}
 		snprintf(p->node_from, sizeof(p->node_from), "--device");
 	} else {
-		fd = open(pst_dev_path(), O_RDWR | O_CLOEXEC);
+		fd = pst_dev_open_quiet();
 		if (fd < 0 || pst_list_vectors(fd, &f, &v, &nv)) {
 			snprintf(p->node_from, sizeof(p->node_from),
 				 "module not loaded and no --device");
@@ -444,22 +443,22 @@ static const char *set_policy(int pid, unsigned int policy)
 	struct pisteer_policy pol = { .size = sizeof(pol), .scope = PISTEER_SCOPE_VM,
 				      .pid = pid, .policy = policy };
 	static char msg[160];
-	int fd;
+	int fd, err;
 
-	fd = open(pst_dev_path(), O_RDWR | O_CLOEXEC);
+	fd = pst_dev_open_quiet();
 	if (fd < 0) {
 		snprintf(msg, sizeof(msg), "%s: %s", pst_dev_path(),
-			 pst_exit_for(errno) == PST_EXIT_NO_MODULE ?
-			 "the pisteer module is not loaded" : strerror(errno));
+			 pst_exit_for(-fd) == PST_EXIT_NO_MODULE ?
+			 "the pisteer module is not loaded" : strerror(-fd));
 		return msg;
 	}
-	if (ioctl(fd, PISTEER_IOC_SET_POLICY, &pol) < 0) {
-		snprintf(msg, sizeof(msg), "the module refused the policy: %s",
-			 strerror(errno));
-		close(fd);
-		return errno == ENOENT && policy == PISTEER_POLICY_NONE ? NULL : msg;
-	}
+	err = pst_dev_set_policy(fd, &pol);
 	close(fd);
+	if (err) {
+		snprintf(msg, sizeof(msg), "the module refused the policy: %s",
+			 strerror(-err));
+		return err == -ENOENT && policy == PISTEER_POLICY_NONE ? NULL : msg;
+	}
 	return NULL;
 }
 
@@ -700,8 +699,9 @@ int cmd_pin(int argc, char **argv)
 	struct pst_cpus hk;
 	int rc;
 
-	if (parse_opts(argc, argv, &o))
-		return PST_EXIT_USAGE;
+	rc = parse_opts(argc, argv, &o);
+	if (rc)
+		return rc > 0 ? PST_EXIT_OK : PST_EXIT_USAGE;
 	if (o.undo)
 		return undo(&o);
 	rc = find_vm(&o, &p, true);

@@ -27,7 +27,7 @@ struct opts {
 	const char *host, *dev;
 	unsigned int ib_port, tcp_port, size, iters, warmup, modes;
 	int gid_index, comp_vector, timeout_ms;
-	bool client_only_given;		/* --size, --iters, ... on a server */
+	unsigned int given;		/* PST_XCHG_P_*: --size, --iters, ... given */
 };
 
 static void usage(FILE *out)
@@ -40,8 +40,8 @@ static void usage(FILE *out)
 		"--server (on another host, or on this one for loopback), over\n"
 		"libibverbs.  Queue pair details are swapped over a TCP side channel.\n"
 		"The client measures each round trip and reports one-way latency =\n"
-		"round trip / 2, as perftest's ib_send_lat does.  The server follows\n"
-		"the client's size, iterations and mode, serves one run and exits.\n"
+		"round trip / 2, as perftest's ib_send_lat does.  The server serves one\n"
+		"run and exits.  Options may come before or after HOST.\n"
 		"\n"
 		"Both sides:\n"
 		"  --ib-dev DEV       RDMA device (default: the first one)\n"
@@ -56,7 +56,9 @@ static void usage(FILE *out)
 		"                     each exchange, each completion (default 10; the\n"
 		"                     server waits for its client without bound)\n"
 		"  --json             a JSON object instead of the table\n"
-		"Client only:\n"
+		"The test, set by the client (a server may be given these too, as\n"
+		"perftest's is: each one it is given must equal the client's, else both\n"
+		"sides fail naming the difference; the others follow the client):\n"
 		"  --size B           message size in bytes (default 2, up to 1 GiB)\n"
 		"  --iters N          measured round trips per mode (default 1000)\n"
 		"  --warmup N         unmeasured round trips before them (default 100)\n"
@@ -68,8 +70,9 @@ static void usage(FILE *out)
 		"\n"
 		"Figures in microseconds: t_min, t_max, t_typical (median), t_avg,\n"
 		"t_stdev, 99%% and 99.9%% percentiles (nearest rank).\n"
-		"Exit status: 0 done, 1 failed (no RDMA device, peer unreachable or of\n"
-		"another protocol version, timeout, completion error), 2 bad command line.\n",
+		"Exit status: 0 done, 1 failed (no RDMA device, peer unreachable, of\n"
+		"another protocol version or started with other parameters, timeout,\n"
+		"completion error), 2 bad command line.\n",
 		PST_XCHG_DEFAULT_PORT);
 }
 
@@ -112,14 +115,14 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
+	struct cmd_operands ops = { 0 };
 	unsigned int v = 0;
 	int opt, r = 0;
 
 	*o = (struct opts){ .ib_port = 1, .tcp_port = PST_XCHG_DEFAULT_PORT, .size = 2,
 			    .iters = 1000, .warmup = 100, .modes = PST_MODE_POLL,
 			    .gid_index = -1, .timeout_ms = 10000 };
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+h", lopts, NULL)) != -1) {
+	while ((opt = cmd_getopt(argc, argv, "h", lopts, &ops)) != -1) {
 		switch (opt) {
 		case O_SERVER:
 			o->server = true;
@@ -150,23 +153,23 @@ static int parse(int argc, char **argv, struct opts *o)
 			break;
 		case O_SIZE:
 			r = parse_uint("--size", optarg, 1, MAX_SIZE, &o->size);
-			o->client_only_given = true;
+			o->given |= PST_XCHG_P_SIZE;
 			break;
 		case O_ITERS:
 			r = parse_uint("--iters", optarg, 1, MAX_ITERS, &o->iters);
-			o->client_only_given = true;
+			o->given |= PST_XCHG_P_ITERS;
 			break;
 		case O_WARMUP:
 			r = parse_uint("--warmup", optarg, 0, MAX_ITERS, &o->warmup);
-			o->client_only_given = true;
+			o->given |= PST_XCHG_P_WARMUP;
 			break;
 		case O_EVENT:
 			o->modes = PST_MODE_EVENT;
-			o->client_only_given = true;
+			o->given |= PST_XCHG_P_MODES;
 			break;
 		case O_BOTH:
 			o->modes = PST_MODE_POLL | PST_MODE_EVENT;
-			o->client_only_given = true;
+			o->given |= PST_XCHG_P_MODES;
 			break;
 		case 'h':
 			usage(stdout);
@@ -178,18 +181,14 @@ static int parse(int argc, char **argv, struct opts *o)
 		if (r)
 			return -1;
 	}
-	if (o->server && o->client_only_given) {
-		fprintf(stderr, "pisteer rdma-lat: --size, --iters, --warmup, --event and --both are the client's; the server follows them\n");
-		return -1;
-	}
 	if (o->server)
-		return cmd_no_operands("rdma-lat", argc, argv, optind) ? -1 : 0;
-	if (optind == argc) {
+		return cmd_operands_max("rdma-lat", &ops, 0) ? -1 : 0;
+	if (!ops.n) {
 		fprintf(stderr, "pisteer rdma-lat: name the server's HOST, or run --server\n");
 		return -1;
 	}
-	o->host = argv[optind];
-	return cmd_no_operands("rdma-lat", argc, argv, optind + 1) ? -1 : 0;
+	o->host = ops.v[0];
+	return cmd_operands_max("rdma-lat", &ops, 1) ? -1 : 0;
 }
 
 static uint64_t now_ns(void)
@@ -327,6 +326,17 @@ static int run_client(const struct opts *o)
 		xchg_error(who, err, o->timeout_ms, &reply);
 		goto out;
 	}
+	if (reply.status == PST_XCHG_E_MISMATCH && pst_xchg_params_diff(&hello, &reply)) {
+		char mine[128], theirs[128];
+		unsigned int which = pst_xchg_params_diff(&hello, &reply);
+
+		pst_xchg_params_str(&hello, which, mine, sizeof(mine));
+		pst_xchg_params_str(&reply, which, theirs, sizeof(theirs));
+		fprintf(stderr, "pisteer rdma-lat: parameter mismatch: the server at %s was started with %s, this client asks for %s (give the server the same, or none)\n",
+			who, theirs, mine);
+		err = -EPROTO;
+		goto out;
+	}
 	if (reply.status) {
 		fprintf(stderr, "pisteer rdma-lat: the server at %s refused: %s\n", who,
 			pst_xchg_status_str(reply.status));
@@ -391,7 +401,10 @@ static int serve(const struct opts *o, struct pst_rdma *r, int fd, const char *w
 		 unsigned long *served)
 {
 	struct pst_xchg_msg m, reply = { .version = PST_XCHG_VERSION, .type = PST_XCHG_REPLY };
-	unsigned int mode;
+	const struct pst_xchg_params given = { .given = o->given, .size = o->size,
+					       .iters = o->iters, .warmup = o->warmup,
+					       .modes = (uint8_t)o->modes };
+	unsigned int mode, which = 0;
 	int err;
 
 	err = pst_xchg_recv(fd, &m, o->timeout_ms);
@@ -404,6 +417,8 @@ static int serve(const struct opts *o, struct pst_rdma *r, int fd, const char *w
 		return err;
 	}
 	reply.status = (uint8_t)hello_status(&m);
+	if (!reply.status)
+		which = pst_xchg_check_params(&given, &m, &reply);
 	if (!reply.status) {
 		err = pst_rdma_setup(r, m.size, o->timeout_ms);
 		if (err)
@@ -419,6 +434,15 @@ static int serve(const struct opts *o, struct pst_rdma *r, int fd, const char *w
 	if (err) {
 		xchg_error(who, err, o->timeout_ms, &m);
 		return err;
+	}
+	if (which) {
+		char mine[128], theirs[128];
+
+		pst_xchg_params_str(&m, which, theirs, sizeof(theirs));
+		pst_xchg_params_str(&reply, which, mine, sizeof(mine));
+		fprintf(stderr, "pisteer rdma-lat: parameter mismatch: the client %s asks for %s, this server was started with %s\n",
+			who, theirs, mine);
+		return -EPROTO;
 	}
 	if (reply.status) {
 		fprintf(stderr, "pisteer rdma-lat: refused the client %s: %s\n", who,

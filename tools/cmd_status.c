@@ -283,16 +283,14 @@ char *status_to_json(const struct pisteer_vector *v, unsigned int n)
 }
 
 /* The module dropped probe hits: its picture may lag a change. */
-static void warn_missed(int fd)
+static void warn_missed(const struct pisteer_version *ver)
 {
-	struct pisteer_version ver;
-
-	if (pst_query_version(fd, &ver) || !ver.probes_missed)
+	if (!ver->probes_missed)
 		return;
 	fprintf(stderr,
 		"pisteer status: warning: the module missed %llu probe hits; a change "
 		"may have shown only at a later scan (/sys/kernel/debug/pisteer/probes)\n",
-		(unsigned long long)ver.probes_missed);
+		(unsigned long long)ver->probes_missed);
 }
 
 int cmd_opt_pid(const char *cmd, const char *arg, int *pid)
@@ -329,14 +327,15 @@ int cmd_status(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
+	struct cmd_operands ops = { 0 };
 	struct pst_filter filter = { 0 };
+	struct pisteer_version ver;
 	struct pisteer_vector *vecs;
 	unsigned int n;
 	int opt, fd, err, json = 0;
 	char *doc;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "v:d:jh", opts, NULL)) != -1) {
+	while ((opt = cmd_getopt(argc, argv, "v:d:jh", opts, &ops)) != -1) {
 		switch (opt) {
 		case 'v':
 			if (cmd_opt_pid("status", optarg, &filter.pid))
@@ -358,15 +357,15 @@ int cmd_status(int argc, char **argv)
 			return PST_EXIT_USAGE;
 		}
 	}
-	if (cmd_no_operands("status", argc, argv, optind))
+	if (cmd_operands_max("status", &ops, 0))
 		return PST_EXIT_USAGE;
 
-	fd = pst_dev_open();
+	fd = pst_dev_open_checked(&ver);
 	if (fd < 0)
 		return pst_exit_for(-fd);
 	err = -pst_list_vectors(fd, &filter, &vecs, &n);
-	warn_missed(fd);
 	close(fd);
+	warn_missed(&ver);
 	if (err) {
 		fprintf(stderr, "pisteer status: listing vectors: %s%s\n", strerror(err),
 			err == ENOTTY ? " (the loaded module is older than this tool)" : "");

@@ -6,7 +6,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -44,43 +43,44 @@ static void usage(FILE *out)
 		"Posted vectors are left alone: posting ignores host IRQ affinity.\n");
 }
 
-static int parse_policy(int argc, char **argv, int i, struct pisteer_policy *p)
+/* The operands: POLICY [CPU].  How many it took, or -1 after saying why. */
+static int parse_policy(const struct cmd_operands *ops, struct pisteer_policy *p)
 {
+	const char *w = ops->n ? ops->v[0] : "auto";
 	char *end;
 	long cpu;
 
-	if (i >= argc || !strcmp(argv[i], "auto")) {
+	if (!strcmp(w, "auto")) {
 		p->policy = PISTEER_POLICY_AUTO;
-		return i < argc ? i + 1 : i;
-	}
-	if (!strcmp(argv[i], "housekeeping")) {
+	} else if (!strcmp(w, "housekeeping")) {
 		p->policy = PISTEER_POLICY_HOUSEKEEPING;
-	} else if (!strcmp(argv[i], "follow")) {
+	} else if (!strcmp(w, "follow")) {
 		p->policy = PISTEER_POLICY_FOLLOW;
-	} else if (!strcmp(argv[i], "off")) {
+	} else if (!strcmp(w, "off")) {
 		p->policy = PISTEER_POLICY_OFF;
-	} else if (!strcmp(argv[i], "none")) {
+	} else if (!strcmp(w, "none")) {
 		p->policy = PISTEER_POLICY_NONE;
-	} else if (!strcmp(argv[i], "static")) {
-		if (++i >= argc) {
+	} else if (!strcmp(w, "static")) {
+		if (ops->n < 2) {
 			fprintf(stderr, "pisteer steer: static needs a CPU\n");
 			return -1;
 		}
 		errno = 0;
-		cpu = strtol(argv[i], &end, 10);
-		if (errno || *end || end == argv[i] || cpu < 0 || cpu > 0x7fffffff) {
+		cpu = strtol(ops->v[1], &end, 10);
+		if (errno || *end || end == ops->v[1] || cpu < 0 || cpu > 0x7fffffff) {
 			fprintf(stderr, "pisteer steer: static takes a CPU number, not '%s'\n",
-				argv[i]);
+				ops->v[1]);
 			return -1;
 		}
 		p->policy = PISTEER_POLICY_STATIC;
 		p->cpu = (int)cpu;
+		return 2;
 	} else {
 		fprintf(stderr, "pisteer steer: unknown policy '%s' (auto, follow, housekeeping, static CPU, off, none)\n",
-			argv[i]);
+			w);
 		return -1;
 	}
-	return i + 1;
+	return ops->n ? 1 : 0;
 }
 
 static long parse_number(const char *what, const char *s, long max)
@@ -118,11 +118,8 @@ struct steer_args {
 	int has_cpus;
 };
 
-/*
- * The options from argv[optind] to the first operand (the policy, which
- * may be followed by more options): 0, 1 for --help, or an exit status.
- */
-static int parse_opts(int argc, char **argv, struct steer_args *a)
+/* The options, and the operands into @ops: 0, 1 for --help, or an exit status. */
+static int parse_opts(int argc, char **argv, struct steer_args *a, struct cmd_operands *ops)
 {
 	static const struct option opts[] = {
 		{ "vm", required_argument, NULL, 'v' },
@@ -137,8 +134,7 @@ static int parse_opts(int argc, char **argv, struct steer_args *a)
 	int opt;
 	long n;
 
-	/* '+': stop at the policy, so that "static -3" reaches its parser. */
-	while ((opt = getopt_long(argc, argv, "+v:d:i:t:c:h", opts, NULL)) != -1) {
+	while ((opt = cmd_getopt(argc, argv, "v:d:i:t:c:h", opts, ops)) != -1) {
 		switch (opt) {
 		case 'v':
 			if (cmd_opt_pid("steer", optarg, &a->p.pid))
@@ -192,24 +188,16 @@ int cmd_steer(int argc, char **argv)
 {
 	struct steer_args a = { .p = { .size = sizeof(a.p) } };
 	struct pisteer_policy *pp = &a.p;
-	int fd, next, ret;
+	struct cmd_operands ops = { 0 };
+	int fd, used, ret, err;
 
-	optind = 1;
-	ret = parse_opts(argc, argv, &a);
+	ret = parse_opts(argc, argv, &a, &ops);
 	if (ret)
 		return ret == 1 ? PST_EXIT_OK : ret;
-	next = parse_policy(argc, argv, optind, pp);
-	if (next < 0)
+	used = parse_policy(&ops, pp);
+	if (used < 0)
 		return PST_EXIT_USAGE;
-	if (next < argc) {
-		/* Options after the policy: argv[next - 1] stands in for argv[0]. */
-		optind = 1;
-		ret = parse_opts(argc - next + 1, argv + next - 1, &a);
-		if (ret)
-			return ret == 1 ? PST_EXIT_OK : ret;
-		next += optind - 1;
-	}
-	if (cmd_no_operands("steer", argc, argv, next))
+	if (cmd_operands_max("steer", &ops, used))
 		return PST_EXIT_USAGE;
 	if (a.scopes != 1) {
 		fprintf(stderr, "pisteer steer: name exactly one of --vm, --device, --irq\n");
@@ -221,12 +209,11 @@ int cmd_steer(int argc, char **argv)
 		return PST_EXIT_USAGE;
 	}
 
-	fd = pst_dev_open();
+	fd = pst_dev_open_checked(NULL);
 	if (fd < 0)
 		return pst_exit_for(-fd);
-	if (ioctl(fd, PISTEER_IOC_SET_POLICY, pp) < 0) {
-		int err = errno;
-
+	err = -pst_dev_set_policy(fd, pp);
+	if (err) {
 		if (err == EINVAL && pp->policy == PISTEER_POLICY_STATIC)
 			fprintf(stderr, "pisteer steer: CPU %d is not an online CPU\n", pp->cpu);
 		else if (err == EINVAL && a.has_cpus)

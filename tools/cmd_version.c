@@ -116,12 +116,12 @@ int cmd_version(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
+	struct cmd_operands ops = { 0 };
 	struct pisteer_version ver = { 0 };
 	int opt, fd, err = 0, json = 0;
 	char *doc;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	while ((opt = cmd_getopt(argc, argv, "jh", opts, &ops)) != -1) {
 		switch (opt) {
 		case 'j':
 			json = 1;
@@ -134,7 +134,7 @@ int cmd_version(int argc, char **argv)
 			return PST_EXIT_USAGE;
 		}
 	}
-	if (cmd_no_operands("version", argc, argv, optind))
+	if (cmd_operands_max("version", &ops, 0))
 		return PST_EXIT_USAGE;
 
 	fd = pst_dev_open();

@@ -7,7 +7,9 @@
 #ifndef PISTEER_COMMANDS_H
 #define PISTEER_COMMANDS_H
 
+#include <getopt.h>
 #include <linux/types.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,16 +21,30 @@ struct pst_command {
 	int (*run)(int argc, char **argv);
 };
 
-/* After getopt: a command that takes no operands refuses them.  0 or 2. */
-static inline int cmd_no_operands(const char *cmd, int argc, char **argv,
-				  int optind_now)
-{
-	if (optind_now == argc)
-		return 0;
-	fprintf(stderr, "pisteer %s: unexpected argument '%s'\n", cmd,
-		argv[optind_now]);
-	return 2;
-}
+/* The operands of a command, in order, whatever options came between. */
+#define CMD_MAX_OPERANDS 8
+struct cmd_operands {
+	const char *v[CMD_MAX_OPERANDS];	/* the first CMD_MAX_OPERANDS */
+	int n;					/* how many were given */
+	bool started;
+};
+
+/*
+ * getopt_long() as every command calls it, with @ops zeroed before the
+ * first call: options may come before, between and after the operands
+ * (POSIXLY_CORRECT or not), "--" ends the options, and an argument that
+ * is a negative number ("-3") is an operand, not an option.  Returns what
+ * getopt_long() returns for options and -1 at the end; operands are not
+ * returned but collected in @ops, in order.
+ */
+int cmd_getopt(int argc, char **argv, const char *optstring,
+	       const struct option *longopts, struct cmd_operands *ops);
+
+/*
+ * After cmd_getopt(): at most @max operands (@max < CMD_MAX_OPERANDS).
+ * 0, or 2 after naming the first one too many on stderr.
+ */
+int cmd_operands_max(const char *cmd, const struct cmd_operands *ops, int max);
 
 /* "--help", "-h" or "help": the word that asks a command for its usage. */
 static inline int cmd_is_help(const char *arg)

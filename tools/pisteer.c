@@ -35,6 +35,7 @@ static void usage(FILE *out)
 
 	fprintf(out,
 		"usage: pisteer [--help] [--version] COMMAND [ARGS]\n"
+		"       pisteer help [COMMAND]\n"
 		"\n"
 		"Steer interrupts of passthrough NICs/HCAs to the KVM vCPU they are\n"
 		"meant for, and report how they are delivered (pisteer.ko).\n"
@@ -44,7 +45,8 @@ static void usage(FILE *out)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out,
 		"\n"
-		"'pisteer COMMAND --help' describes a command.\n"
+		"'pisteer COMMAND --help' (or 'pisteer help COMMAND') describes a\n"
+		"command.  Options may come before or after operands; '--' ends them.\n"
 		"\n"
 		"Environment:\n"
 		"  PISTEER_DEV        device node of the module (default /dev/pisteer)\n"
@@ -60,24 +62,53 @@ static void usage(FILE *out)
 		"  5  the loaded module speaks an ABI this tool cannot use\n");
 }
 
-int main(int argc, char **argv)
+static const struct pst_command *find(const char *name)
 {
 	size_t i;
+
+	for (i = 0; i < NR_COMMANDS; i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	fprintf(stderr, "pisteer: unknown command '%s' (see pisteer --help)\n", name);
+	return NULL;
+}
+
+/* "pisteer help [COMMAND]": exactly what "pisteer COMMAND --help" prints. */
+static int help(int argc, char **argv)
+{
+	static char opt[] = "--help";
+	const struct pst_command *c;
+	char *args[3];
+
+	if (argc == 2) {
+		usage(stdout);
+		return PST_EXIT_OK;
+	}
+	if (argc > 3) {
+		fprintf(stderr, "pisteer %s: unexpected argument '%s'\n", argv[1], argv[3]);
+		return PST_EXIT_USAGE;
+	}
+	c = find(argv[2]);
+	if (!c)
+		return PST_EXIT_USAGE;
+	args[0] = argv[2];
+	args[1] = opt;
+	args[2] = NULL;
+	return c->run(2, args);
+}
+
+int main(int argc, char **argv)
+{
+	const struct pst_command *c;
 
 	if (argc < 2) {
 		usage(stderr);
 		return PST_EXIT_USAGE;
 	}
-	if (cmd_is_help(argv[1])) {
-		usage(stdout);
-		return PST_EXIT_OK;
-	}
+	if (cmd_is_help(argv[1]))
+		return help(argc, argv);
 	if (!strcmp(argv[1], "--version"))
 		return cmd_version(1, argv);
-	for (i = 0; i < NR_COMMANDS; i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "pisteer: unknown command '%s' (see pisteer --help)\n",
-		argv[1]);
-	return PST_EXIT_USAGE;
+	c = find(argv[1]);
+	return c ? c->run(argc - 1, argv + 1) : PST_EXIT_USAGE;
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unit tests of the pisteer CLI code that need no module: error to exit
- * status mapping, the version reports (text and JSON), and the command
- * line of the built binary (usage errors, module-absent and wrong-device
- * diagnostics).
+ * status mapping, the version reports (text and JSON), the command-line
+ * conventions (options before or after operands, one --help), and the
+ * command line of the built binary (usage errors, module-absent and
+ * wrong-device diagnostics).
  *
  * usage: cli_unit PATH-TO-pisteer
  */
@@ -363,6 +364,174 @@ static void test_cli(void)
 		    "a device that is not pisteer's: the failed query is reported, exit 1");
 }
 
+/* cmd_getopt() over @argv (NULL-terminated): "j" = --json, "v:" = --vm. */
+static bool scan(const char *const *argv, const char *want_ops, bool want_json,
+		 const char *want_vm)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "vm", required_argument, NULL, 'v' },
+		{ }
+	};
+	struct cmd_operands ops = { 0 };
+	char *v[16], got[256] = "";
+	const char *vm = "";
+	bool json = false;
+	int argc = 0, opt, i;
+
+	while (argv[argc] && argc < 15) {
+		v[argc] = (char *)argv[argc];
+		argc++;
+	}
+	v[argc] = NULL;
+	opterr = 0;
+	while ((opt = cmd_getopt(argc, v, "jv:", opts, &ops)) != -1) {
+		if (opt == 'j')
+			json = true;
+		else if (opt == 'v')
+			vm = optarg;
+		else
+			snprintf(got + strlen(got), sizeof(got) - strlen(got), "?");
+	}
+	opterr = 1;
+	for (i = 0; i < ops.n && i < CMD_MAX_OPERANDS; i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s",
+			 i ? " " : "", ops.v[i]);
+	if (!strcmp(got, want_ops) && json == want_json && !strcmp(vm, want_vm))
+		return true;
+	ktap_diag("operands '%s' json %d vm '%s', expected '%s' %d '%s'", got, json, vm,
+		  want_ops, want_json, want_vm);
+	return false;
+}
+
+static void test_getopt(void)
+{
+	static const char *const a[] = { "x", "a", "--json", "b", "--vm", "3", NULL },
+		*b[] = { "x", "--vm=4", "a", "-j", NULL },
+		*c[] = { "x", "--json", "--", "--vm", "-j", NULL },
+		*d[] = { "x", "static", "-3", "--vm", "-5", NULL },
+		*e[] = { "x", "-3", "-jv", "7", "-", NULL },
+		*f[] = { "x", "a", "--json", NULL };
+	bool ok;
+
+	ok = scan(a, "a b", true, "3") && scan(b, "a", true, "4") &&
+	     scan(c, "--vm -j", true, "");
+	ktap_result(ok, "cmd_getopt: options before, between and after operands; '--' ends them");
+	ok = scan(d, "static -3", false, "-5") && scan(e, "-3 -", true, "7");
+	ktap_result(ok, "cmd_getopt: a negative number is an operand, and an option's argument");
+	setenv("POSIXLY_CORRECT", "1", 1);
+	ok = scan(f, "a", true, "");
+	unsetenv("POSIXLY_CORRECT");
+	ok = ok && scan(f, "a", true, "") && scan(a, "a b", true, "3");
+	ktap_result(ok, "cmd_getopt: the same under POSIXLY_CORRECT, and scan after scan");
+}
+
+/* Options after the operands, and "--", on the commands that take operands. */
+static void test_option_order(void)
+{
+	static const struct {
+		const char *args;
+		int rc;
+		const char *says;
+	} cases[] = {
+		{ "steer follow --vm 1", PST_EXIT_NO_MODULE, "not loaded" },
+		{ "steer static --vm 1 2", PST_EXIT_NO_MODULE, "not loaded" },
+		{ "steer static 2 --irq 5 --interval-us 100", PST_EXIT_NO_MODULE, "not loaded" },
+		{ "steer housekeeping --device 3b:00.1 --cpus 0", PST_EXIT_NO_MODULE, "not loaded" },
+		{ "steer --vm 1 -- static 2", PST_EXIT_NO_MODULE, "not loaded" },
+		{ "steer --vm 1 -- static -3", PST_EXIT_USAGE, "static takes a CPU number, not '-3'" },
+		{ "steer static 2 --vm 1 extra", PST_EXIT_USAGE, "unexpected argument 'extra'" },
+		{ "steer follow --vm x", PST_EXIT_USAGE, "--vm takes a process id" },
+		{ "status extra --json", PST_EXIT_USAGE, "unexpected argument 'extra'" },
+		{ "lat --json extra --vm 1", PST_EXIT_USAGE, "unexpected argument 'extra'" },
+		{ "version -- --json", PST_EXIT_USAGE, "unexpected argument '--json'" },
+	};
+	char cmd[256];
+	bool ok = true;
+	size_t i;
+	int rc, k;
+
+	/* Each twice: as it is, and with POSIXLY_CORRECT set (no difference). */
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			snprintf(cmd, sizeof(cmd), "PISTEER_DEV=/nonexistent/pisteer%s",
+				 k ? " POSIXLY_CORRECT=1" : "");
+			rc = run(cmd, cases[i].args);
+			if (rc != cases[i].rc || !strstr(err, cases[i].says)) {
+				ktap_diag("'%s'%s: exit %d, stderr: %s", cases[i].args,
+					  k ? " (POSIXLY_CORRECT)" : "", rc, err);
+				ok = false;
+			}
+		}
+	}
+	ktap_result(ok, "options before, between or after operands, '--', also under POSIXLY_CORRECT (%zu command lines)",
+		    i);
+}
+
+/* Every command's help: one text, on stdout, exit 0, however it is asked for. */
+static void test_help(void)
+{
+	static const char *const ways[] = { "%s --help", "%s -h", "help %s", "--help %s" };
+	static const char *const guest[] = {
+		"guest help", "guest status --help", "guest status eth0 -h", "guest set --help",
+		"guest set eth0 1 0 --help", "guest spread --help", "guest attach eth0 --help",
+		"guest detach --help",
+	};
+	char names[16][32], args[128], first[8192], *p, *nl;
+	unsigned int n = 0, i, j;
+	bool ok = true;
+	int rc;
+
+	rc = run("", "--help");
+	p = strstr(out, "Commands:\n");
+	for (p = p ? strchr(p, '\n') + 1 : NULL; p && n < 16 && sscanf(p, " %31s", names[n]) == 1 &&
+	     *p == ' '; p = nl + 1) {
+		n++;
+		nl = strchr(p, '\n');
+		if (!nl)
+			break;
+	}
+	ktap_result(rc == 0 && n >= 8, "pisteer --help lists %u commands", n);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < sizeof(ways) / sizeof(ways[0]); j++) {
+			char want[64];
+
+			snprintf(args, sizeof(args), ways[j], names[i]);
+			rc = run("PISTEER_DEV=/nonexistent/pisteer", args);
+			snprintf(want, sizeof(want), "usage: pisteer %.32s", names[i]);
+			if (rc || err[0] || strncmp(out, want, strlen(want)) != 0 ||
+			    (j && strcmp(out, first) != 0)) {
+				ktap_diag("'%s': exit %d, stderr '%s', stdout %.60s%s", args, rc,
+					  err, out, j && strcmp(out, first) != 0 ?
+					  " (not the same text)" : "");
+				ok = false;
+			}
+			if (!j)
+				snprintf(first, sizeof(first), "%s", out);
+		}
+	}
+	ktap_result(ok, "CMD --help, CMD -h, help CMD, --help CMD: the same text on stdout, exit 0, for each command");
+
+	run("", "guest --help");
+	snprintf(first, sizeof(first), "%s", out);
+	for (i = 0; i < sizeof(guest) / sizeof(guest[0]); i++) {
+		rc = run("PISTEER_SYSFS=/nonexistent", guest[i]);
+		if (rc || err[0] || strcmp(out, first) != 0) {
+			ktap_diag("'%s': exit %d, stderr '%s'", guest[i], rc, err);
+			ok = false;
+		}
+	}
+	rc = run("", "steer --vm 1 static 2 --help");
+	ok = ok && rc == 0 && !strncmp(out, "usage: pisteer steer", 20);
+	ktap_result(ok, "guest SUBCOMMAND --help (options and operands anywhere): guest's help, exit 0");
+
+	rc = run("", "help nosuch");
+	ok = rc == PST_EXIT_USAGE && strstr(err, "unknown command 'nosuch'") && !out[0];
+	rc = run("", "help steer extra");
+	ok = ok && rc == PST_EXIT_USAGE && strstr(err, "unexpected argument 'extra'");
+	ktap_result(ok, "help of an unknown command, or with a stray argument: exit 2");
+}
+
 static bool pct_is(const __u64 *hist, uint64_t min, uint64_t max, double q,
 		   uint64_t ge, uint64_t lt)
 {
@@ -644,7 +813,7 @@ int main(int argc, char **argv)
 	close(fd);
 	unlink(out_path);
 
-	ktap_plan(36);
+	ktap_plan(44);
 	test_exit_mapping();
 	test_dev_path();
 	test_abi_check();
@@ -655,6 +824,9 @@ int main(int argc, char **argv)
 	test_names();
 	test_status_json();
 	test_cli();
+	test_getopt();
+	test_option_order();
+	test_help();
 	test_lat_percentiles();
 	test_lat_drawing();
 	test_lat_svg();

@@ -260,6 +260,7 @@ static void test_read(void)
 static void test_cli(void)
 {
 	char buf[64];
+	bool ok;
 	int rc;
 
 	rc = run("guest status");
@@ -337,6 +338,23 @@ static void test_cli(void)
 		    "unknown guest subcommand: exit 2");
 	rc = run("guest status a b");
 	ktap_result(rc == PST_EXIT_USAGE, "guest status with two devices: exit 2");
+
+	/* Options after operands, and "--" before them, in every subcommand. */
+	rc = run("guest status eth0 --json");
+	ok = rc == 0 && strstr(out, "\"device\":\"0000:00:01.0\"") && !strstr(out, "3b:00.0\"");
+	rc = run("guest set -- eth0 2 0");
+	get("kernel/pisteer/devices/0000:00:01.0/queues/2/cpu", buf, sizeof(buf));
+	ok = ok && rc == 0 && !strcmp(buf, "0");
+	rc = run("guest spread mlx5_0 -- 0-1");
+	get("kernel/pisteer/devices/0000:3b:00.0/spread", buf, sizeof(buf));
+	ok = ok && rc == 0 && !strcmp(buf, "0-1");
+	put("kernel/pisteer/attach", "");
+	rc = run("guest attach -- mlx5_0");
+	get("kernel/pisteer/attach", buf, sizeof(buf));
+	ok = ok && rc == 0 && !strcmp(buf, "0000:3b:00.0");
+	rc = run("guest detach eth0 extra");
+	ok = ok && rc == PST_EXIT_USAGE;
+	ktap_result(ok, "guest status DEV --json, set/spread/attach with '--': options and operands in any order");
 }
 
 int main(int argc, char **argv)
@@ -353,7 +371,7 @@ int main(int argc, char **argv)
 	setenv("PISTEER_SYSFS", root, 1);
 	make_fixture();
 
-	ktap_plan(28);
+	ktap_plan(29);
 	test_resolve();
 	test_read();
 	test_cli();

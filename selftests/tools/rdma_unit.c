@@ -3,8 +3,10 @@
  * Unit tests of pisteer rdma-lat's parts that need no RDMA device:
  * statistics on known samples, the text and JSON reports, the side
  * channel's message codec (wrong version, foreign bytes), its bounded
- * socket waits, the default GID choice, and the command line of the built
- * binary (usage errors; no RDMA device on a host without one).
+ * socket waits, the parameter check of a server given --size/--iters (two
+ * processes over TCP loopback), the default GID choice, and the command
+ * line of the built binary (usage errors; options after HOST, --server
+ * with the client's options; no RDMA device on a host without one).
  *
  * usage: rdma_unit PATH-TO-pisteer
  */
@@ -403,8 +405,8 @@ static void test_cli(void)
 		{ "rdma-lat", "name the server's HOST" },
 		{ "rdma-lat --server host", "unexpected argument 'host'" },
 		{ "rdma-lat host1 host2", "unexpected argument 'host2'" },
-		{ "rdma-lat --server --event", "the server follows them" },
-		{ "rdma-lat --server --size 64", "the server follows them" },
+		{ "rdma-lat --server --size 0", "--size takes a number from 1 to" },
+		{ "rdma-lat h --iters 0", "--iters takes a number from 1" },
 		{ "rdma-lat --size 0 h", "--size takes a number from 1 to" },
 		{ "rdma-lat --size 2G h", "--size takes a number" },
 		{ "rdma-lat --iters 0 h", "--iters takes a number from 1" },
@@ -454,6 +456,177 @@ static void test_no_device(void)
 		    "no RDMA device: the client says so before any connect, exit 1");
 }
 
+/*
+ * Command lines a perftest user writes: options after HOST, and the
+ * client's options on the server.  Accepted (not exit 2): on a host
+ * without an RDMA device they get as far as looking for one.
+ */
+static void test_cli_accepted(void)
+{
+	static const char *const good[] = {
+		"rdma-lat 127.0.0.1 --timeout 1 --ib-dev nosuch0",
+		"rdma-lat --timeout 1 127.0.0.1 --size 64 --iters 10 --both",
+		"rdma-lat --timeout 1 -- 127.0.0.1",
+		"rdma-lat --server --size 64 --iters 10 --warmup 0 --event --ib-dev nosuch0",
+		"rdma-lat --ib-dev nosuch0 --both --server --json",
+	};
+	size_t i;
+	bool ok = true;
+	int rc;
+
+	if (system("[ -n \"$(ls -A /sys/class/infiniband 2>/dev/null)\" ]") == 0) {
+		ktap_skip("accepted command lines: this host has an RDMA device (the rig runs them)");
+		return;
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		rc = run(good[i]);
+		if (rc != PST_EXIT_FAIL || !strstr(err, "no RDMA device") || strstr(err, "usage")) {
+			ktap_diag("'%s': exit %d, stderr: %s", good[i], rc, err);
+			ok = false;
+		}
+	}
+	ktap_result(ok, "rdma-lat: options after HOST, '--', and --server with --size/--iters/--warmup/--event/--both accepted (%zu command lines)",
+		    i);
+}
+
+static void test_params(void)
+{
+	struct pst_xchg_msg hello = sample_msg(), reply = { .version = PST_XCHG_VERSION,
+							       .type = PST_XCHG_REPLY }, d;
+	struct pst_xchg_params none = { 0 }, srv = {
+		.given = PST_XCHG_P_SIZE | PST_XCHG_P_ITERS, .size = 64, .iters = 4000000,
+		.warmup = 1, .modes = PST_MODE_EVENT };
+	uint8_t buf[PST_XCHG_LEN];
+	char s[128];
+	bool ok;
+
+	/* Nothing given: the client's parameters, no refusal. */
+	ok = !pst_xchg_check_params(&none, &hello, &reply) && !reply.status &&
+	     !pst_xchg_params_diff(&hello, &reply);
+	/* --size 64 --iters 4000000 given: iters agree, size does not; warmup and
+	 * modes not given, so the client's count. */
+	ok = ok && pst_xchg_check_params(&srv, &hello, &reply) == PST_XCHG_P_SIZE &&
+	     reply.status == PST_XCHG_E_MISMATCH && reply.size == 64 &&
+	     reply.iters == hello.iters && reply.warmup == hello.warmup &&
+	     reply.modes == hello.modes && pst_xchg_params_diff(&hello, &reply) == PST_XCHG_P_SIZE;
+	/* and it travels: the REPLY decodes with the server's parameters */
+	pst_xchg_encode(&reply, buf);
+	ok = ok && !pst_xchg_decode(buf, PST_XCHG_LEN, &d) && d.status == PST_XCHG_E_MISMATCH &&
+	     d.size == 64 && pst_xchg_params_diff(&hello, &d) == PST_XCHG_P_SIZE;
+	ktap_result(ok, "server parameters: only the given ones count; a mismatch is E_MISMATCH carrying them");
+
+	srv.given = PST_XCHG_P_SIZE | PST_XCHG_P_ITERS | PST_XCHG_P_WARMUP | PST_XCHG_P_MODES;
+	reply.status = 0;
+	ok = pst_xchg_check_params(&srv, &hello, &reply) ==
+	     (PST_XCHG_P_SIZE | PST_XCHG_P_WARMUP | PST_XCHG_P_MODES);
+	pst_xchg_params_str(&reply, PST_XCHG_P_SIZE | PST_XCHG_P_WARMUP | PST_XCHG_P_MODES, s,
+			    sizeof(s));
+	ok = ok && !strcmp(s, "--size 64 --warmup 1 --event");
+	if (!ok)
+		ktap_diag("'%s'", s);
+	pst_xchg_params_str(&hello, PST_XCHG_P_ITERS | PST_XCHG_P_MODES, s, sizeof(s));
+	ok = ok && !strcmp(s, "--iters 4000000 --both");
+	hello.modes = PST_MODE_POLL;
+	pst_xchg_params_str(&hello, PST_XCHG_P_MODES, s, sizeof(s));
+	ok = ok && !strcmp(s, "polling");
+	pst_xchg_params_str(&hello, PST_XCHG_P_SIZE | PST_XCHG_P_ITERS, s, 12);
+	ok = ok && !strcmp(s, "--size 1073");
+	ok = ok && !strcmp(pst_xchg_status_str(PST_XCHG_E_MISMATCH),
+			   "it was started with other parameters");
+	ktap_result(ok, "server parameters: named as the options that ask for them, truncated safely");
+
+	/* A peer of the version before (1): named as such. */
+	hello = sample_msg();
+	hello.version = 1;
+	pst_xchg_encode(&hello, buf);
+	ok = PST_XCHG_VERSION == 2 && pst_xchg_decode(buf, PST_XCHG_LEN, &d) == -EPROTO &&
+	     d.version == 1;
+	ktap_result(ok, "exchange protocol version 2: a version-1 peer is -EPROTO, its version named");
+}
+
+/*
+ * The exchange of a server given --size 64 and a client asking for
+ * another size, over TCP loopback, server in a child process: both see
+ * the mismatch; then a client asking for the same size is served.
+ */
+static int fake_server(int lfd, const struct pst_xchg_params *srv, unsigned int *which)
+{
+	struct pst_xchg_msg m, reply = { .version = PST_XCHG_VERSION, .type = PST_XCHG_REPLY };
+	int fd, err;
+
+	fd = pst_tcp_accept(lfd, 5000, NULL, 0);
+	if (fd < 0)
+		return fd;
+	err = pst_xchg_recv(fd, &m, 5000);
+	if (!err) {
+		*which = pst_xchg_check_params(srv, &m, &reply);
+		err = pst_xchg_send(fd, &reply, 5000);
+	}
+	close(fd);
+	return err;
+}
+
+static void test_mismatch_loopback(void)
+{
+	const struct pst_xchg_params srv = { .given = PST_XCHG_P_SIZE, .size = 64 };
+	struct pst_xchg_msg hello = { .version = PST_XCHG_VERSION, .type = PST_XCHG_HELLO,
+				      .modes = PST_MODE_POLL, .size = 2, .iters = 1000,
+				      .warmup = 100 }, reply;
+	struct sockaddr_in6 sa = { 0 };	/* same port offset in sockaddr_in */
+	socklen_t sl = sizeof(sa);
+	unsigned int port = 0, which, round;
+	int lfd, fd, st, err;
+	bool ok = true;
+	pid_t pid;
+
+	lfd = pst_tcp_listen(0);
+	if (lfd >= 0 && !getsockname(lfd, (struct sockaddr *)&sa, &sl))
+		port = ntohs(sa.sin6_port);
+	if (!port) {
+		ktap_skip("TCP loopback: cannot listen (%s)", strerror(-lfd));
+		if (lfd >= 0)
+			close(lfd);
+		return;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		/* round 1: a mismatch on size, round 2: agreement */
+		unsigned int w1 = 0, w2 = 0;
+
+		err = fake_server(lfd, &srv, &w1);
+		if (!err)
+			err = fake_server(lfd, &srv, &w2);
+		_exit(!err && w1 == PST_XCHG_P_SIZE && !w2 ? 0 : 1);
+	}
+	close(lfd);
+	for (round = 0; round < 2 && ok; round++) {
+		hello.size = round ? 64 : 2;
+		memset(&reply, 0, sizeof(reply));
+		fd = pst_tcp_connect("127.0.0.1", port, 5000);
+		err = fd < 0 ? fd : pst_xchg_send(fd, &hello, 5000);
+		if (!err)
+			err = pst_xchg_recv(fd, &reply, 5000);
+		if (fd >= 0)
+			close(fd);
+		which = err ? 0 : pst_xchg_params_diff(&hello, &reply);
+		if (round == 0)
+			ok = !err && reply.status == PST_XCHG_E_MISMATCH &&
+			     which == PST_XCHG_P_SIZE && reply.size == 64;
+		else
+			ok = !err && reply.status == PST_XCHG_OK && !which;
+		if (!ok)
+			ktap_diag("round %u: %s, status %u, differs in %#x", round,
+				  err ? strerror(-err) : "exchanged", reply.status, which);
+	}
+	st = -1;
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		ktap_diag("the server process saw otherwise (status %#x)", st);
+		ok = false;
+	}
+	ktap_result(ok, "over TCP loopback: a server given --size 64 refuses --size 2 (both sides see size), serves --size 64");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -461,14 +634,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	tool = argv[1];
-	ktap_plan(24);
+	ktap_plan(29);
 	test_stats();
 	test_report();
 	test_run_report();
 	test_codec();
 	test_channel();
 	test_gid_choice();
+	test_params();
+	test_mismatch_loopback();
 	test_cli();
+	test_cli_accepted();
 	test_no_device();
 	ktap_finish();
 }

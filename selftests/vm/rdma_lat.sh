@@ -5,7 +5,8 @@
 # netdev, server and client in this VM over rxe's loopback), polling,
 # --event and --both, text and JSON, checked against perftest's
 # ib_send_lat on the same device; and its clean errors: no RDMA device,
-# unreachable peer, protocol mismatch both ways, a peer that never answers.
+# unreachable peer, protocol mismatch both ways, a server given other
+# parameters than its client's, a peer that never answers.
 # Runs in the rig.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -66,7 +67,7 @@ json_sane() {
 }
 
 # --- before there is any RDMA device --------------------------------------
-ktap_plan 16
+ktap_plan 17
 ktap_diag "kernel $(uname -r)"
 
 no_device() {
@@ -282,7 +283,7 @@ fake_server() {
 }
 mismatch_client() {
 	fake_server version 7 || return 1
-	expect_fail "protocol mismatch: $ip4 port 18600 speaks rdma-lat protocol version 7, this pisteer speaks 1" \
+	expect_fail "protocol mismatch: $ip4 port 18600 speaks rdma-lat protocol version 7, this pisteer speaks 2" \
 		"$cli" rdma-lat --port 18600 "$ip4" || return 1
 	wait "$fakepid"
 }
@@ -297,11 +298,34 @@ mismatch_server() {
 	[ $? -eq 1 ] || return 1
 	cat "$tmp/srv.err"
 	# the server answers in its own version, saying why, then fails cleanly
-	[ "$out" = "reply version 1 status 1" ] &&
-		grep -q "protocol mismatch: .* speaks rdma-lat protocol version 9, this pisteer speaks 1" \
+	[ "$out" = "reply version 2 status 1" ] &&
+		grep -q "protocol mismatch: .* speaks rdma-lat protocol version 9, this pisteer speaks 2" \
 			"$tmp/srv.err"
 }
 ktap_check "server meets a client of protocol version 9: tells it, exit 1" mismatch_server
+
+# A server given the client's options, as perftest's takes them: a client
+# asking for another size fails, and so does the server, each naming it;
+# the same options on both sides (after HOST on the client) run.
+params_server() {
+	local rc
+	server_start --size 64 --iters 20 || return 1
+	expect_fail "parameter mismatch: the server at $ip4 port 18515 was started with --size 64, this client asks for --size 2" \
+		"$cli" rdma-lat --iters 20 "$ip4" || { server_wait; return 1; }
+	wait "$srv"
+	rc=$?
+	cat "$tmp/srv.err"
+	[ "$rc" -eq 1 ] && [ ! -s "$tmp/srv.out" ] &&
+		grep -q "parameter mismatch: the client .* asks for --size 2, this server was started with --size 64" \
+			"$tmp/srv.err" || return 1
+	server_start --size 64 --iters 20 || return 1
+	"$cli" rdma-lat "$ip4" --size 64 --iters 20 >"$tmp/params" || { server_wait; return 1; }
+	server_wait || return 1
+	cat "$tmp/params"
+	grep -Eq "^ poll +64 +20( +[0-9]+\.[0-9]{2}){7}$" "$tmp/params"
+}
+ktap_check "server given --size 64 --iters 20: a client asking --size 2 fails on both sides, the same options run" \
+	params_server
 
 garbage_client() {
 	fake_server garbage || return 1

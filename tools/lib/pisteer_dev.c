@@ -34,6 +34,19 @@ int pst_exit_for(int err)
 	}
 }
 
+/* Every ioctl of the module goes through here: 0 or -errno. */
+static int dev_ioctl(int fd, unsigned long req, void *arg)
+{
+	return ioctl(fd, req, arg) < 0 ? -errno : 0;
+}
+
+int pst_dev_open_quiet(void)
+{
+	int fd = open(pst_dev_path(), O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
 int pst_dev_open(void)
 {
 	const char *path = pst_dev_path();
@@ -64,10 +77,13 @@ int pst_query_version(int fd, struct pisteer_version *ver)
 {
 	struct pisteer_version v;
 
+	int err;
+
 	memset(&v, 0, sizeof(v));
 	v.size = sizeof(v);
-	if (ioctl(fd, PISTEER_IOC_VERSION, &v) < 0)
-		return -errno;
+	err = dev_ioctl(fd, PISTEER_IOC_VERSION, &v);
+	if (err)
+		return err;
 	if (v.size < PISTEER_VERSION_SIZE_VER0 || v.size > sizeof(v))
 		return -EPROTO;
 	/* Whatever an older module did not fill in reads as zero. */
@@ -297,12 +313,27 @@ const char *pst_why_text(unsigned int why)
 	}
 }
 
+/* A pst_filter into a list or lat-read request: the same fields in both. */
+#define FILTER_TO(req, f) do {						\
+	if ((f)->pid) {							\
+		(req)->flags |= PISTEER_LIST_F_PID;			\
+		(req)->pid = (f)->pid;					\
+	}								\
+	if ((f)->has_bdf) {						\
+		(req)->flags |= PISTEER_LIST_F_PCI;			\
+		(req)->pci_seg = (f)->bdf.seg;				\
+		(req)->pci_bus = (__u8)(f)->bdf.bus;			\
+		(req)->pci_devfn = (__u8)(f)->bdf.devfn;		\
+	}								\
+} while (0)
+
 int pst_list_vectors(int fd, const struct pst_filter *f,
 		     struct pisteer_vector **vecs, unsigned int *nr)
 {
 	struct pisteer_list_vectors req;
 	struct pisteer_vector *buf = NULL, *n;
 	unsigned int cap = 16;
+	int err;
 
 	for (;;) {
 		n = realloc(buf, cap * sizeof(*buf));
@@ -316,23 +347,13 @@ int pst_list_vectors(int fd, const struct pst_filter *f,
 		req.entry_size = sizeof(*buf);
 		req.count = cap;
 		req.entries = (uintptr_t)buf;
-		if (f->pid) {
-			req.flags |= PISTEER_LIST_F_PID;
-			req.pid = f->pid;
-		}
-		if (f->has_bdf) {
-			req.flags |= PISTEER_LIST_F_PCI;
-			req.pci_seg = f->bdf.seg;
-			req.pci_bus = (__u8)f->bdf.bus;
-			req.pci_devfn = (__u8)f->bdf.devfn;
-		}
-		if (ioctl(fd, PISTEER_IOC_LIST_VECTORS, &req) == 0)
+		FILTER_TO(&req, f);
+		err = dev_ioctl(fd, PISTEER_IOC_LIST_VECTORS, &req);
+		if (!err)
 			break;
-		if (errno != ENOSPC || req.count <= cap) {
-			int err = errno;
-
+		if (err != -ENOSPC || req.count <= cap) {
 			free(buf);
-			return -err;
+			return err;
 		}
 		cap = req.count + 16;	/* more may appear before the retry */
 	}
@@ -344,4 +365,77 @@ int pst_list_vectors(int fd, const struct pst_filter *f,
 int pst_check_abi(const struct pisteer_version *ver)
 {
 	return ver->abi_major == PISTEER_ABI_MAJOR ? 0 : -EPROTO;
+}
+
+int pst_dev_open_checked(struct pisteer_version *ver)
+{
+	struct pisteer_version v;
+	int fd, err;
+
+	fd = pst_dev_open();
+	if (fd < 0)
+		return fd;
+	err = pst_query_version(fd, &v);
+	if (err) {
+		fprintf(stderr, "pisteer: %s: version query: %s%s\n", pst_dev_path(),
+			strerror(-err), err == -ENOTTY ? " (not the pisteer module?)" : "");
+	} else if (pst_check_abi(&v)) {
+		fprintf(stderr, "pisteer: module ABI %u.%u, this tool speaks %d.x\n",
+			v.abi_major, v.abi_minor, PISTEER_ABI_MAJOR);
+		err = -EPROTO;
+	}
+	if (err) {
+		close(fd);
+		return err;
+	}
+	if (ver)
+		*ver = v;
+	return fd;
+}
+
+int pst_dev_set_policy(int fd, const struct pisteer_policy *p)
+{
+	return dev_ioctl(fd, PISTEER_IOC_SET_POLICY, (void *)p);
+}
+
+int pst_dev_lat_ctl(int fd, const struct pisteer_lat_ctl *c)
+{
+	return dev_ioctl(fd, PISTEER_IOC_LAT_CTL, (void *)c);
+}
+
+int pst_dev_lat_read(int fd, struct pisteer_lat_read *r)
+{
+	return dev_ioctl(fd, PISTEER_IOC_LAT_READ, r);
+}
+
+int pst_lat_read(int fd, const struct pst_filter *f, struct pisteer_lat_read *hdr,
+		 struct pisteer_lat_vector **vecs, unsigned int *nr)
+{
+	unsigned int room = 16;
+	int err;
+
+	for (;;) {
+		struct pisteer_lat_read r;
+		struct pisteer_lat_vector *v = calloc(room, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		memset(&r, 0, sizeof(r));
+		r.size = sizeof(r);
+		r.entry_size = sizeof(*v);
+		r.count = room;
+		r.entries = (uintptr_t)v;
+		FILTER_TO(&r, f);
+		err = pst_dev_lat_read(fd, &r);
+		if (!err) {
+			*hdr = r;
+			*vecs = v;
+			*nr = r.count;
+			return 0;
+		}
+		free(v);
+		if (err != -ENOSPC)
+			return err;
+		room = r.count + 16;	/* more may appear before the retry */
+	}
 }

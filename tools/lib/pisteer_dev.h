@@ -29,6 +29,17 @@ const char *pst_dev_path(void);
  */
 int pst_dev_open(void);
 
+/*
+ * Open the device as pst_dev_open() does, then ask its version
+ * (into @ver, if not NULL) and check that this tool can use its ABI.
+ * Returns an fd, or -errno after printing why (-EPROTO: another ABI).
+ * What status, steer and lat start with.
+ */
+int pst_dev_open_checked(struct pisteer_version *ver);
+
+/* Open the device saying nothing: an fd or -errno (pin, isolate). */
+int pst_dev_open_quiet(void);
+
 /* Exit status for a failure with @err (a positive errno). */
 int pst_exit_for(int err);
 
@@ -85,5 +96,21 @@ struct pst_filter {
  */
 int pst_list_vectors(int fd, const struct pst_filter *f,
 		     struct pisteer_vector **vecs, unsigned int *nr);
+
+/*
+ * The other ioctls, one typed call each: 0 or -errno.  Every command
+ * talks to the module through this file; none calls ioctl() itself.
+ */
+int pst_dev_set_policy(int fd, const struct pisteer_policy *p);
+int pst_dev_lat_ctl(int fd, const struct pisteer_lat_ctl *c);
+/* One PISTEER_IOC_LAT_READ: -ENOSPC with r->count the room needed. */
+int pst_dev_lat_read(int fd, struct pisteer_lat_read *r);
+
+/*
+ * PISTEER_IOC_LAT_READ as pst_list_vectors() lists: the header into @hdr,
+ * *@nr entries into *@vecs (free() it).  0 or -errno.
+ */
+int pst_lat_read(int fd, const struct pst_filter *f, struct pisteer_lat_read *hdr,
+		 struct pisteer_lat_vector **vecs, unsigned int *nr);
 
 #endif

@@ -101,8 +101,68 @@ const char *pst_xchg_status_str(unsigned int status)
 		return "it could not set up its queue pair";
 	case PST_XCHG_E_PARAMS:
 		return "it refused the parameters";
+	case PST_XCHG_E_MISMATCH:
+		return "it was started with other parameters";
 	}
 	return "unknown status";
+}
+
+unsigned int pst_xchg_params_diff(const struct pst_xchg_msg *a, const struct pst_xchg_msg *b)
+{
+	return (a->size != b->size ? PST_XCHG_P_SIZE : 0) |
+	       (a->iters != b->iters ? PST_XCHG_P_ITERS : 0) |
+	       (a->warmup != b->warmup ? PST_XCHG_P_WARMUP : 0) |
+	       (a->modes != b->modes ? PST_XCHG_P_MODES : 0);
+}
+
+unsigned int pst_xchg_check_params(const struct pst_xchg_params *srv,
+				   const struct pst_xchg_msg *hello,
+				   struct pst_xchg_msg *reply)
+{
+	unsigned int which;
+
+	reply->size = srv->given & PST_XCHG_P_SIZE ? srv->size : hello->size;
+	reply->iters = srv->given & PST_XCHG_P_ITERS ? srv->iters : hello->iters;
+	reply->warmup = srv->given & PST_XCHG_P_WARMUP ? srv->warmup : hello->warmup;
+	reply->modes = srv->given & PST_XCHG_P_MODES ? srv->modes : hello->modes;
+	which = pst_xchg_params_diff(hello, reply);
+	if (which)
+		reply->status = PST_XCHG_E_MISMATCH;
+	return which;
+}
+
+/* Append @word to the words in @buf, a blank between them. */
+static void add_word(char *buf, unsigned int len, const char *word)
+{
+	size_t used = strlen(buf);
+
+	if (used + 1 < len)
+		snprintf(buf + used, len - used, "%s%s", used ? " " : "", word);
+}
+
+void pst_xchg_params_str(const struct pst_xchg_msg *m, unsigned int which, char *buf,
+			 unsigned int len)
+{
+	char w[32];
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	if (which & PST_XCHG_P_SIZE) {
+		snprintf(w, sizeof(w), "--size %u", m->size);
+		add_word(buf, len, w);
+	}
+	if (which & PST_XCHG_P_ITERS) {
+		snprintf(w, sizeof(w), "--iters %u", m->iters);
+		add_word(buf, len, w);
+	}
+	if (which & PST_XCHG_P_WARMUP) {
+		snprintf(w, sizeof(w), "--warmup %u", m->warmup);
+		add_word(buf, len, w);
+	}
+	if (which & PST_XCHG_P_MODES)
+		add_word(buf, len, m->modes == (PST_MODE_POLL | PST_MODE_EVENT) ? "--both" :
+			 m->modes == PST_MODE_EVENT ? "--event" : "polling");
 }
 
 static long long now_ms(void)

@@ -6,6 +6,12 @@
  * says "done" at the end.  Every message starts with a magic and a version
  * byte, so a peer that is not rdma-lat, or another version of it, is told
  * apart from a broken connection.
+ *
+ * Version 2: a server may be given the test's parameters too (as
+ * perftest's is); when the client asks for others it refuses with
+ * PST_XCHG_E_MISMATCH, and every REPLY carries the parameters the server
+ * runs (or, refusing, those it was started with), so that the client can
+ * name the difference.
  */
 #ifndef PISTEER_RDMA_XCHG_H
 #define PISTEER_RDMA_XCHG_H
@@ -13,7 +19,7 @@
 #include <stdint.h>
 
 #define PST_XCHG_MAGIC		0x5053544cU	/* "PSTL" */
-#define PST_XCHG_VERSION	1
+#define PST_XCHG_VERSION	2
 #define PST_XCHG_LEN		64
 #define PST_XCHG_HDR_LEN	8		/* magic, version, type, status, modes */
 #define PST_XCHG_DEFAULT_PORT	18515		/* perftest's default port too */
@@ -31,6 +37,7 @@ enum pst_xchg_status {
 	PST_XCHG_E_SIZE = 2,		/* message size over the device's limit */
 	PST_XCHG_E_SETUP = 3,		/* the server could not set up its QP */
 	PST_XCHG_E_PARAMS = 4,		/* malformed parameters */
+	PST_XCHG_E_MISMATCH = 5,	/* v2: not the parameters the server was given */
 };
 
 /* Modes, run in this order when both are set. */
@@ -52,6 +59,40 @@ struct pst_xchg_msg {
 	uint32_t iters;		/* measured round trips per mode */
 	uint32_t warmup;	/* unmeasured round trips before them */
 };
+
+/* The test's parameters, as bits: which were given, which differ. */
+#define PST_XCHG_P_SIZE		0x1
+#define PST_XCHG_P_ITERS	0x2
+#define PST_XCHG_P_WARMUP	0x4
+#define PST_XCHG_P_MODES	0x8
+
+/* What a server was started with: the parameters of @given only count. */
+struct pst_xchg_params {
+	unsigned int given;	/* PST_XCHG_P_* */
+	uint32_t size, iters, warmup;
+	uint8_t modes;
+};
+
+/* The PST_XCHG_P_* bits of the parameters (size, iters, warmup, modes) @a and @b differ in. */
+unsigned int pst_xchg_params_diff(const struct pst_xchg_msg *a, const struct pst_xchg_msg *b);
+
+/*
+ * A server started with @srv answers @hello: @reply's parameters become
+ * those of @hello with @srv's given ones in their place.  Returns the
+ * PST_XCHG_P_* bits @hello asks otherwise than @srv, and then sets
+ * @reply's status to PST_XCHG_E_MISMATCH; 0 when they agree.
+ */
+unsigned int pst_xchg_check_params(const struct pst_xchg_params *srv,
+				   const struct pst_xchg_msg *hello,
+				   struct pst_xchg_msg *reply);
+
+/*
+ * The parameters of @m named by the bits @which, as the options that ask
+ * for them: "--size 64 --iters 500", "--event", "--both", or "polling"
+ * for neither of those.
+ */
+void pst_xchg_params_str(const struct pst_xchg_msg *m, unsigned int which, char *buf,
+			 unsigned int len);
 
 /* Into exactly PST_XCHG_LEN bytes, network byte order. */
 void pst_xchg_encode(const struct pst_xchg_msg *m, uint8_t *buf);
