@@ -172,6 +172,17 @@ int pisteer_copy_struct_in(void *dst, size_t ksize, size_t min_size,
 int pisteer_copy_struct_out(void __user *dst, void *src, size_t ksize,
 			    u32 usize);
 
+/* The VM and device of a vector, or of a list or latency-read filter. */
+struct pst_match {
+	s32 pid;
+	u32 pci_seg;
+	u8 pci_bus;
+	u8 pci_devfn;
+};
+
+bool pisteer_filter_match(u32 flags, const struct pst_match *want,
+			  const struct pst_match *have);
+
 /* Live objects and references of the module, by kind (pisteer_alloc.c). */
 enum pst_count_kind {
 	PST_KMALLOC,

@@ -44,13 +44,10 @@ static long pisteer_ioc_version(void __user *uarg)
 static bool vector_matches(const struct pisteer_list_vectors *req,
 			   const struct pisteer_vector *v)
 {
-	if ((req->flags & PISTEER_LIST_F_PID) && v->vm_pid != req->pid)
-		return false;
-	if ((req->flags & PISTEER_LIST_F_PCI) &&
-	    (v->pci_seg != req->pci_seg || v->pci_bus != req->pci_bus ||
-	     v->pci_devfn != req->pci_devfn))
-		return false;
-	return true;
+	struct pst_match want = { req->pid, req->pci_seg, req->pci_bus, req->pci_devfn };
+	struct pst_match have = { v->vm_pid, v->pci_seg, v->pci_bus, v->pci_devfn };
+
+	return pisteer_filter_match(req->flags, &want, &have);
 }
 
 /* Copy @nr entries of @ksize bytes to @uptr, as entries of @esize bytes. */

@@ -582,13 +582,10 @@ int pisteer_lat_ctl(const struct pisteer_lat_ctl *req)
 static bool lat_matches(const struct pisteer_lat_read *req,
 			const struct pisteer_lat_vector *e)
 {
-	if ((req->flags & PISTEER_LIST_F_PID) && e->vm_pid != req->pid)
-		return false;
-	if ((req->flags & PISTEER_LIST_F_PCI) &&
-	    (e->pci_seg != req->pci_seg || e->pci_bus != req->pci_bus ||
-	     e->pci_devfn != req->pci_devfn))
-		return false;
-	return true;
+	struct pst_match want = { req->pid, req->pci_seg, req->pci_bus, req->pci_devfn };
+	struct pst_match have = { e->vm_pid, e->pci_seg, e->pci_bus, e->pci_devfn };
+
+	return pisteer_filter_match(req->flags, &want, &have);
 }
 
 /**

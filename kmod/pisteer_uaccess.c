@@ -6,6 +6,7 @@
 #include <linux/errno.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/pisteer.h>
 #include <linux/uaccess.h>
 
 #include "pisteer.h"
@@ -61,4 +62,24 @@ int pisteer_copy_struct_out(void __user *dst, void *src, size_t ksize,
 	if (copy_to_user(dst, src, n))
 		return -EFAULT;
 	return 0;
+}
+
+/**
+ * pisteer_filter_match() - does an entry pass a list or latency-read filter
+ * @flags: the request's PISTEER_LIST_F_* flags
+ * @want: the request's pid and device
+ * @have: the entry's VM pid and device
+ *
+ * Return: true when every filter @flags names holds.
+ */
+bool pisteer_filter_match(u32 flags, const struct pst_match *want,
+			  const struct pst_match *have)
+{
+	if ((flags & PISTEER_LIST_F_PID) && have->pid != want->pid)
+		return false;
+	if ((flags & PISTEER_LIST_F_PCI) &&
+	    (have->pci_seg != want->pci_seg || have->pci_bus != want->pci_bus ||
+	     have->pci_devfn != want->pci_devfn))
+		return false;
+	return true;
 }
