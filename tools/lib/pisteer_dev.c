@@ -327,39 +327,77 @@ const char *pst_why_text(unsigned int why)
 	}								\
 } while (0)
 
-int pst_list_vectors(int fd, const struct pst_filter *f,
-		     struct pisteer_vector **vecs, unsigned int *nr)
+/*
+ * Ask with room for 16 entries of @esize, and again with more while the
+ * module answers -ENOSPC with the count it needs (entries can appear
+ * between two asks).  @ask fills and sends one request; on 0 or -ENOSPC
+ * it sets *@count to the entries written or needed.
+ */
+typedef int (*pst_ask_fn)(void *ctx, void *buf, unsigned int cap, unsigned int *count);
+
+static int grow_until_fits(size_t esize, pst_ask_fn ask, void *ctx, void **out,
+			   unsigned int *nr)
 {
-	struct pisteer_list_vectors req;
-	struct pisteer_vector *buf = NULL, *n;
-	unsigned int cap = 16;
+	unsigned int cap = 16, count = 0;
+	void *buf = NULL, *n;
 	int err;
 
 	for (;;) {
-		n = realloc(buf, cap * sizeof(*buf));
+		n = realloc(buf, cap * esize);
 		if (!n) {
 			free(buf);
 			return -ENOMEM;
 		}
 		buf = n;
-		memset(&req, 0, sizeof(req));
-		req.size = sizeof(req);
-		req.entry_size = sizeof(*buf);
-		req.count = cap;
-		req.entries = (uintptr_t)buf;
-		FILTER_TO(&req, f);
-		err = dev_ioctl(fd, PISTEER_IOC_LIST_VECTORS, &req);
+		memset(buf, 0, cap * esize);
+		err = ask(ctx, buf, cap, &count);
 		if (!err)
 			break;
-		if (err != -ENOSPC || req.count <= cap) {
+		if (err != -ENOSPC || count <= cap) {
 			free(buf);
 			return err;
 		}
-		cap = req.count + 16;	/* more may appear before the retry */
+		cap = count + 16;	/* more may appear before the retry */
 	}
-	*vecs = buf;
-	*nr = req.count;
+	*out = buf;
+	*nr = count;
 	return 0;
+}
+
+struct list_ask {
+	int fd;
+	const struct pst_filter *f;
+	struct pisteer_lat_read *hdr;	/* the lat read's header */
+};
+
+static int ask_list(void *ctx, void *buf, unsigned int cap, unsigned int *count)
+{
+	const struct list_ask *a = ctx;
+	struct pisteer_list_vectors req = {
+		.size = sizeof(req),
+		.entry_size = sizeof(struct pisteer_vector),
+		.count = cap,
+		.entries = (uintptr_t)buf,
+	};
+	int err;
+
+	FILTER_TO(&req, a->f);
+	err = dev_ioctl(a->fd, PISTEER_IOC_LIST_VECTORS, &req);
+	*count = req.count;
+	return err;
+}
+
+int pst_list_vectors(int fd, const struct pst_filter *f,
+		     struct pisteer_vector **vecs, unsigned int *nr)
+{
+	struct list_ask a = { .fd = fd, .f = f };
+	void *buf;
+	int err;
+
+	err = grow_until_fits(sizeof(**vecs), ask_list, &a, &buf, nr);
+	if (!err)
+		*vecs = buf;
+	return err;
 }
 
 int pst_check_abi(const struct pisteer_version *ver)
@@ -408,34 +446,34 @@ int pst_dev_lat_read(int fd, struct pisteer_lat_read *r)
 	return dev_ioctl(fd, PISTEER_IOC_LAT_READ, r);
 }
 
+static int ask_lat(void *ctx, void *buf, unsigned int cap, unsigned int *count)
+{
+	const struct list_ask *a = ctx;
+	struct pisteer_lat_read r = {
+		.size = sizeof(r),
+		.entry_size = sizeof(struct pisteer_lat_vector),
+		.count = cap,
+		.entries = (uintptr_t)buf,
+	};
+	int err;
+
+	FILTER_TO(&r, a->f);
+	err = pst_dev_lat_read(a->fd, &r);
+	*count = r.count;
+	if (!err)
+		*a->hdr = r;
+	return err;
+}
+
 int pst_lat_read(int fd, const struct pst_filter *f, struct pisteer_lat_read *hdr,
 		 struct pisteer_lat_vector **vecs, unsigned int *nr)
 {
-	unsigned int room = 16;
+	struct list_ask a = { .fd = fd, .f = f, .hdr = hdr };
+	void *buf;
 	int err;
 
-	for (;;) {
-		struct pisteer_lat_read r;
-		struct pisteer_lat_vector *v = calloc(room, sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		memset(&r, 0, sizeof(r));
-		r.size = sizeof(r);
-		r.entry_size = sizeof(*v);
-		r.count = room;
-		r.entries = (uintptr_t)v;
-		FILTER_TO(&r, f);
-		err = pst_dev_lat_read(fd, &r);
-		if (!err) {
-			*hdr = r;
-			*vecs = v;
-			*nr = r.count;
-			return 0;
-		}
-		free(v);
-		if (err != -ENOSPC)
-			return err;
-		room = r.count + 16;	/* more may appear before the retry */
-	}
+	err = grow_until_fits(sizeof(**vecs), ask_lat, &a, &buf, nr);
+	if (!err)
+		*vecs = buf;
+	return err;
 }
