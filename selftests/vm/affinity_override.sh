@@ -9,13 +9,8 @@
 # so.  A running irqbalance is named with the ban it needs.  And a read
 # never steers: listing the vectors (pisteer status, debugfs) only reads.
 # Runs in the rig.
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/selftests/lib/ktap.sh"
-. "$top/selftests/lib/holder.sh"
+. "$(dirname "$0")/../lib/rigtest.sh" holder
 
-mods=$top/build/modules/$(uname -r)
-cli=$top/build/pisteer
 dbg=/sys/kernel/debug/pisteer
 
 ktap_plan 9

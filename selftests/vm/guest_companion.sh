@@ -7,13 +7,9 @@
 # brings kernel-managed vectors, soft-RoCE an RDMA device name (resolved by
 # the CLI: the module needs no ib_core and knows no RDMA names).  Traffic
 # is ping to the slirp gateway.  At the end the 82574Ls go back to vfio-pci.
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/selftests/lib/ktap.sh"
-. "$top/selftests/lib/holder.sh"
+. "$(dirname "$0")/../lib/rigtest.sh" holder
 
 ko=$top/build/modules/$(uname -r)/guest/pisteer_guest.ko
-cli=$top/build/pisteer
 pg=/sys/kernel/pisteer
 plan=29
 

@@ -13,14 +13,7 @@
 # number would be the same case; its hint differs, so the rig cannot place
 # it there.)  Then A's own restore: the vector still VFIO's, its irqfds
 # deassigned, gets its affinity from before pisteer back.  Runs in the rig.
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/selftests/lib/ktap.sh"
-. "$top/selftests/lib/holder.sh"
-
-mods=$top/build/modules/$(uname -r)
-cli=$top/build/pisteer
-tracing=/sys/kernel/tracing
+. "$(dirname "$0")/../lib/rigtest.sh" holder
 
 ktap_plan 6
 mapfile -t bdfs < <(vfio_82574l_bdfs)

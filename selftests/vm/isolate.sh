@@ -10,13 +10,8 @@
 # file written here: `pisteer pin` cannot place its 2 vCPUs on the rig's
 # 2 CPUs with a housekeeping CPU left, and its threads carry no QEMU names.
 # isolate reads nothing but that file to know which VMs are pinned.
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/selftests/lib/ktap.sh"
-. "$top/selftests/lib/holder.sh"
+. "$(dirname "$0")/../lib/rigtest.sh" holder
 
-mods=$top/build/modules/$(uname -r)
-cli=$top/build/pisteer
 export PISTEER_STATE_DIR=$fifos/state
 
 ktap_plan 8

@@ -8,14 +8,8 @@
 # Sampling registers its probes only while enabled, counts exactly the
 # interrupts the host took, and `pisteer lat` prints text, JSON and SVG.
 # Runs in the rig.
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/selftests/lib/ktap.sh"
-. "$top/selftests/lib/holder.sh"
-. "$top/selftests/lib/irqaff.sh"
+. "$(dirname "$0")/../lib/rigtest.sh" holder irqaff
 
-mods=$top/build/modules/$(uname -r)
-cli=$top/build/pisteer
 kprobes=/sys/kernel/debug/kprobes/list
 ROUNDS=20
 

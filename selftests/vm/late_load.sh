@@ -6,13 +6,8 @@
 # (and dropped when it goes), so that a VMM disabling MSI-X is noticed by
 # itself, without any list; pisteer version says which probes are in use.
 # Runs in the rig.
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/selftests/lib/ktap.sh"
-. "$top/selftests/lib/holder.sh"
+. "$(dirname "$0")/../lib/rigtest.sh" holder
 
-mods=$top/build/modules/$(uname -r)
-cli=$top/build/pisteer
 probes=/sys/kernel/debug/kprobes/list
 
 mapfile -t bdfs < <(vfio_82574l_bdfs)

@@ -4,12 +4,8 @@
 # module_lifecycle: pisteer.ko and pisteer_guest.ko load, serve their
 # interfaces and unload cleanly (repeatedly); the CLI reports the module
 # and its absence.  Runs inside the rig (as root, on a pinned kernel).
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/selftests/lib/ktap.sh"
+. "$(dirname "$0")/../lib/rigtest.sh"
 
-mods=$top/build/modules/$(uname -r)
-cli=$top/build/pisteer
 release=$(cat "$top/VERSION")
 abi=$(awk '/define PISTEER_ABI_MAJOR/ { M = $3 } /define PISTEER_ABI_MINOR/ { m = $3 }
 	END { print M "." m }' "$top/uapi/linux/pisteer.h")

@@ -6,12 +6,8 @@
 # (paused, TCG) QEMU started here.  Runs in the rig.  The QEMU is not a KVM
 # VM, so no vector is steered: that a policy exists is read back through
 # `pisteer steer --vm PID none`, which fails when none is set.
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/selftests/lib/ktap.sh"
+. "$(dirname "$0")/../lib/rigtest.sh"
 
-mods=$top/build/modules/$(uname -r)
-cli=$top/build/pisteer
 dir=$(mktemp -d)
 export PISTEER_STATE_DIR=$dir/state
 

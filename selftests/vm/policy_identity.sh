@@ -5,13 +5,8 @@
 # to its pid.  A VM steered with follow exits; a new VM is started with
 # the very same pid (clone3 set_tid, as pid reuse would on a busy host): it
 # must not be steered, and the old policy must be gone.  Runs in the rig.
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/selftests/lib/ktap.sh"
-. "$top/selftests/lib/holder.sh"
+. "$(dirname "$0")/../lib/rigtest.sh" holder
 
-mods=$top/build/modules/$(uname -r)
-cli=$top/build/pisteer
 json() { "$cli" status --json "$@"; }
 
 mapfile -t bdfs < <(vfio_82574l_bdfs)

@@ -8,11 +8,8 @@
 # unreachable peer, protocol mismatch both ways, a server given other
 # parameters than its client's, a peer that never answers.
 # Runs in the rig.
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/selftests/lib/ktap.sh"
+. "$(dirname "$0")/../lib/rigtest.sh"
 
-cli=$top/build/pisteer
 fake=$top/build/selftests/rdma_fakepeer
 ip4=192.168.77.1
 iters=200

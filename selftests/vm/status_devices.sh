@@ -6,13 +6,8 @@
 # resizes its MSI-X vectors without disabling them; and PCI removal of a
 # device a VM holds: VFIO asks the VMM for it back (its request eventfd),
 # the VMM unplugs it, the records go, the VM goes on.  Runs in the rig.
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/selftests/lib/ktap.sh"
-. "$top/selftests/lib/holder.sh"
+. "$(dirname "$0")/../lib/rigtest.sh" holder
 
-mods=$top/build/modules/$(uname -r)
-cli=$top/build/pisteer
 plan=14
 
 mapfile -t bdfs < <(vfio_82574l_bdfs)
