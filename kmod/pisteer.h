@@ -107,6 +107,16 @@ void pisteer_affwatch_add(unsigned int irq);
 void pisteer_affwatch_commit(void);
 void pisteer_affwatch_show(struct seq_file *m);
 
+/* The vCPU watch (pisteer_vcpuwatch.c). */
+void pisteer_vcpuwatch_init(void);
+void pisteer_vcpuwatch_exit(void);
+bool pisteer_vcpuwatch_complete(void);
+void pisteer_vcpuwatch_begin(void);
+void pisteer_vcpuwatch_add(pid_t tid);
+void pisteer_vcpuwatch_commit(void);
+void pisteer_vcpuwatch_show(struct seq_file *m);
+void pisteer_events_kick_now(void);
+
 void pst_host_feature(unsigned int feat, int err);
 void pst_host_fill(struct pisteer_version *ver);
 

@@ -80,6 +80,7 @@ static int probes_show(struct seq_file *m, void *unused)
 {
 	pisteer_events_show(m);
 	pisteer_affwatch_show(m);
+	pisteer_vcpuwatch_show(m);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(probes);

@@ -501,7 +501,7 @@ static int scan(struct pisteer_vector **out, unsigned int *nr, bool may_reuse,
 	if (walked) {
 		pisteer_vmcache_walk_starts();
 		nr_vms = vm_collect(&vms);
-		/* Only periodic rescans use it: no references kept otherwise. */
+		/* Only follow's rescans use it: no references kept otherwise. */
 		if (nr_vms >= 0 && pisteer_steer_following())
 			pisteer_vmcache_store(vms, nr_vms);
 		else
@@ -604,7 +604,7 @@ void pisteer_scan_show(struct seq_file *m)
 }
 
 /**
- * pisteer_rescan() - pisteer_scan() for the periodic and event rescans
+ * pisteer_rescan() - pisteer_scan() for the event rescans
  * @out: as for pisteer_scan()
  * @nr: as for pisteer_scan()
  *

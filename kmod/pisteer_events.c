@@ -37,7 +37,10 @@
 #include "pisteer.h"
 
 #define RESCAN_DELAY_MS	20
-/* While a follow policy exists: how often vCPU threads are looked at. */
+/*
+ * While a follow policy exists and the vCPU watch lacks a hook: how often
+ * vCPU threads are looked at (with every hook, moves kick a rescan).
+ */
 #define STEER_PERIOD_MS	50
 
 static void rescan_fn(struct work_struct *work);
@@ -64,20 +67,27 @@ static void rescan_fn(struct work_struct *work)
 	/* pisteer_scan() hands its result to steering and records itself. */
 	if (!pisteer_rescan(&vecs, &nr))
 		pst_kvfree(vecs);
-	if (pisteer_steer_following())
-		kick(msecs_to_jiffies(STEER_PERIOD_MS));
-	else
+	if (!pisteer_steer_following())
 		pisteer_scan_forget();
+	else if (!pisteer_vcpuwatch_complete())
+		kick(msecs_to_jiffies(STEER_PERIOD_MS));
 }
 
 /*
  * A policy changed and was applied by the caller's own scan: if it is a
- * follow policy, start the periodic rescans that watch the vCPU threads.
+ * follow policy and the vCPU watch cannot see every thread move, start
+ * the periodic rescans that watch the vCPU threads.
  */
 void pisteer_events_follow(void)
 {
-	if (pisteer_steer_following())
+	if (pisteer_steer_following() && !pisteer_vcpuwatch_complete())
 		kick(msecs_to_jiffies(STEER_PERIOD_MS));
+}
+
+/* Rescan as soon as the work runs (the vCPU watch's irq_work). */
+void pisteer_events_kick_now(void)
+{
+	kick(0);
 }
 
 /* Rescan at ktime_get_ns() @when_ns, unless one is due earlier. */

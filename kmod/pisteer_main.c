@@ -33,6 +33,7 @@ static int __init pisteer_init(void)
 		return ret;
 	}
 	pisteer_affwatch_init();
+	pisteer_vcpuwatch_init();
 	pr_info("release %s, ABI %u.%u loaded\n", PISTEER_RELEASE,
 		PISTEER_ABI_MAJOR, PISTEER_ABI_MINOR);
 	return 0;
@@ -46,6 +47,7 @@ static void __exit pisteer_exit(void)
 	pisteer_chrdev_exit();
 	/* First: no probe may run into what the rest tears down. */
 	pisteer_lat_exit();
+	pisteer_vcpuwatch_exit();
 	pisteer_affwatch_exit();
 	pisteer_events_exit();
 	/*

@@ -6,10 +6,11 @@
  * wins.  auto resolves per vector to nothing (posted), follow (no APICv/AVIC
  * on the host) or housekeeping (APICv, but the vector remapped), at every
  * scan, so a vector that falls back from posted to remapped is steered.
- * Every scan (on KVM/VFIO events, on a policy change, and every
- * STEER_PERIOD_MS while a follow policy exists, to catch vCPU threads that
- * migrate or are re-pinned) hands its vectors here, in process context,
- * under the scan lock: nothing is moved from scheduler or probe context.
+ * Every reconciling scan (on KVM/VFIO events, a policy change, a followed
+ * vCPU thread that moved or was re-pinned (pisteer_vcpuwatch.c), an
+ * affinity change by someone else (pisteer_affwatch.c)) hands its vectors
+ * here, in process context, under the scan lock: nothing is moved from
+ * scheduler or probe context.
  *
  * Life cycle of a steered IRQ: first move (its affinity saved) -> later
  * moves (at most one per interval) -> restore (policy off or removed,
@@ -427,6 +428,13 @@ static void watch_steered(void)
 	pisteer_affwatch_commit();
 }
 
+/* Does where @applied puts an IRQ depend on where its vCPU runs? */
+static bool follows_vcpu(u32 applied)
+{
+	return applied == PISTEER_POLICY_FOLLOW ||
+	       applied == PISTEER_POLICY_HOUSEKEEPING;
+}
+
 /**
  * pisteer_steer_apply() - reconcile: steer the vectors a scan found
  * @vecs: the vectors; their policy and steer_* fields are filled in
@@ -444,11 +452,14 @@ void pisteer_steer_apply(struct pisteer_vector *vecs, unsigned int nr)
 	mutex_lock(&steer_lock);
 	retry_at_ns = 0;
 	drop_dead_vm_policies();
+	pisteer_vcpuwatch_begin();
 	for (i = 0; i < nr; i++) {
 		const struct pisteer_policy *p;
 		u32 applied;
 
 		p = resolve(&vecs[i], &applied);
+		if (follows_vcpu(applied))
+			pisteer_vcpuwatch_add(vecs[i].vcpu_tid);
 		if (moves_irq(applied)) {
 			steer_one(p, applied, &vecs[i]);
 			continue;
@@ -466,6 +477,7 @@ void pisteer_steer_apply(struct pisteer_vector *vecs, unsigned int nr)
 		forget(s);
 	}
 	watch_steered();
+	pisteer_vcpuwatch_commit();
 	retry = retry_at_ns;
 	mutex_unlock(&steer_lock);
 	/* A move the interval held back is done by a rescan, not forgotten. */
@@ -611,6 +623,8 @@ void pisteer_steer_exit(void)
 	list_for_each_entry_safe(s, tmp, &steered_irqs, link)
 		forget(s);
 	watch_steered();
+	pisteer_vcpuwatch_begin();
+	pisteer_vcpuwatch_commit();
 	nr_policies = 0;
 	mutex_unlock(&steer_lock);
 }

@@ -3,8 +3,8 @@
  * The VM cache: the VMs of the last walk of every open file of the host.
  *
  * Finding the VMs is the costly part of a scan (it visits every file of
- * every process), and while a follow policy exists a scan runs every
- * 50 ms.  Those periodic rescans only look again at where vCPU threads
+ * every process), and while a follow policy exists a scan runs whenever a
+ * followed vCPU thread moves.  Those rescans only look again at where vCPU threads
  * run; which VM feeds which vector can only change through the functions
  * the events probe (KVM_IRQFD, KVM_SET_GSI_ROUTING, the VM file's release,
  * VFIO_DEVICE_SET_IRQS), and each of them marks the cache stale.  So a
