@@ -68,7 +68,7 @@ VM_TESTS := passthrough_irq passthrough_multi version_ioctl list_ioctl lat_ioctl
 	vm_cycles
 VM_TEST_BINS := $(addprefix $(B)/selftests/,$(VM_TESTS)) $(B)/selftests/ptvm_demo \
 	$(B)/selftests/irq_bench $(B)/selftests/scan_bench $(B)/selftests/rdma_fakepeer \
-	$(B)/selftests/thread_bounce $(B)/selftests/with_pid
+	$(B)/selftests/thread_bounce $(B)/selftests/repin_lat $(B)/selftests/with_pid
 UNIT_TEST_BINS := $(B)/selftests/cli_unit $(B)/selftests/guest_unit $(B)/selftests/pin_unit \
 	$(B)/selftests/pin_qemu $(B)/selftests/rdma_unit
 
@@ -143,6 +143,10 @@ $(B)/selftests/ptvm_demo: selftests/demo/ptvm_demo.c $(PTVM_SRCS) $(TEST_LIB_HDR
 	$(CC) $(USER_CFLAGS) -pthread -o $@ $< $(PTVM_SRCS)
 
 $(B)/selftests/thread_bounce: selftests/vm/thread_bounce.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $<
+
+$(B)/selftests/repin_lat: selftests/vm/repin_lat.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $<
 

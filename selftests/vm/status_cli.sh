@@ -4,13 +4,7 @@
 # status_cli: the module discovers passthrough vectors of real VMs - one
 # already running when it is loaded, one started after - follows route
 # changes and VM exit, and `pisteer status` shows them.  Runs in the rig.
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/selftests/lib/ktap.sh"
-. "$top/selftests/lib/holder.sh"
-
-mods=$top/build/modules/$(uname -r)
-cli=$top/build/pisteer
+. "$(dirname "$0")/../lib/rigtest.sh" holder
 
 mapfile -t bdfs < <(vfio_82574l_bdfs)
 
@@ -227,10 +221,13 @@ ktap_check "when a VM exits its vectors disappear (pisteer:vector_del), the othe
 check_unload() {
 	local probes=/sys/kernel/debug/kprobes/list
 	grep -q kvm_irqfd "$probes" || { echo "no pisteer kprobe while loaded"; return 1; }
+	grep -q irq_do_set_affinity "$probes" && grep -q sched_setaffinity "$probes" &&
+		grep -q set_cpus_allowed_ptr "$probes" ||
+		{ echo "no affinity or vCPU watch probe while loaded"; cat "$probes"; return 1; }
 	rmmod pisteer || return 1
 	! grep -qw pisteer /proc/modules && ! test -e /dev/pisteer &&
 		! test -e /sys/kernel/debug/pisteer &&
-		! grep -qE 'kvm_irqfd|kvm_set_irq_routing|vfio_pci_set_irqs_ioctl|irq_set_vcpu_affinity|amd_iommu_update_ga' "$probes"
+		! grep -qE 'kvm_irqfd|kvm_set_irq_routing|vfio_pci_set_irqs_ioctl|irq_set_vcpu_affinity|amd_iommu_update_ga|irq_do_set_affinity|sched_setaffinity|set_cpus_allowed_ptr' "$probes"
 }
 ktap_check "rmmod with a VM running: no kprobe, device or debugfs entry left" check_unload
 

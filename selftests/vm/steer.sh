@@ -5,17 +5,9 @@
 # vectors - follow its vCPUs (through re-pinning and guest MSI rerouting),
 # a static CPU, off - and restores the original affinity on off and on
 # unload.  Interrupts keep arriving where routed.  Runs in the rig.
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/selftests/lib/ktap.sh"
-. "$top/selftests/lib/holder.sh"
-. "$top/selftests/lib/irqaff.sh"
+. "$(dirname "$0")/../lib/rigtest.sh" holder irqaff
 
-mods=$top/build/modules/$(uname -r)
-cli=$top/build/pisteer
-tracing=/sys/kernel/tracing
-
-ktap_plan 15
+ktap_plan 16
 bdf=$(vfio_82574l_bdfs | head -1)
 rmmod pisteer 2>/dev/null
 holder_start A "$bdf"
@@ -56,27 +48,33 @@ reroute() {
 ktap_check "guest reprograms its MSIs: the host IRQs follow within 100 ms" reroute
 report_latency "guest reroute"
 
-# Follow rescans every 50 ms; with nothing changing they reuse the VMs the
-# last walk of every open file found (at most one walk a second), and an
-# event (a guest reroute) makes the next rescan walk again.
-scans() { modcount scans "$1"; }
+# Follow without polling: while nothing moves, nothing is scanned; a vCPU
+# thread re-pinned moves its host IRQs (from the sched_setaffinity() call
+# on, median of 20 re-pins within 10 ms); a guest reroute still rescans.
+scans() { modcount scans "$@"; }
 kvm_refs() { modcount allocs kvm_refs; }
-rescans_reuse() {
-	local w0 r0 w1 r1 w2
-	w0=$(scans walks) r0=$(scans reuses)
-	sleep 2
-	w1=$(scans walks) r1=$(scans reuses)
-	echo "in 2 s: $((w1 - w0)) walks, $((r1 - r0)) reuses" > "$fifos/scans"
-	[ $((r1 - r0)) -ge 15 ] && [ $((w1 - w0)) -le 3 ] || { cat "$fifos/scans"; return 1; }
-	[ "$(kvm_refs)" -ge 1 ] || { echo "no VM reference cached while following"; return 1; }
+quiet_follow() {
+	local a0 a1
+	a0=$(scans walks reuses reconciles)
+	sleep 10
+	a1=$(scans walks reuses reconciles)
+	echo "in 10 s of following with nothing moving: $((a1 - a0)) scans" > "$fifos/scans"
+	[ "$a1" = "$a0" ] || { cat "$fifos/scans"; return 1; }
 	tell A r rerouted && expect_effective "1 0 1 0 1 " 100 || return 1
-	w2=$(scans walks)
-	[ "$w2" -gt "$w1" ] || { echo "no walk after the reroute"; return 1; }
+	[ "$(scans walks reuses reconciles)" -gt "$a1" ] || { echo "no rescan after the reroute"; return 1; }
 	tell A r rerouted && expect_effective "0 1 0 1 0 " 100
 }
-ktap_check "periodic follow rescans reuse the VMs found (>= 15 reuses, <= 3 walks in 2 s, a VM reference kept); an event makes one walk" \
-	rescans_reuse
+ktap_check "following, nothing moving: no scan in 10 s; a guest reroute rescans" quiet_follow
 ktap_diag "$(cat "$fifos/scans" 2>/dev/null)"
+repin_median() {
+	local v0
+	v0=$(json | jq -r '.[] | select(.vcpu == 0) | .host_irq' | tr '\n' ' ')
+	# shellcheck disable=SC2086
+	"$top/build/selftests/repin_lat" "$tid0" 20 10 $v0 | tee "$fifos/repins"
+}
+ktap_check "20 re-pins of vCPU 0's thread: its host IRQs follow, median within 10 ms" repin_median
+ktap_diag "$(cat "$fifos/repins" 2>/dev/null)"
+
 
 
 ktap_check "interrupts still arrive on the routed vCPUs" tell A t raised
@@ -86,7 +84,8 @@ ktap_check "each move emitted pisteer:steer" \
 
 # A vCPU thread bounced between the CPUs every 1 ms for 1 s: with a 200 ms
 # interval each of its vectors may move at most 1 s / 200 ms + 1 = 6 times
-# (follow looks every 50 ms, so without the bound it would be about 20).
+# (follow moves on every thread move, so without the bound it would be
+# hundreds).
 storm() {
 	local tid moves n i worst=0 total=0
 	"$cli" steer --vm "$pid" --interval-us 200000 follow || return 1
