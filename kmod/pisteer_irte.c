@@ -5,10 +5,15 @@
  * KVM switches a passthrough vector between posted and remapped delivery
  * through irq_set_vcpu_affinity() (vmx_pi_update_irte, avic_pi_update_irte,
  * and on 6.12 their common kvm_pi_update_irte): a non-NULL vcpu_info
- * means "post to this vCPU", NULL means "back to remapped".  A probe on its
- * entry records the argument per IRQ; nothing in the call is changed.  A
- * scan then reports the mode as observed instead of inferred and, for VT-d,
- * reads the posted-interrupt descriptor's control word (ON, SN, NDST).
+ * means "post to this vCPU", NULL means "back to remapped".  A return probe
+ * takes the arguments at its entry and records them per IRQ only when the
+ * call succeeded, decoding the request after the call: the IOMMU driver
+ * may refuse (amd_ir_set_vcpu_affinity() returns -EINVAL without vAPIC)
+ * or clear the AMD is_guest_mode flag when it cannot post, so what is
+ * recorded is what the IOMMU did, not what KVM asked.  Nothing in the call
+ * is changed.  A scan then reports the mode as observed instead of
+ * inferred and, for VT-d, reads the posted-interrupt descriptor's control
+ * word (ON, SN, NDST).
  *
  * On AMD the IRTE itself carries what the descriptor carries on Intel: the
  * host APIC ID to ring and IsRun.  KVM sets both through
@@ -154,15 +159,35 @@ static void record(struct irte_obs *o, bool from_tp)
 	raw_spin_unlock_irqrestore(&obs_lock, flags);
 }
 
-/* Entry of irq_set_vcpu_affinity(unsigned int irq, void *vcpu_info). */
-static int on_set_vcpu_affinity(struct kprobe *p, struct pt_regs *regs)
+/* irq_set_vcpu_affinity(unsigned int irq, void *vcpu_info): its arguments. */
+struct vcpu_aff_call {
+	unsigned int irq;
+	void *info;		/* KVM's request, on its stack until the call returns */
+};
+
+static int set_vcpu_affinity_entry(struct kretprobe_instance *ri,
+				   struct pt_regs *regs)
 {
-	unsigned int irq = regs_get_kernel_argument(regs, 0);
-	void *info = (void *)regs_get_kernel_argument(regs, 1);
+	struct vcpu_aff_call *c = (struct vcpu_aff_call *)ri->data;
+
+	c->irq = regs_get_kernel_argument(regs, 0);
+	c->info = (void *)regs_get_kernel_argument(regs, 1);
+	return 0;
+}
+
+/* Its return: record what the IOMMU took, if it took anything. */
+static int on_set_vcpu_affinity(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	const struct vcpu_aff_call *c = (const struct vcpu_aff_call *)ri->data;
+	unsigned int irq = c->irq;
+	void *info = c->info;
 	struct irte_obs o = { .used = true, .irq = irq };
 	u64 kind = pst_irq_ir_kind(irq_get_irq_data(irq));
 	struct pst_pi_req r;
 
+	/* Refused: the IRTE is as it was. */
+	if (regs_return_value(regs))
+		return 0;
 	/* The layout of @info is the remapping unit's, not the CPU's. */
 	if (info && kind == PISTEER_VEC_F_IR_INTEL) {
 		if (!pst_read_intel_pi(info, &r))
@@ -210,9 +235,11 @@ static int on_update_ga(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
-static struct kprobe irte_probe = {
-	.symbol_name = "irq_set_vcpu_affinity",
-	.pre_handler = on_set_vcpu_affinity,
+static struct kretprobe irte_probe = {
+	.kp.symbol_name = "irq_set_vcpu_affinity",
+	.entry_handler = set_vcpu_affinity_entry,
+	.handler = on_set_vcpu_affinity,
+	.data_size = sizeof(struct vcpu_aff_call),
 };
 
 static struct kprobe ga_probe = {
@@ -503,7 +530,7 @@ static void ga_init(void)
 
 void pisteer_irte_init(void)
 {
-	int ret = register_kprobe(&irte_probe);
+	int ret = register_kretprobe(&irte_probe);
 
 	pst_host_feature(PISTEER_HOST_IRTE_PROBE, ret);
 	if (ret)
@@ -526,7 +553,7 @@ void pisteer_irte_exit(void)
 	if (ga_probe_registered)
 		unregister_kprobe(&ga_probe);
 	if (probe_registered)
-		unregister_kprobe(&irte_probe);
+		unregister_kretprobe(&irte_probe);
 	probe_registered = false;
 	ga_probe_registered = false;
 }
