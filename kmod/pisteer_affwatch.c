@@ -13,11 +13,18 @@
  * policy again (pisteer_steer.c).  Changes pisteer makes itself are
  * marked as its own and ignored.  Without the probe, such changes show at
  * the next rescan only.
+ *
+ * CPU hotplug: a CPU that comes online kicks a rescan too (a steered IRQ
+ * the kernel moved off it when it went offline goes back; follow looks
+ * again at the vCPU threads); one that goes offline shows through the
+ * affinity changes the kernel makes and the vCPU threads it moves.  The
+ * reconcile decides under cpus_read_lock().
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
 #include <linux/bitmap.h>
+#include <linux/cpuhotplug.h>
 #include <linux/irq.h>
 #include <linux/kprobes.h>
 #include <linux/ktime.h>
@@ -34,6 +41,7 @@ static unsigned long next[BITS_TO_LONGS(WATCH_BITS)];	/* under steer_lock */
 static unsigned int own_irq = PST_NO_IRQ;
 static atomic64_t nr_seen, nr_own;
 static bool registered;
+static int hp_state;	/* the dynamic hotplug state, or an error */
 
 static int on_set_affinity(struct kprobe *kp, struct pt_regs *regs)
 {
@@ -96,10 +104,23 @@ void pisteer_affwatch_show(struct seq_file *m)
 		   registered ? probe.nmissed : 0UL);
 }
 
+static int cpu_online_cb(unsigned int cpu)
+{
+	pisteer_events_kick_now();
+	return 0;
+}
+
 /* Without the probe pisteer works on; it says what that costs. */
 void pisteer_affwatch_init(void)
 {
-	int ret = register_kprobe(&probe);
+	int ret;
+
+	hp_state = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "pisteer:online",
+					     cpu_online_cb, NULL);
+	if (hp_state < 0)
+		pr_info("not watching CPUs coming online (%d): steering there waits for the next rescan\n",
+			hp_state);
+	ret = register_kprobe(&probe);
 
 	if (ret) {
 		pr_info("not watching IRQ affinity changes (%d): changes by others show at the next rescan\n",
@@ -111,6 +132,9 @@ void pisteer_affwatch_init(void)
 
 void pisteer_affwatch_exit(void)
 {
+	if (hp_state > 0)
+		cpuhp_remove_state_nocalls(hp_state);
+	hp_state = 0;
 	if (registered)
 		unregister_kprobe(&probe);
 	registered = false;

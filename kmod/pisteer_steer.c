@@ -22,6 +22,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cpu.h>
 #include <linux/cpumask.h>
 #include <linux/interrupt.h>
 #include <linux/irq.h>
@@ -449,6 +450,8 @@ void pisteer_steer_apply(struct pisteer_vector *vecs, unsigned int nr)
 	unsigned int i;
 	u64 retry;
 
+	/* Decisions about CPUs with no CPU coming or going meanwhile. */
+	cpus_read_lock();
 	mutex_lock(&steer_lock);
 	retry_at_ns = 0;
 	drop_dead_vm_policies();
@@ -480,6 +483,7 @@ void pisteer_steer_apply(struct pisteer_vector *vecs, unsigned int nr)
 	pisteer_vcpuwatch_commit();
 	retry = retry_at_ns;
 	mutex_unlock(&steer_lock);
+	cpus_read_unlock();
 	/* A move the interval held back is done by a rescan, not forgotten. */
 	if (retry)
 		pisteer_events_kick_at(retry);
@@ -619,6 +623,7 @@ void pisteer_steer_exit(void)
 {
 	struct steered *s, *tmp;
 
+	cpus_read_lock();
 	mutex_lock(&steer_lock);
 	list_for_each_entry_safe(s, tmp, &steered_irqs, link)
 		forget(s);
@@ -627,4 +632,5 @@ void pisteer_steer_exit(void)
 	pisteer_vcpuwatch_commit();
 	nr_policies = 0;
 	mutex_unlock(&steer_lock);
+	cpus_read_unlock();
 }
