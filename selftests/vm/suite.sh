@@ -53,6 +53,7 @@ tests() {
 	t steer "$top/selftests/vm/steer.sh"
 	t irq_owner "$top/selftests/vm/irq_owner.sh"
 	t affinity_override "$top/selftests/vm/affinity_override.sh"
+	t hotplug "$top/selftests/vm/hotplug.sh"
 	t policy_identity "$top/selftests/vm/policy_identity.sh"
 	t rdma_lat "$top/selftests/vm/rdma_lat.sh"
 	t lat "$top/selftests/vm/lat.sh"
