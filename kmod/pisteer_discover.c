@@ -311,6 +311,12 @@ static void fill_vcpu(struct kvm_vcpu *vcpu, struct pisteer_vector *v)
 	rcu_read_lock();
 	task = pid_task(pid, PIDTYPE_PID);
 	if (task) {
+		/*
+		 * The thread's CPU, not KVM's vcpu->cpu: a thread the scheduler
+		 * just moved (the vCPU watch's event) has not loaded the vCPU
+		 * on its new CPU yet.
+		 */
+		v->vcpu_pcpu = task_cpu(task);
 		v->vcpu_nr_allowed = task->nr_cpus_allowed;
 		if (task->nr_cpus_allowed == 1)
 			v->vcpu_pinned_cpu = cpumask_first(task->cpus_ptr);

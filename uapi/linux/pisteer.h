@@ -191,7 +191,9 @@ struct pisteer_version {
  * @reason: PISTEER_REASON_* for a remapped or unknown vector
  * @vcpu: index of the one vCPU the MSI targets, or -1 (none or several)
  * @vcpu_tid: thread id of that vCPU, 0 when unknown
- * @vcpu_pcpu: host CPU that vCPU last ran on, -1 when unknown
+ * @vcpu_pcpu: host CPU of that vCPU's thread (where it ran last, or where the
+ *	scheduler just moved it), else the CPU KVM last loaded it on; -1
+ *	when unknown
  * @vcpu_nr_allowed: number of CPUs that vCPU's thread may run on
  * @irq_effective_cpu: host CPU the host IRQ is delivered to, -1 unknown
  * @reserved: zero
