@@ -576,6 +576,8 @@ int pisteer_steer_set_policy(const struct pisteer_policy *req)
 		return -ESRCH;
 
 	mutex_lock(&steer_lock);
+	/* A VM that exited since the last reconcile has no policy left. */
+	drop_dead_vm_policies();
 	for (i = 0; i < nr_policies && !same_scope(&policies[i].p, req); i++)
 		;
 	if (req->policy == PISTEER_POLICY_NONE) {
@@ -603,6 +605,7 @@ void pisteer_steer_counts(unsigned int *steered, unsigned int *policies)
 	unsigned int nr = 0;
 
 	mutex_lock(&steer_lock);
+	drop_dead_vm_policies();
 	list_for_each_entry(s, &steered_irqs, link)
 		nr++;
 	*steered = nr;
