@@ -29,12 +29,15 @@ ktap_check "follow, vCPU 0 on CPU 0, vCPU 1 on CPU 1" follow
 follow_offline() {
 	echo 0 > "$cpu1" || return 1
 	expect_effective "0 0 0 0 0 " 1000 || return 1
-	# re-steered by pisteer to where vCPU 1's thread now runs, not only
-	# moved by the kernel
+	# vCPU 1's thread, asleep, leaves CPU 1 when it next runs (the
+	# scheduler's fallback): an interrupt wakes it, and then follow
+	# re-steers its IRQs to where it runs, not only the kernel moved them.
+	tell A t raised || return 1
+	sleep 0.2
 	json | jq -e 'all(.[]; .steer_cpu == 0)' >/dev/null ||
 		{ json | jq -c '[.[] | {host_irq, vcpu, vcpu_pcpu, vcpu_pinned_cpu, steer_cpu}]'; return 1; }
 }
-ktap_check "CPU 1 offline: every host IRQ on CPU 0, steered there by follow" follow_offline
+ktap_check "CPU 1 offline: every host IRQ on CPU 0; once vCPU 1 runs again, steered there by follow" follow_offline
 
 follow_online() {
 	echo 1 > "$cpu1" || return 1
