@@ -16,9 +16,10 @@
  *
  * CPU hotplug: a CPU that comes online kicks a rescan too (a steered IRQ
  * the kernel moved off it when it went offline goes back; follow looks
- * again at the vCPU threads); one that goes offline shows through the
- * affinity changes the kernel makes and the vCPU threads it moves.  The
- * reconcile decides under cpus_read_lock().
+ * again at the vCPU threads), and so does one that is dead: the rescans
+ * that the kernel's IRQ and task moves kicked during the offlining may
+ * have looked before it was done.  The reconcile decides under
+ * cpus_read_lock().
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -41,7 +42,8 @@ static unsigned long next[BITS_TO_LONGS(WATCH_BITS)];	/* under steer_lock */
 static unsigned int own_irq = PST_NO_IRQ;
 static atomic64_t nr_seen, nr_own;
 static bool registered;
-static int hp_state;	/* the dynamic hotplug state, or an error */
+static int hp_state;	/* the dynamic hotplug states, or errors */
+static int hp_dead_state;
 
 static int on_set_affinity(struct kprobe *kp, struct pt_regs *regs)
 {
@@ -110,6 +112,12 @@ static int cpu_online_cb(unsigned int cpu)
 	return 0;
 }
 
+static int cpu_dead_cb(unsigned int cpu)
+{
+	pisteer_events_kick_now();
+	return 0;
+}
+
 /* Without the probe pisteer works on; it says what that costs. */
 void pisteer_affwatch_init(void)
 {
@@ -120,6 +128,11 @@ void pisteer_affwatch_init(void)
 	if (hp_state < 0)
 		pr_info("not watching CPUs coming online (%d): steering there waits for the next rescan\n",
 			hp_state);
+	hp_dead_state = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "pisteer:dead",
+						  NULL, cpu_dead_cb);
+	if (hp_dead_state < 0)
+		pr_info("not watching CPUs going offline (%d): steering waits for the next rescan\n",
+			hp_dead_state);
 	ret = register_kprobe(&probe);
 
 	if (ret) {
@@ -134,7 +147,10 @@ void pisteer_affwatch_exit(void)
 {
 	if (hp_state > 0)
 		cpuhp_remove_state_nocalls(hp_state);
+	if (hp_dead_state > 0)
+		cpuhp_remove_state_nocalls(hp_dead_state);
 	hp_state = 0;
+	hp_dead_state = 0;
 	if (registered)
 		unregister_kprobe(&probe);
 	registered = false;
