@@ -12,7 +12,10 @@
  * The handlers run in scheduler context (rq locks held for the
  * tracepoint): they only test a bit of a small table of the followed
  * vCPU threads (by thread id, hashed: a collision costs one rescan more)
- * and queue an irq_work, which kicks the rescan.  While nothing moves,
+ * and queue this CPU's irq_work, which kicks the rescan.  Per CPU, and
+ * never on a CPU that is going offline (the scheduler moves its tasks off
+ * from there; the hotplug callbacks kick a rescan once it is dead): a work
+ * left pending on a dead CPU would swallow every later hit.  While nothing moves,
  * nothing is scanned.  Without a hook, pisteer falls back to rescanning
  * every STEER_PERIOD_MS while a follow policy exists (events.c).
  */
@@ -20,8 +23,10 @@
 
 #include <linux/atomic.h>
 #include <linux/bitmap.h>
+#include <linux/cpumask.h>
 #include <linux/irq_work.h>
 #include <linux/kprobes.h>
+#include <linux/percpu.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
@@ -42,14 +47,17 @@ static void kick_fn(struct irq_work *work)
 	pisteer_events_kick_now();
 }
 
-static struct irq_work kick_work;
+static DEFINE_PER_CPU(struct irq_work, kick_work);
 
+/* Context: the scheduler's or a probe's, preemption off. */
 static void hit(pid_t tid)
 {
 	if (tid <= 0 || !test_bit(tid % WATCH_BITS, watched))
 		return;
+	if (!cpu_active(smp_processor_id()))
+		return;
 	atomic64_inc(&nr_hits);
-	irq_work_queue(&kick_work);
+	irq_work_queue(this_cpu_ptr(&kick_work));
 }
 
 static void on_migrate(void *data, struct task_struct *p, int dest_cpu)
@@ -155,7 +163,8 @@ void pisteer_vcpuwatch_init(void)
 	unsigned int i;
 	int ret;
 
-	init_irq_work(&kick_work, kick_fn);
+	for_each_possible_cpu(i)
+		init_irq_work(per_cpu_ptr(&kick_work, i), kick_fn);
 	for (i = 0; i < ARRAY_SIZE(probes); i++) {
 		ret = register_kretprobe(&probes[i]);
 		if (ret)
@@ -184,5 +193,6 @@ void pisteer_vcpuwatch_exit(void)
 			unregister_kretprobe(&probes[i]);
 	memset(registered, 0, sizeof(registered));
 	tracepoint_synchronize_unregister();
-	irq_work_sync(&kick_work);
+	for_each_possible_cpu(i)
+		irq_work_sync(per_cpu_ptr(&kick_work, i));
 }
