@@ -186,10 +186,15 @@ static struct steered *start_steering(const struct pisteer_vector *v, int cpu)
 	return s;
 }
 
-/* The CPU the vector's target vCPU runs on: pinned, else last, or -1. */
+/*
+ * The CPU the vector's target vCPU runs on: the one it is pinned to, else
+ * (or when that one is offline) the one its thread is on, or -1.  A thread
+ * pinned to a CPU that went offline runs where the scheduler put it, and
+ * its affinity is widened only when it next wakes, with no event.
+ */
 static int vcpu_cpu(const struct pisteer_vector *v)
 {
-	if (v->vcpu_pinned_cpu >= 0)
+	if (v->vcpu_pinned_cpu >= 0 && cpu_online(v->vcpu_pinned_cpu))
 		return v->vcpu_pinned_cpu;
 	return v->vcpu_pcpu;
 }
