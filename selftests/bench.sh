@@ -7,7 +7,7 @@
 # and build/bench/scan-bench-<kernel>.json.
 #
 # A boot that dies of the known multi-threaded TCG text-patching race
-# (RIG-NOTES: "int3 in __schedule") is retried, at most twice per kernel;
+# (an "int3 in __schedule" oops while booting) is retried, at most twice per kernel;
 # every retry is counted and printed.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -3,7 +3,7 @@
  * Raising MSI-X and MSI interrupts on demand from QEMU's emulated Intel
  * 82574L.
  *
- * Facts measured on QEMU 7.2 (see shared RIG-NOTES): without CTRL_EXT.IAME
+ * Facts measured on QEMU 7.2 in the rig: without CTRL_EXT.IAME
  * the EIAC auto-clear also clears IMS and only the first ICS write fires;
  * QEMU clamps EITR to at least 128 us, and once it postponed a message it
  * may send duplicates at each throttle expiry.  Callers therefore space
