@@ -92,6 +92,7 @@ struct irqaction;
 
 bool pst_symbol_is(const void *addr, const char *name);
 bool pst_vfio_action(const struct irqaction *action, struct pst_vfio_id *id);
+bool pst_vfio_id_equal(const struct pst_vfio_id *a, const struct pst_vfio_id *b);
 int pst_vfio_irq_move(unsigned int irq, const struct pst_vfio_id *id,
 		      const struct cpumask *mask, const struct cpumask *expect,
 		      struct cpumask *before);

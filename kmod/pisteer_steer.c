@@ -131,7 +131,7 @@ static bool is_vector(const struct steered *s, const struct pisteer_vector *v)
 	struct pst_vfio_id id;
 
 	vector_id(v, &id);
-	return !memcmp(&id, &s->id, sizeof(id));
+	return pst_vfio_id_equal(&id, &s->id);
 }
 
 /*

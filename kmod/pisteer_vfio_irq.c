@@ -108,7 +108,15 @@ bool pst_vfio_action(const struct irqaction *action, struct pst_vfio_id *id)
 	return parse_vfio_name(action->name, id) && is_vfio_handler(action->handler);
 }
 
-static bool same_id(const struct pst_vfio_id *a, const struct pst_vfio_id *b)
+/**
+ * pst_vfio_id_equal() - are @a and @b the same VFIO vector
+ * @a: a device and MSI/MSI-X index
+ * @b: another
+ *
+ * Field by field: the struct has padding.
+ * Return: true when device, kind and index are the same.
+ */
+bool pst_vfio_id_equal(const struct pst_vfio_id *a, const struct pst_vfio_id *b)
 {
 	return a->irq_type == b->irq_type && a->index == b->index &&
 	       a->pci_seg == b->pci_seg && a->pci_bus == b->pci_bus &&
@@ -180,7 +188,7 @@ int pst_vfio_irq_move(unsigned int irq, const struct pst_vfio_id *id,
 	}
 	raw_spin_lock_irqsave(&desc->lock, flags);
 	for (action = desc->action; action && !owned; action = action->next)
-		owned = pst_vfio_action(action, &seen) && same_id(&seen, id);
+		owned = pst_vfio_action(action, &seen) && pst_vfio_id_equal(&seen, id);
 	managed = irqd_affinity_is_managed(&desc->irq_data);
 	if (expect)
 		as_expected = cpumask_equal(expect,
