@@ -156,6 +156,7 @@ void pisteer_irte_init(void);
 void pisteer_irte_exit(void);
 void pisteer_irte_apply(struct kvm_vcpu *vcpu, struct pisteer_vector *v);
 void pisteer_irte_forget_missing(const unsigned int *irqs, unsigned int nr);
+void pisteer_irte_show(struct seq_file *m);
 
 /* What latency sampling needs of a scanned vector besides its record. */
 struct pisteer_lat_src {

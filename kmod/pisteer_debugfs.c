@@ -8,6 +8,9 @@
  * VMs (see pisteer_alloc.c), then the vectors in the records, the steered
  * host IRQs, the policies and the latency sampling objects (lat_stats,
  * lat_vcpu).  No scan is made to read it.
+ *
+ * /sys/kernel/debug/pisteer/irte: the IRTE probes and their store: IRQs
+ * and AMD IRTEs observed, free nodes, observations dropped for want of one.
  */
 #include <linux/debugfs.h>
 #include <linux/mm.h>
@@ -85,6 +88,13 @@ static int probes_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(probes);
 
+static int irte_show(struct seq_file *m, void *unused)
+{
+	pisteer_irte_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(irte);
+
 void pisteer_debugfs_init(void)
 {
 	pisteer_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
@@ -92,6 +102,7 @@ void pisteer_debugfs_init(void)
 	debugfs_create_file("allocs", 0400, pisteer_dir, NULL, &allocs_fops);
 	debugfs_create_file("scans", 0400, pisteer_dir, NULL, &scans_fops);
 	debugfs_create_file("probes", 0400, pisteer_dir, NULL, &probes_fops);
+	debugfs_create_file("irte", 0400, pisteer_dir, NULL, &irte_fops);
 }
 
 void pisteer_debugfs_exit(void)

@@ -267,6 +267,13 @@ static int cmp_trigger(const void *a, const void *b)
 	return ta < tb ? -1 : ta > tb;
 }
 
+static int cmp_uint(const void *a, const void *b)
+{
+	unsigned int x = *(const unsigned int *)a, y = *(const unsigned int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /*
  * Copy the irqfds of @kvm whose eventfd is one of @vecs (sorted by
  * trigger) into @m.  Under the VM's irqfd lock, with interrupts off: the
@@ -495,6 +502,7 @@ static int scan(struct pisteer_vector **out, unsigned int *nr, bool may_reuse,
 	nr_vecs = min(vfio_walk(vecs, nr_vecs), nr_vecs);
 	for (i = 0; i < nr_vecs; i++)
 		irqs[i] = vecs[i].v.host_irq;
+	sort(irqs, nr_vecs, sizeof(*irqs), cmp_uint, NULL);
 	sort(vecs, nr_vecs, sizeof(*vecs), cmp_trigger, NULL);
 	pisteer_irte_forget_missing(irqs, nr_vecs);
 	if (!nr_vecs) {

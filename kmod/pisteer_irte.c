@@ -41,14 +41,12 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/amd-iommu.h>
-#include <linux/hash.h>
 #include <linux/irq.h>
 #include <linux/kprobes.h>
 #include <linux/kvm_host.h>
 #include <linux/module.h>
 #include <linux/pisteer.h>
-#include <linux/slab.h>
-#include <linux/spinlock.h>
+#include <linux/seq_file.h>
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
 #include <asm/apic.h>
@@ -57,74 +55,15 @@
 #include <asm/smp.h>
 
 #include "pisteer.h"
+#include "pisteer_irte.h"
 #include "compat/compat.h"
 
-#define IRTE_SLOTS_BITS	8
-#define IRTE_SLOTS	BIT(IRTE_SLOTS_BITS)
 #define AMD_IR_CHIP	"AMD-IR"	/* amd_ir_chip.name, 6.1 and 6.12 */
 #define PI_CONTROL_OFFSET	32	/* VT-d PI descriptor: bits 319:256 */
 #define PI_ON			BIT_ULL(0)
 #define PI_SN			BIT_ULL(1)
 
-struct irte_obs {
-	bool used;
-	bool posted;
-	bool amd;
-	bool guest_mode;
-	bool confirmed;		/* posted is the tracepoint's word */
-	unsigned int irq;
-	u32 ga_tag;
-	u64 pi_addr;
-	u64 seq;		/* when: obs_seq at the call */
-	const void *ir_data;	/* AMD: the AMD-IR chip data of the IRQ */
-};
-
-/* AMD: the last amd_iommu_update_ga() for one IRTE. */
-struct ga_obs {
-	const void *ir_data;	/* NULL: free slot */
-	u64 seq;
-	bool is_run;
-	bool dest_known;
-	u32 dest;		/* host APIC ID the IRTE rings */
-};
-
-static DEFINE_RAW_SPINLOCK(obs_lock);	/* obs, ga, obs_seq */
-static struct irte_obs obs[IRTE_SLOTS];
-static struct ga_obs ga[IRTE_SLOTS];
-static u64 obs_seq;
 static bool probe_registered, ga_probe_registered;
-
-/* The slot of @irq, or a free one for it; NULL when the table is full. */
-static struct irte_obs *slot(unsigned int irq, bool create)
-{
-	unsigned int i, h = hash_32(irq, IRTE_SLOTS_BITS);
-
-	for (i = 0; i < IRTE_SLOTS; i++) {
-		struct irte_obs *o = &obs[(h + i) % IRTE_SLOTS];
-
-		if (o->used && o->irq == irq)
-			return o;
-		if (!o->used)
-			return create ? o : NULL;
-	}
-	return NULL;
-}
-
-/* The GA slot of @ir_data, or a free one for it; NULL when the table is full. */
-static struct ga_obs *ga_slot(const void *ir_data, bool create)
-{
-	unsigned int i, h = hash_ptr(ir_data, IRTE_SLOTS_BITS);
-
-	for (i = 0; i < IRTE_SLOTS; i++) {
-		struct ga_obs *g = &ga[(h + i) % IRTE_SLOTS];
-
-		if (g->ir_data == ir_data)
-			return g;
-		if (!g->ir_data)
-			return create ? g : NULL;
-	}
-	return NULL;
-}
 
 /*
  * The AMD-IR level of @irq's interrupt hierarchy holds its amd_ir_data,
@@ -138,25 +77,6 @@ static const void *amd_ir_data(unsigned int irq)
 		if (d->chip && d->chip->name && !strcmp(d->chip->name, AMD_IR_CHIP))
 			return d->chip_data;
 	return NULL;
-}
-
-/* Record @o for its IRQ, keeping what the tracepoint confirmed. */
-static void record(struct irte_obs *o, bool from_tp)
-{
-	struct irte_obs *s;
-	unsigned long flags;
-
-	raw_spin_lock_irqsave(&obs_lock, flags);
-	o->seq = ++obs_seq;
-	s = slot(o->irq, true);
-	if (s && from_tp && s->used) {
-		s->posted = o->posted;
-		s->confirmed = true;
-		s->seq = o->seq;
-	} else if (s) {
-		*s = *o;
-	}
-	raw_spin_unlock_irqrestore(&obs_lock, flags);
 }
 
 /* irq_set_vcpu_affinity(unsigned int irq, void *vcpu_info): its arguments. */
@@ -181,7 +101,7 @@ static int on_set_vcpu_affinity(struct kretprobe_instance *ri, struct pt_regs *r
 	const struct vcpu_aff_call *c = (const struct vcpu_aff_call *)ri->data;
 	unsigned int irq = c->irq;
 	void *info = c->info;
-	struct irte_obs o = { .used = true, .irq = irq };
+	struct irte_obs o = { .irq = irq };
 	u64 kind = pst_irq_ir_kind(irq_get_irq_data(irq));
 	struct pst_pi_req r;
 
@@ -206,7 +126,7 @@ static int on_set_vcpu_affinity(struct kretprobe_instance *ri, struct pt_regs *r
 	} else if (info) {
 		return 0;	/* a remapping unit whose layout is not known */
 	}
-	record(&o, false);
+	pst_irte_store_obs(&o, false);
 	return 0;
 }
 
@@ -214,24 +134,18 @@ static int on_set_vcpu_affinity(struct kretprobe_instance *ri, struct pt_regs *r
 static int on_update_ga(struct kprobe *p, struct pt_regs *regs)
 {
 	struct pst_ga_update u;
-	unsigned long flags;
-	struct ga_obs *g;
+	struct ga_obs g = { };
 
 	pst_read_update_ga(regs, &u);
 	if (!u.ir_data)
 		return 0;
-	raw_spin_lock_irqsave(&obs_lock, flags);
-	g = ga_slot(u.ir_data, true);
-	if (g) {
-		g->ir_data = u.ir_data;
-		g->seq = ++obs_seq;
-		g->is_run = u.is_run;
-		if (u.apic_id >= 0) {	/* -1: destination left as it was */
-			g->dest = u.apic_id;
-			g->dest_known = true;
-		}
+	g.ir_data = u.ir_data;
+	g.is_run = u.is_run;
+	if (u.apic_id >= 0) {	/* -1: destination left as it was */
+		g.dest = u.apic_id;
+		g.dest_known = true;
 	}
-	raw_spin_unlock_irqrestore(&obs_lock, flags);
+	pst_irte_store_ga(&g);
 	return 0;
 }
 
@@ -262,11 +176,11 @@ static void on_pi_irte_update(void *data, unsigned int host_irq,
 			      struct kvm_vcpu *vcpu, unsigned int gsi,
 			      unsigned int gvec, bool set)
 {
-	struct irte_obs o = { .used = true, .irq = host_irq };
+	struct irte_obs o = { .irq = host_irq };
 
 	o.posted = set && vcpu;
 	o.confirmed = true;
-	record(&o, true);
+	pst_irte_store_obs(&o, true);
 }
 
 static struct tracepoint *pi_irte_tp;
@@ -410,23 +324,11 @@ static void apply_ga(const struct ga_obs *g, struct pisteer_vector *v)
  */
 void pisteer_irte_apply(struct kvm_vcpu *vcpu, struct pisteer_vector *v)
 {
-	struct ga_obs g = { };
-	struct irte_obs o = { };
-	struct irte_obs *s;
-	struct ga_obs *gs;
-	unsigned long flags;
+	struct irte_obs o;
+	struct ga_obs g;
 	u64 control;
 
-	raw_spin_lock_irqsave(&obs_lock, flags);
-	s = slot(v->host_irq, false);
-	if (s)
-		o = *s;
-	gs = o.ir_data ? ga_slot(o.ir_data, false) : NULL;
-	/* Only an update after this IRQ was posted speaks of its IRTE. */
-	if (gs && gs->seq > o.seq)
-		g = *gs;
-	raw_spin_unlock_irqrestore(&obs_lock, flags);
-	if (!o.used)
+	if (!pst_irte_store_get(v->host_irq, &o, &g))
 		return;
 
 	v->flags &= ~PISTEER_VEC_F_MODE_INFERRED;
@@ -458,51 +360,23 @@ void pisteer_irte_apply(struct kvm_vcpu *vcpu, struct pisteer_vector *v)
 	report_dest(v, control >> 32, false);
 }
 
-/* Forget an IRQ's observation when VFIO frees it (a scan no longer sees it). */
+/**
+ * pisteer_irte_forget_missing() - forget the IRQs VFIO no longer has
+ * @irqs: the host IRQs of the VFIO vectors a scan found, sorted ascending
+ * @nr: their number
+ */
 void pisteer_irte_forget_missing(const unsigned int *irqs, unsigned int nr)
 {
-	unsigned long flags;
-	unsigned int i, j;
+	pst_irte_store_sync(irqs, nr);
+}
 
-	raw_spin_lock_irqsave(&obs_lock, flags);
-	for (i = 0; i < IRTE_SLOTS; i++) {
-		if (!obs[i].used)
-			continue;
-		for (j = 0; j < nr && irqs[j] != obs[i].irq; j++)
-			;
-		if (j == nr)
-			obs[i].used = false;
-	}
-	/* GA updates of an IRTE no observed IRQ has are of no use. */
-	for (i = 0; i < IRTE_SLOTS; i++) {
-		if (!ga[i].ir_data)
-			continue;
-		for (j = 0; j < IRTE_SLOTS; j++)
-			if (obs[j].used && obs[j].ir_data == ga[i].ir_data)
-				break;
-		if (j == IRTE_SLOTS)
-			ga[i].ir_data = NULL;
-	}
-	/* Open addressing: rebuild so that no probe chain has a hole. */
-	for (i = 0; i < IRTE_SLOTS; i++) {
-		struct irte_obs o = obs[i], *s;
-
-		if (!o.used)
-			continue;
-		obs[i].used = false;
-		s = slot(o.irq, true);
-		*s = o;
-	}
-	for (i = 0; i < IRTE_SLOTS; i++) {
-		struct ga_obs g = ga[i], *gs;
-
-		if (!g.ir_data)
-			continue;
-		ga[i].ir_data = NULL;
-		gs = ga_slot(g.ir_data, true);
-		*gs = g;
-	}
-	raw_spin_unlock_irqrestore(&obs_lock, flags);
+/* debugfs pisteer/irte. */
+void pisteer_irte_show(struct seq_file *m)
+{
+	seq_printf(m, "irte_probe %s\nga_probe %s\n",
+		   probe_registered ? "registered" : "absent",
+		   ga_probe_registered ? "registered" : "absent");
+	pst_irte_store_show(m);
 }
 
 static void ga_init(void)
@@ -530,7 +404,10 @@ static void ga_init(void)
 
 void pisteer_irte_init(void)
 {
-	int ret = register_kretprobe(&irte_probe);
+	int ret;
+
+	pst_irte_store_init();
+	ret = register_kretprobe(&irte_probe);
 
 	pst_host_feature(PISTEER_HOST_IRTE_PROBE, ret);
 	if (ret)
@@ -556,4 +433,5 @@ void pisteer_irte_exit(void)
 		unregister_kretprobe(&irte_probe);
 	probe_registered = false;
 	ga_probe_registered = false;
+	pst_irte_store_exit();
 }
