@@ -191,14 +191,17 @@ modules:
 # (*.mod.c: what modpost wrote next to the sources after an in-tree make.)
 MOD_SRCS := Kbuild VERSION $(filter-out %.mod.c,$(wildcard kmod/Kbuild kmod/*.[ch] \
 	kmod/compat/*.h guest/Kbuild guest/*.[ch])) uapi/linux/pisteer.h
+# In-kernel unit tests, built beside the modules for the suite only
+# (PISTEER_SELFTESTS=1), never shipped (DKMS_FILES has MOD_SRCS alone).
+TEST_MOD_SRCS := $(filter-out %.mod.c,$(wildcard selftests/kmod/Kbuild selftests/kmod/*.c))
 
 modules-all: $(foreach k,$(KVERS),$(B)/modules/$(k)/.built)
 
-$(B)/modules/%/.built: $(MOD_SRCS)
+$(B)/modules/%/.built: $(MOD_SRCS) $(TEST_MOD_SRCS)
 	@rm -rf $(B)/modules/$*
 	@mkdir -p $(B)/modules/$*
-	@cp --parents $(MOD_SRCS) $(B)/modules/$*/
-	scripts/kbuild.sh $* $(B)/modules/$* W=1 modules \
+	@cp --parents $(MOD_SRCS) $(TEST_MOD_SRCS) $(B)/modules/$*/
+	scripts/kbuild.sh $* $(B)/modules/$* W=1 PISTEER_SELFTESTS=1 modules \
 		> $(B)/modules/$*/build.log 2>&1 || { cat $(B)/modules/$*/build.log; exit 1; }
 	@touch $@
 

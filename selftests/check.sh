@@ -41,7 +41,7 @@ checkpatch_all() {
 	# Exit status 0 only without errors, warnings and (--strict) checks.
 	# The compat layers are where kernel versions are compared: there
 	# only, LINUX_VERSION_CODE (advice for upstream code) is allowed.
-	for f in $(git ls-files 'kmod/*.[ch]' 'guest/*.[ch]' 'uapi/*.h'); do
+	for f in $(git ls-files 'kmod/*.[ch]' 'guest/*.[ch]' 'uapi/*.h' 'selftests/kmod/*.c'); do
 		ign=()
 		case "$f" in
 		*/compat/* | *compat.h) ign=(--ignore LINUX_VERSION_CODE) ;;
