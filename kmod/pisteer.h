@@ -15,7 +15,6 @@ struct pisteer_vector;
 struct pisteer_policy;
 
 int pisteer_scan(struct pisteer_vector **out, unsigned int *nr);
-int pisteer_rescan(struct pisteer_vector **out, unsigned int *nr);
 int pisteer_observe(struct pisteer_vector **out, unsigned int *nr);
 void pisteer_scan_forget(void);
 
@@ -123,13 +122,15 @@ void pst_host_fill(struct pisteer_version *ver);
 
 struct seq_file;
 
-void pisteer_vmcache_invalidate(void);
-void pisteer_vmcache_walk_starts(void);
-void pisteer_vmcache_drop(void);
-void pisteer_vmcache_store(const struct pisteer_vm_ref *vms, int nr);
-int pisteer_vmcache_load(struct pisteer_vm_ref **out);
-void pisteer_vmcache_account(bool walked, u64 ns);
-void pisteer_vmcache_show(struct seq_file *m);
+/* The VM set (pisteer_vmset.c). */
+void pisteer_vmset_note_current(void);
+void pisteer_vmset_note_release(const void *kvm);
+void pisteer_vmset_request_walk(void);
+int pisteer_vmset_get(struct pisteer_vm_ref **out, bool *walked);
+void pisteer_vmset_drop(void);
+void pisteer_vmset_account(bool walked, u64 ns);
+void pisteer_vmset_show(struct seq_file *m);
+unsigned int pisteer_vmset_count(void);
 void pisteer_scan_show(struct seq_file *m);
 
 void pisteer_records_update(const struct pisteer_vector *now, unsigned int nr);
@@ -138,6 +139,7 @@ void pisteer_records_exit(void);
 int pisteer_events_init(void);
 void pisteer_events_exit(void);
 u64 pisteer_events_missed(void);
+bool pisteer_events_complete(u64 *missed);
 struct seq_file;
 void pisteer_events_show(struct seq_file *m);
 

@@ -73,7 +73,7 @@ DEFINE_SHOW_ATTRIBUTE(allocs);
 
 static int scans_show(struct seq_file *m, void *unused)
 {
-	pisteer_vmcache_show(m);
+	pisteer_vmset_show(m);
 	pisteer_scan_show(m);
 	return 0;
 }

@@ -11,11 +11,10 @@
  * A scan, in three steps with no lock held across them:
  *  1. host IRQs: every action whose handler is vfio_msihandler gives
  *     (host IRQ, device, index, eventfd pointer, affinity);
- *  2. VMs: every open KVM VM file in every process (pst_vm_file(),
- *     as /proc/PID/fd shows them), each taken with a reference on its
- *     struct kvm and its vendor module while its file is still in the fd
- *     table, so a VM that exits meanwhile stays valid until this scan
- *     drops the reference;
+ *  2. VMs: the VM set (pisteer_vmset.c), learnt from events, each taken
+ *     with a reference on its struct kvm and its vendor module while its
+ *     file is still in the fd table, so a VM that exits meanwhile stays
+ *     valid until this scan drops the reference;
  *  3. per VM, its irqfds (under kvm->irqfds.lock) joined with step 1 on the
  *     eventfd pointer, then guest MSI, target vCPU (pisteer_target.c) and
  *     delivery mode, by KVM's own rules from what KVM shows a module.
@@ -27,8 +26,6 @@
 #include <linux/atomic.h>
 #include <linux/bsearch.h>
 #include <linux/cpumask.h>
-#include <linux/fdtable.h>
-#include <linux/file.h>
 #include <linux/interrupt.h>
 #include <linux/irq.h>
 #include <linux/irqdesc.h>
@@ -38,10 +35,7 @@
 #include <linux/module.h>
 #include <linux/msi.h>
 #include <linux/pci.h>
-#include <linux/pid_namespace.h>
 #include <linux/pisteer.h>
-#include <linux/sched/signal.h>
-#include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -53,14 +47,6 @@
 struct vfio_vec {
 	const void *trigger;		/* the eventfd_ctx: compared only */
 	struct pisteer_vector v;	/* host-side fields */
-};
-
-struct vm_walk {
-	struct pisteer_vm_ref *vms;
-	unsigned int nr, cap;
-	bool overflow;
-	pid_t pid;
-	u64 start;
 };
 
 /* An irqfd of one VM that matched a VFIO vector, copied under the lock. */
@@ -161,101 +147,10 @@ static unsigned int vfio_walk(struct vfio_vec *vecs, unsigned int cap)
 	return n;
 }
 
-/* iterate_fd() callback, under task_lock and files->file_lock. */
-static int vm_file_cb(const void *p, struct file *file, unsigned int fd)
-{
-	struct vm_walk *w = (struct vm_walk *)p;
-	struct module *vendor = NULL;
-	struct kvm *kvm;
-	unsigned int i;
-
-	if (!pst_vm_file(file, &vendor))
-		return 0;
-	kvm = file->private_data;
-	for (i = 0; i < w->nr; i++)
-		if (w->vms[i].kvm == kvm)
-			return 0;
-	if (w->nr == w->cap) {
-		w->overflow = true;
-		return 0;
-	}
-	/* The file is in the fd table, so the VM still has users. */
-	if (!pst_vm_ref_take(&w->vms[w->nr], kvm, vendor))
-		return 0;
-	w->vms[w->nr].pid = w->pid;
-	w->vms[w->nr].start = w->start;
-	w->vms[w->nr].fd = fd;
-	w->nr++;
-	return 0;
-}
-
 static void put_vms(struct pisteer_vm_ref *vms, unsigned int nr)
 {
 	while (nr--)
 		pst_vm_ref_put(&vms[nr]);
-}
-
-/*
- * The process whose tgid is the first pid >= @nr, referenced, and its pid
- * in @nr; NULL when there is none.  RCU is held for this one step only.
- */
-static struct task_struct *next_process(int *nr)
-{
-	struct task_struct *p = NULL;
-	struct pid *pid;
-
-	rcu_read_lock();
-	while ((pid = find_ge_pid(*nr, &init_pid_ns))) {
-		*nr = pid_nr(pid);
-		/* A thread's pid names no thread group: its leader is visited. */
-		p = pid_task(pid, PIDTYPE_TGID);
-		if (p) {
-			get_task_struct(p);
-			break;
-		}
-		(*nr)++;
-	}
-	rcu_read_unlock();
-	return p;
-}
-
-/*
- * Reference every VM of the host; returns their number or -ENOMEM.
- *
- * One process at a time, in pid order, rescheduling between processes:
- * neither RCU nor preemption is held across the host's processes, only
- * across one process's fd table (iterate_fd()'s own lock).  A process that
- * starts meanwhile with a lower pid shows at the next scan.
- */
-static int vm_collect(struct pisteer_vm_ref **out)
-{
-	struct vm_walk w = { .cap = 64 };
-	struct task_struct *p;
-	int nr;
-
-	for (;;) {
-		w.vms = pst_kvcalloc(w.cap, sizeof(*w.vms), GFP_KERNEL);
-		if (!w.vms)
-			return -ENOMEM;
-		w.nr = 0;
-		w.overflow = false;
-		for (nr = 1; (p = next_process(&nr)); nr++) {
-			task_lock(p);
-			w.pid = nr;
-			w.start = p->start_boottime;
-			iterate_fd(p->files, 0, vm_file_cb, &w);
-			task_unlock(p);
-			put_task_struct(p);
-			cond_resched();
-		}
-		if (!w.overflow)
-			break;
-		put_vms(w.vms, w.nr);
-		pst_kvfree(w.vms);
-		w.cap *= 2;
-	}
-	*out = w.vms;
-	return w.nr;
 }
 
 /* vfio_vec order: by trigger pointer, for the irqfd join's binary search. */
@@ -466,15 +361,11 @@ static int append(struct scan_out *o, const struct pisteer_vector *v,
 
 static DEFINE_MUTEX(scan_lock);
 
-/*
- * One scan; the VMs come from the cache (pisteer_vmcache.c) when
- * @may_reuse and it can serve, else from a walk of every open file.
- */
 /* Scans by what they are for: the scans file in debugfs shows them. */
 static atomic64_t nr_reconciles, nr_reads;
 
-static int scan(struct pisteer_vector **out, unsigned int *nr, bool may_reuse,
-		bool reconcile)
+/* One scan: steer if @reconcile, else only report. */
+static int scan(struct pisteer_vector **out, unsigned int *nr, bool reconcile)
 {
 	struct irqfd_match *matches = NULL;
 	struct scan_out o = { };
@@ -484,7 +375,7 @@ static int scan(struct pisteer_vector **out, unsigned int *nr, bool may_reuse,
 	unsigned int nr_vecs = 0, i, j, n;
 	enum pst_apicv apicv = PST_APICV_UNKNOWN;
 	int nr_vms = 0, ret = 0;
-	bool walked = true;
+	bool walked = false;
 	u64 t0;
 
 	mutex_lock(&scan_lock);
@@ -505,27 +396,16 @@ static int scan(struct pisteer_vector **out, unsigned int *nr, bool may_reuse,
 	sort(irqs, nr_vecs, sizeof(*irqs), cmp_uint, NULL);
 	sort(vecs, nr_vecs, sizeof(*vecs), cmp_trigger, NULL);
 	pisteer_irte_forget_missing(irqs, nr_vecs);
-	if (!nr_vecs) {
-		pisteer_vmcache_drop();
-		goto out;
-	}
 
-	nr_vms = may_reuse ? pisteer_vmcache_load(&vms) : -EAGAIN;
-	walked = nr_vms == -EAGAIN;
-	if (walked) {
-		pisteer_vmcache_walk_starts();
-		nr_vms = vm_collect(&vms);
-		/* Only follow's rescans use it: no references kept otherwise. */
-		if (nr_vms >= 0 && pisteer_steer_following())
-			pisteer_vmcache_store(vms, nr_vms);
-		else
-			pisteer_vmcache_drop();
-	}
+	/* Also without vectors: the set follows the events it was told of. */
+	nr_vms = pisteer_vmset_get(&vms, &walked);
 	if (nr_vms < 0) {
 		ret = nr_vms;
 		nr_vms = 0;
 		goto out;
 	}
+	if (!nr_vecs)
+		goto out;
 	for (i = 0; i < nr_vms && !ret; i++) {
 		/* A read-only parameter: one read per vendor module a scan. */
 		if (!i || !vms[i].vendor || vms[i].vendor != vms[i - 1].vendor)
@@ -562,8 +442,8 @@ out:
 	pst_kvfree(irqs);
 	pst_kvfree(matches);
 	pst_kvfree(vecs);
-	if (nr_vecs && !ret)
-		pisteer_vmcache_account(walked, ktime_get_ns() - t0);
+	if (!ret)
+		pisteer_vmset_account(walked, ktime_get_ns() - t0);
 	mutex_unlock(&scan_lock);
 	if (ret) {
 		pst_kvfree(o.vecs);
@@ -581,14 +461,14 @@ out:
  * @out: set to a kvmalloc'ed array (NULL when there is none); pst_kvfree() it
  * @nr: set to the number of entries
  *
- * Walks every open file of the host for the VMs (and caches them).  For
- * writers only: a policy change, latency control, unloading.
+ * For writers only: a policy change, latency control, unloading, the
+ * event rescans.
  *
  * Return: 0 or -ENOMEM.
  */
 int pisteer_scan(struct pisteer_vector **out, unsigned int *nr)
 {
-	return scan(out, nr, false, true);
+	return scan(out, nr, true);
 }
 
 /**
@@ -603,7 +483,7 @@ int pisteer_scan(struct pisteer_vector **out, unsigned int *nr)
  */
 int pisteer_observe(struct pisteer_vector **out, unsigned int *nr)
 {
-	return scan(out, nr, false, false);
+	return scan(out, nr, false);
 }
 
 /**
@@ -618,27 +498,13 @@ void pisteer_scan_show(struct seq_file *m)
 }
 
 /**
- * pisteer_rescan() - pisteer_scan() for the event rescans
- * @out: as for pisteer_scan()
- * @nr: as for pisteer_scan()
+ * pisteer_scan_forget() - drop what scans keep between them (the VM set)
  *
- * Reuses the VMs of the last walk unless an event or age made them stale.
- *
- * Return: 0 or -ENOMEM.
- */
-int pisteer_rescan(struct pisteer_vector **out, unsigned int *nr)
-{
-	return scan(out, nr, true, true);
-}
-
-/**
- * pisteer_scan_forget() - drop what scans keep between them (the VM cache)
- *
- * For when no follow policy is left, and for unloading.
+ * For unloading.
  */
 void pisteer_scan_forget(void)
 {
 	mutex_lock(&scan_lock);
-	pisteer_vmcache_drop();
+	pisteer_vmset_drop();
 	mutex_unlock(&scan_lock);
 }

@@ -3,8 +3,10 @@
  * Events: rescan when KVM or VFIO change what a scan would find.
  *
  * Return probes on the functions through which every such change passes;
- * their handlers only arm a short delayed work, which rescans from process
- * context, so bursts (a VM wiring up all its vectors) cost one scan.  A
+ * their handlers note the process that made the change, or the VM file
+ * released, for the VM set (pisteer_vmset.c), and arm a short delayed
+ * work, which rescans from process context, so bursts (a VM wiring up all
+ * its vectors) cost one scan.  A
  * kick never postpones a rescan already due sooner, so a stream of changes
  * cannot starve it.  The work is unbound: it runs on the CPUs of the
  * workqueue cpumask (/sys/devices/virtual/workqueue/cpumask, without the
@@ -65,11 +67,9 @@ static void rescan_fn(struct work_struct *work)
 	unsigned int nr;
 
 	/* pisteer_scan() hands its result to steering and records itself. */
-	if (!pisteer_rescan(&vecs, &nr))
+	if (!pisteer_scan(&vecs, &nr))
 		pst_kvfree(vecs);
-	if (!pisteer_steer_following())
-		pisteer_scan_forget();
-	else if (!pisteer_vcpuwatch_complete())
+	if (pisteer_steer_following() && !pisteer_vcpuwatch_complete())
 		kick(msecs_to_jiffies(STEER_PERIOD_MS));
 }
 
@@ -98,21 +98,41 @@ void pisteer_events_kick_at(u64 when_ns)
 	kick(when_ns > now ? nsecs_to_jiffies(when_ns - now) + 1 : 0);
 }
 
+/* A VMM's ioctl changed a VM's irqfds or routes, or a device's vectors. */
 static int on_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	pisteer_vmcache_invalidate();
+	pisteer_vmset_note_current();
 	kick(msecs_to_jiffies(RESCAN_DELAY_MS));
 	return 0;
 }
 
-/* Each probed function and the module it lives in (NULL: the kernel). */
-static struct kretprobe probes[] = {
+/* kvm_irqfd_release(struct kvm *kvm): keep the VM for the return. */
+static int release_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	*(void **)ri->data = (void *)regs_get_kernel_argument(regs, 0);
+	return 0;
+}
+
+/* A VM file was released: its VM goes. */
+static int on_release(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	pisteer_vmset_note_release(*(void **)ri->data);
+	kick(msecs_to_jiffies(RESCAN_DELAY_MS));
+	return 0;
+}
+
+/* Each probed function, as registered anew each time its module comes. */
+static const struct kretprobe probe_tmpl[] = {
 	{ .kp.symbol_name = "kvm_irqfd", .handler = on_return },
 	{ .kp.symbol_name = "kvm_set_irq_routing", .handler = on_return },
-	{ .kp.symbol_name = "kvm_irqfd_release", .handler = on_return },
+	{ .kp.symbol_name = "kvm_irqfd_release", .entry_handler = release_entry,
+	  .handler = on_release, .data_size = sizeof(void *) },
 	{ .kp.symbol_name = "vfio_pci_set_irqs_ioctl", .handler = on_return },
 };
 
+static struct kretprobe probes[ARRAY_SIZE(probe_tmpl)];
+
+/* The module each probed function lives in. */
 static const char *const owners[ARRAY_SIZE(probes)] = {
 	"kvm", "kvm", "kvm", "vfio_pci_core",
 };
@@ -140,9 +160,8 @@ static void probe_on(unsigned int i, bool quiet)
 
 	if (registered[i])
 		return;
-	/* A kretprobe is registered anew from its symbol, no stale state. */
-	probes[i] = (struct kretprobe){ .kp.symbol_name = probes[i].kp.symbol_name,
-					.handler = on_return };
+	/* A kretprobe is registered anew from its template, no stale state. */
+	probes[i] = probe_tmpl[i];
 	ret = register_kretprobe(&probes[i]);
 	probe_err[i] = ret;
 	if (ret) {
@@ -186,9 +205,11 @@ static int module_cb(struct notifier_block *nb, unsigned long state, void *data)
 	if (hit)
 		report_probes();
 	mutex_unlock(&probe_lock);
-	/* Whatever that module held or now reaches: look again. */
-	if (hit && state == MODULE_STATE_LIVE)
+	/* Whatever that module held or now reaches: look again, everywhere. */
+	if (hit && state == MODULE_STATE_LIVE) {
+		pisteer_vmset_request_walk();
 		kick(0);
+	}
 	return NOTIFY_OK;
 }
 
@@ -210,6 +231,26 @@ u64 pisteer_events_missed(void)
 			n += probes[i].nmissed + probes[i].kp.nmissed;
 	mutex_unlock(&probe_lock);
 	return n;
+}
+
+/**
+ * pisteer_events_complete() - does every change reach the VM set
+ * @missed: set to pisteer_events_missed()
+ *
+ * Return: true when every event probe is registered (a missed hit shows
+ * as a change of @missed).
+ */
+bool pisteer_events_complete(u64 *missed)
+{
+	unsigned int i;
+	bool all = true;
+
+	*missed = pisteer_events_missed();
+	mutex_lock(&probe_lock);
+	for (i = 0; i < ARRAY_SIZE(probes); i++)
+		all = all && registered[i];
+	mutex_unlock(&probe_lock);
+	return all;
 }
 
 /* debugfs pisteer/probes: one line per return probe. */
