@@ -16,7 +16,9 @@
  * assigns them again ("hooked"), "t" raises every vector once and checks
  * it reached its routed vCPU ("raised"), "l" routes vector 0 with a
  * logical destination (mask 1: "logical"), "M" deassigns the irqfds and
- * switches the device from MSI-X to MSI, vector 0 on, in one go ("msi"); end of input ends it.  When VFIO
+ * switches the device from MSI-X to MSI, vector 0 on, in one go ("msi"),
+ * "F" moves the VM's file to another fd number, closing the old one
+ * ("moved"); end of input ends it.  When VFIO
  * asks for the device back (PCI removal, unbind) the holder deassigns the
  * irqfds and closes it, as QEMU unplugs it, and prints "released"; the VM
  * goes on without it.  -m msi holds the device with MSI (one vector).
@@ -231,6 +233,10 @@ static const char *command(const char *line, const int *split,
 			ptvm_sleep_us(REROUTE_GAP_US);
 		}
 		return "rerouted";
+	}
+	if (line[0] == 'F') {
+		*ok = !ptvm_move_vm_fd(vm);
+		return "moved";
 	}
 	if (!line[0] || !strchr("desuhtM", line[0]))
 		return NULL;

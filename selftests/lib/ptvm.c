@@ -351,6 +351,20 @@ fail:
 	return NULL;
 }
 
+int ptvm_move_vm_fd(struct ptvm *vm)
+{
+	int fd;
+
+	pthread_mutex_lock(&vm->lock);
+	fd = fcntl(vm->vm_fd, F_DUPFD_CLOEXEC, vm->vm_fd + 100);
+	if (fd >= 0) {
+		close(vm->vm_fd);
+		vm->vm_fd = fd;
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return fd < 0 ? -errno : 0;
+}
+
 void ptvm_destroy(struct ptvm *vm)
 {
 	int i, saved = errno;

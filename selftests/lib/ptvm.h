@@ -42,6 +42,8 @@ enum ptvm_wait_mode {
 
 struct ptvm *ptvm_create(int nr_vcpus);
 void ptvm_destroy(struct ptvm *vm);
+/* Move the VM's file to another fd number (dup, close the old): -errno. */
+int ptvm_move_vm_fd(struct ptvm *vm);
 
 int ptvm_nr_vcpus(const struct ptvm *vm);
 int ptvm_vm_fd(const struct ptvm *vm);

@@ -46,6 +46,7 @@ tests() {
 	t module_lifecycle "$top/selftests/vm/module_lifecycle.sh"
 	t late_load "$top/selftests/vm/late_load.sh"
 	t irte_store "$top/selftests/vm/irte_store.sh"
+	t vm_events "$top/selftests/vm/vm_events.sh"
 	t passthrough_irq "$bin/passthrough_irq"
 	t passthrough_irq_wrong_target_fails wrong_target_fails
 	t passthrough_multi "$bin/passthrough_multi"
