@@ -17,9 +17,15 @@
  * follow policy on the VM for a few seconds and nothing changing, the
  * module's own account (debugfs pisteer/scans) of its periodic rescans:
  * how many walked every open file and how many reused the VMs found, and
- * the mean duration of each kind.  -o writes JSON.
+ * the mean duration of each kind.  Last, the cost of one event: E guest
+ * route changes (KVM_SET_GSI_ROUTING, 40 ms apart), each followed by the
+ * module's own rescan, timed by its account, on the idle host and then
+ * with H more processes holding D open files each (10 000 x 20 = 200 000
+ * files by default; the processes share the bench's memory, not its fd
+ * table).  The goal: loaded within 2x of idle, no walk of every file.
+ * -o writes JSON.
  *
- * usage: scan_bench [-n N] [-f F] [-p P] [-o FILE]
+ * usage: scan_bench [-n N] [-f F] [-p P] [-e E] [-H H] [-D D] [-o FILE]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,7 +38,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -61,6 +70,14 @@ struct scan_account {
 static struct scan_account periodic;	/* the follow period's difference */
 static pid_t kids[MAX_KIDS];
 static int nr_kids;
+
+/* The event cost: idle and loaded. */
+enum { EV_IDLE, EV_LOADED, NR_EV };
+static const char *const ev_name[NR_EV] = { "event", "event+load" };
+static struct stats ev_result[NR_EV];
+static long long ev_walks[NR_EV];
+static pid_t *many;
+static int nr_many;
 
 static int call(int fd, enum config c, struct pisteer_vector *buf,
 		unsigned int cap)
@@ -170,6 +187,69 @@ static void reap_kids(void)
 	}
 }
 
+/* A process of the load: its own fd table with @fds more files, then sleep. */
+static int load_child(void *arg)
+{
+	long fds = ((long *)arg)[0], base = ((long *)arg)[1], ready = ((long *)arg)[2];
+	long i;
+
+	/* Raw system calls only: the memory (and libc's state) is the bench's. */
+	for (i = 0; i < fds; i++)
+		syscall(SYS_dup, base);
+	syscall(SYS_write, ready, "r", 1);
+	for (;;)
+		syscall(SYS_pause);
+	return 0;
+}
+
+#define LOAD_STACK	16384
+
+/* @procs processes, each with @fds open files: -errno. */
+static int spawn_load(int procs, int fds)
+{
+	static long args[3];
+	int ready[2], i, base;
+	char *stacks;
+	char c;
+
+	many = calloc(procs, sizeof(*many));
+	stacks = mmap(NULL, (size_t)procs * LOAD_STACK, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	base = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (!many || stacks == MAP_FAILED || base < 0 || pipe(ready))
+		return -ENOMEM;
+	args[0] = fds;
+	args[1] = base;
+	args[2] = ready[1];
+	for (i = 0; i < procs; i++) {
+		pid_t pid = clone(load_child, stacks + (size_t)(i + 1) * LOAD_STACK,
+				  CLONE_VM | SIGCHLD, args);
+
+		if (pid < 0)
+			return -errno;
+		many[nr_many++] = pid;
+	}
+	for (i = 0; i < procs; i++)
+		if (read(ready[0], &c, 1) != 1)
+			return -EIO;
+	close(ready[0]);
+	close(ready[1]);
+	close(base);
+	return 0;
+}
+
+static void reap_load(void)
+{
+	int i;
+
+	for (i = 0; i < nr_many; i++)
+		kill(many[i], SIGKILL);
+	while (nr_many > 0)
+		waitpid(many[--nr_many], NULL, 0);
+	free(many);
+	many = NULL;
+}
+
 static int read_account(struct scan_account *a)
 {
 	struct modcounts c;
@@ -213,6 +293,45 @@ static int measure_periodic(int fd, unsigned int secs)
 	return 0;
 }
 
+/*
+ * @n guest route changes, 40 ms apart: each one's rescan, by the module's
+ * account (walked or not), into ev_result[@which].
+ */
+static int measure_events(struct ptvm *vm, int n, int which)
+{
+	uint64_t *ns = calloc(n, sizeof(*ns));
+	struct scan_account a, b;
+	int i, w;
+
+	if (!ns)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (read_account(&a) ||
+		    ptvm_route_msi(vm, GSI_BASE, (i + 1) % 2, 0x40)) {
+			free(ns);
+			return -EIO;
+		}
+		for (w = 0; w < 200; w++) {
+			ptvm_sleep_us(1000);
+			if (read_account(&b))
+				break;
+			if (b.walks + b.reuses > a.walks + a.reuses)
+				break;
+		}
+		if (b.walks + b.reuses == a.walks + a.reuses) {
+			fprintf(stderr, "event %d: no rescan within 200 ms\n", i);
+			free(ns);
+			return -EIO;
+		}
+		ns[i] = (uint64_t)(b.walk_ns + b.reuse_ns - a.walk_ns - a.reuse_ns);
+		ev_walks[which] += b.walks - a.walks;
+		ptvm_sleep_us(40000);
+	}
+	ev_result[which] = stats_summary(ns, n);
+	free(ns);
+	return 0;
+}
+
 static double mean_us(long long ns, long long n)
 {
 	return n ? (double)ns / 1000.0 / (double)n : 0;
@@ -223,7 +342,8 @@ static double ratio(enum config a, enum config b)
 	return result[b].p50_us > 0 ? result[a].p50_us / result[b].p50_us : 0;
 }
 
-static int write_json(const char *path, int n, int fds, int procs)
+static int write_json(const char *path, int n, int fds, int procs,
+		      int events, int load_procs, int load_fds)
 {
 	json_object *root = json_object_new_object(), *cfgs, *o;
 	struct utsname u;
@@ -256,6 +376,23 @@ static int write_json(const char *path, int n, int fds, int procs)
 	json_object_object_add(o, "reuse_mean_us",
 			       json_object_new_double(mean_us(periodic.reuse_ns, periodic.reuses)));
 	json_object_object_add(root, "follow_rescans", o);
+	o = json_object_new_object();
+	json_object_object_add(o, "events", json_object_new_int(events));
+	json_object_object_add(o, "load_processes", json_object_new_int(load_procs));
+	json_object_object_add(o, "load_files", json_object_new_int64((int64_t)load_procs * load_fds));
+	for (c = 0; c < NR_EV; c++) {
+		json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "p50_us", json_object_new_double(ev_result[c].p50_us));
+		json_object_object_add(e, "p99_us", json_object_new_double(ev_result[c].p99_us));
+		json_object_object_add(e, "walks", json_object_new_int64(ev_walks[c]));
+		json_object_object_add(o, ev_name[c], e);
+	}
+	json_object_object_add(o, "loaded/idle_p50",
+			       json_object_new_double(ev_result[EV_IDLE].p50_us > 0 ?
+						      ev_result[EV_LOADED].p50_us /
+						      ev_result[EV_IDLE].p50_us : 0));
+	json_object_object_add(root, "event_cost", o);
 	ret = json_object_to_file_ext(path, root, JSON_C_TO_STRING_PRETTY);
 	json_object_put(root);
 	return ret;
@@ -263,19 +400,30 @@ static int write_json(const char *path, int n, int fds, int procs)
 
 static void usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s [-n CALLS] [-f FDS] [-p PROCESSES] [-o FILE]\n", prog);
+	fprintf(stderr, "usage: %s [-n CALLS] [-f FDS] [-p PROCESSES] [-e EVENTS] [-H LOAD_PROCESSES] [-D FILES_EACH] [-o FILE]\n",
+		prog);
 }
 
 int main(int argc, char **argv)
 {
 	int n = 2000, fds = 20000, procs = 500, opt, fd, v, c, rc = 1;
+	int events = 50, load_procs = 10000, load_fds = 20;
 	const char *json = NULL;
 	struct ptvm_dev *dev = NULL;
 	struct ptvm *vm = NULL;
 	char bdfs[4][16];
 
-	while ((opt = getopt(argc, argv, "n:f:p:o:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:f:p:e:H:D:o:")) != -1) {
 		switch (opt) {
+		case 'e':
+			events = atoi(optarg);
+			break;
+		case 'H':
+			load_procs = atoi(optarg);
+			break;
+		case 'D':
+			load_fds = atoi(optarg);
+			break;
 		case 'n':
 			n = atoi(optarg);
 			break;
@@ -294,7 +442,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (n < 10 || n > 1000000 || fds < 1 || fds > 1000000 ||
-	    procs < 1 || procs > MAX_KIDS) {
+	    procs < 1 || procs > MAX_KIDS || events < 5 || events > 100000 ||
+	    load_procs < 1 || load_procs > 100000 || load_fds < 1 || load_fds > 1000) {
 		usage(argv[0]);
 		return 2;
 	}
@@ -357,12 +506,32 @@ int main(int argc, char **argv)
 	       mean_us(periodic.reuse_ns, periodic.reuses) > 0 ?
 	       mean_us(periodic.walk_ns, periodic.walks) /
 	       mean_us(periodic.reuse_ns, periodic.reuses) : 0);
-	if (json && write_json(json, n, fds, procs)) {
+	/* One event's cost, idle and with the load there. */
+	if (measure_events(vm, events, EV_IDLE))
+		goto out;
+	if (spawn_load(load_procs, load_fds)) {
+		fprintf(stderr, "%d processes with %d files each: %s\n", load_procs,
+			load_fds, strerror(errno));
+		goto out;
+	}
+	if (measure_events(vm, events, EV_LOADED))
+		goto out;
+	reap_load();
+	printf("  one event (a guest route change) and its rescan, %d each:\n", events);
+	for (c = 0; c < NR_EV; c++)
+		printf("  %-11s p50 %9.1f us  p99 %9.1f us  (%lld walked every file)\n",
+		       ev_name[c], ev_result[c].p50_us, ev_result[c].p99_us, ev_walks[c]);
+	printf("  ratio (p50): event+load/event %.2f with %d more processes and %lld more files (goal: within 2)\n",
+	       ev_result[EV_IDLE].p50_us > 0 ?
+	       ev_result[EV_LOADED].p50_us / ev_result[EV_IDLE].p50_us : 0,
+	       load_procs, (long long)load_procs * load_fds);
+	if (json && write_json(json, n, fds, procs, events, load_procs, load_fds)) {
 		fprintf(stderr, "%s: cannot write\n", json);
 		goto out;
 	}
 	rc = 0;
 out:
+	reap_load();
 	reap_kids();
 	if (dev) {
 		e1000e_irq_teardown(dev);
