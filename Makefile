@@ -7,7 +7,7 @@
 #   make check         everything make check does (see README.md)
 #   make demo          the main job on the emulated host
 #   make bench         interrupt round-trip benchmark (figures, not a test)
-#   make install       CLI, man page, DKMS module sources (DESTDIR, PREFIX)
+#   make install       CLI, man pages, DKMS module sources (DESTDIR, PREFIX)
 #   make uninstall     removes what make install put there
 #   make deb           the Debian packages pisteer and pisteer-dkms, in build/deb/
 #
@@ -203,7 +203,7 @@ $(B)/modules/%/.built: $(MOD_SRCS)
 	@touch $@
 
 # make install: for people who do not use the packages (make deb).  The
-# CLI and its man page (section 8: sbin), and the module sources as DKMS
+# CLI and its man pages (section 8: sbin), and the module sources as DKMS
 # wants them, in $(PREFIX)/src/pisteer-VERSION: `dkms install
 # $(PREFIX)/src/pisteer-VERSION` builds and installs both modules for the
 # running kernel (DKMS copies them to /usr/src/pisteer-VERSION first when
@@ -215,6 +215,7 @@ $(B)/modules/%/.built: $(MOD_SRCS)
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
+MAN_PAGES := $(wildcard tools/man/*.8)
 DKMS_SRCDIR = $(PREFIX)/src/pisteer-$(RELEASE)
 DKMS_FILES = dkms.conf $(MOD_SRCS)
 DKMS_DIRS = kmod/compat kmod guest uapi/linux uapi
@@ -222,13 +223,13 @@ DKMS_DIRS = kmod/compat kmod guest uapi/linux uapi
 install: $(B)/pisteer
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(B)/pisteer $(DESTDIR)$(SBINDIR)/pisteer
-	install -m 0644 tools/pisteer.8 $(DESTDIR)$(MANDIR)/man8/pisteer.8
+	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man8/
 	for f in $(DKMS_FILES); do \
 		install -D -m 0644 $$f $(DESTDIR)$(DKMS_SRCDIR)/$$f || exit 1; \
 	done
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/pisteer $(DESTDIR)$(MANDIR)/man8/pisteer.8
+	rm -f $(DESTDIR)$(SBINDIR)/pisteer $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN_PAGES)))
 	rm -f $(addprefix $(DESTDIR)$(DKMS_SRCDIR)/,$(DKMS_FILES))
 	for d in $(addprefix $(DESTDIR)$(DKMS_SRCDIR)/,$(DKMS_DIRS)) $(DESTDIR)$(DKMS_SRCDIR); do \
 		[ ! -d $$d ] || rmdir $$d || exit 1; \

@@ -64,12 +64,12 @@ clang_tidy_all() {
 
 man_lint() {
 	local out
-	out=$(groff -man -ww -z tools/pisteer.8 2>&1)
+	out=$(groff -man -ww -z tools/man/pisteer.8 2>&1)
 	[ -z "$out" ] || { printf '%s\n' "$out"; return 1; }
 	# Every command pisteer --help lists is in the man page.
 	build/pisteer --help | awk '/^Commands:/ { on = 1; next } on && NF == 0 { exit }
 		on { print $1 }' | while read -r c; do
-		grep -qx "\.B pisteer $c" tools/pisteer.8 || { echo "pisteer.8 lacks '$c'"; exit 1; }
+		grep -qx "\.B ${c//-/\\\\-}" tools/man/pisteer.8 || { echo "pisteer.8 lacks '$c'"; exit 1; }
 	done
 }
 
@@ -135,7 +135,7 @@ install_roundtrip_in() {
 	make --no-print-directory -s install DESTDIR="$d" || return 1
 	want=$( {
 		echo "$p/sbin/pisteer"
-		echo "$p/share/man/man8/pisteer.8"
+		git ls-files 'tools/man/*.8' | sed "s|^tools/man/|$p/share/man/man8/|"
 		git ls-files dkms.conf Kbuild VERSION kmod guest uapi | sed "s|^|$src/|"
 	} | sort)
 	have=$(cd "$d" && find . ! -type d | sed 's|^\./||' | sort)
@@ -146,7 +146,9 @@ install_roundtrip_in() {
 	}
 	[ -x "$d/$p/sbin/pisteer" ] || { echo "$p/sbin/pisteer is not executable"; return 1; }
 	cmp build/pisteer "$d/$p/sbin/pisteer" || return 1
-	cmp tools/pisteer.8 "$d/$p/share/man/man8/pisteer.8" || return 1
+	for f in $(git ls-files 'tools/man/*.8'); do
+		cmp "$f" "$d/$p/share/man/man8/${f##*/}" || return 1
+	done
 	for f in $(git ls-files dkms.conf Kbuild VERSION kmod guest uapi); do
 		cmp "$f" "$d/$src/$f" || return 1
 	done
