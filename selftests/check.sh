@@ -108,7 +108,8 @@ lintian_check() {
 }
 
 # make install, then make uninstall, into an empty DESTDIR: install puts
-# exactly the CLI, its man page and the module sources git knows of;
+# exactly the CLI, its man pages, its bash completion and the module
+# sources git knows of;
 # uninstall leaves no file and no directory but the shared ones.
 install_roundtrip() {
 	local d rc=0
@@ -125,6 +126,7 @@ install_roundtrip_in() {
 	want=$( {
 		echo "$p/sbin/pisteer"
 		git ls-files 'tools/man/*.8' | sed "s|^tools/man/|$p/share/man/man8/|"
+		echo "$p/share/bash-completion/completions/pisteer"
 		git ls-files dkms.conf Kbuild VERSION kmod guest uapi | sed "s|^|$src/|"
 	} | sort)
 	have=$(cd "$d" && find . ! -type d | sed 's|^\./||' | sort)
@@ -138,13 +140,14 @@ install_roundtrip_in() {
 	for f in $(git ls-files 'tools/man/*.8'); do
 		cmp "$f" "$d/$p/share/man/man8/${f##*/}" || return 1
 	done
+	cmp tools/completion/pisteer "$d/$p/share/bash-completion/completions/pisteer" || return 1
 	for f in $(git ls-files dkms.conf Kbuild VERSION kmod guest uapi); do
 		cmp "$f" "$d/$src/$f" || return 1
 	done
 	make --no-print-directory -s uninstall DESTDIR="$d" || return 1
 	have=$(cd "$d" && find . -mindepth 1 | sed 's|^\./||' | sort)
 	want=$(printf '%s\n' usr "$p" "$p/sbin" "$p/share" "$p/share/man" "$p/share/man/man8" \
-		"$p/src" | sort)
+		"$p/share/bash-completion" "$p/share/bash-completion/completions" "$p/src" | sort)
 	[ "$have" = "$want" ] || {
 		echo "make uninstall left (<) / may leave (>):"
 		diff <(printf '%s\n' "$have") <(printf '%s\n' "$want")
