@@ -286,6 +286,8 @@ stages() {
 	st static - "debian/changelog version equals VERSION" ktap_check deb_version
 	st static - "man pages: render clean (groff -ww, man --warnings), say what each --help says" \
 		ktap_run selftests/tools/man_help.sh build/pisteer
+	st static - "bash completion: commands, options and values, as each --help has them" \
+		ktap_run selftests/tools/completion.sh build/pisteer
 	st static - "make install/uninstall with DESTDIR round-trips (install puts the files, uninstall leaves nothing)" \
 		ktap_check install_roundtrip
 	st static - "packages build (make deb)" ktap_check make --no-print-directory deb
