@@ -4,7 +4,7 @@
 #
 #   make               CLI, test programs and both modules against KDIR
 #   make modules-all   both modules against every pinned kernel (kernels.env)
-#   make check         everything make check does (see README.md)
+#   make check         everything make check does (Documentation/testing.md)
 #   make demo          the main job on the emulated host
 #   make bench         interrupt round-trip benchmark (figures, not a test)
 #   make install       CLI, man pages, completion, DKMS sources (DESTDIR, PREFIX)
