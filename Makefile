@@ -4,10 +4,10 @@
 #
 #   make               CLI, test programs and both modules against KDIR
 #   make modules-all   both modules against every pinned kernel (kernels.env)
-#   make check         everything make check does (see README.md)
+#   make check         everything make check does (Documentation/testing.md)
 #   make demo          the main job on the emulated host
 #   make bench         interrupt round-trip benchmark (figures, not a test)
-#   make install       CLI, man page, DKMS module sources (DESTDIR, PREFIX)
+#   make install       CLI, man pages, completion, DKMS sources (DESTDIR, PREFIX)
 #   make uninstall     removes what make install put there
 #   make deb           the Debian packages pisteer and pisteer-dkms, in build/deb/
 #
@@ -206,18 +206,22 @@ $(B)/modules/%/.built: $(MOD_SRCS) $(TEST_MOD_SRCS)
 	@touch $@
 
 # make install: for people who do not use the packages (make deb).  The
-# CLI and its man page (section 8: sbin), and the module sources as DKMS
+# CLI, its man pages (section 8: sbin) and its bash completion (where
+# bash-completion looks: $(PREFIX)/share/bash-completion/completions, which
+# /usr/local/share and /usr/share both are), and the module sources as DKMS
 # wants them, in $(PREFIX)/src/pisteer-VERSION: `dkms install
 # $(PREFIX)/src/pisteer-VERSION` builds and installs both modules for the
 # running kernel (DKMS copies them to /usr/src/pisteer-VERSION first when
 # PREFIX is not /usr).  DESTDIR stages the whole tree elsewhere.
 # uninstall removes those files and the source tree's directories (a
 # directory someone else put files in stays, with an error), never the
-# shared ones (sbin, man8, src); it leaves DKMS's own copy and builds to
+# shared ones (sbin, man8, completions, src); it leaves DKMS's own copy and builds to
 # `dkms remove`.
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
+MAN_PAGES := $(wildcard tools/man/*.8)
+BASH_COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DKMS_SRCDIR = $(PREFIX)/src/pisteer-$(RELEASE)
 DKMS_FILES = dkms.conf $(MOD_SRCS)
 DKMS_DIRS = kmod/compat kmod guest uapi/linux uapi
@@ -225,13 +229,15 @@ DKMS_DIRS = kmod/compat kmod guest uapi/linux uapi
 install: $(B)/pisteer
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(B)/pisteer $(DESTDIR)$(SBINDIR)/pisteer
-	install -m 0644 tools/pisteer.8 $(DESTDIR)$(MANDIR)/man8/pisteer.8
+	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man8/
+	install -D -m 0644 tools/completion/pisteer $(DESTDIR)$(BASH_COMPLETIONDIR)/pisteer
 	for f in $(DKMS_FILES); do \
 		install -D -m 0644 $$f $(DESTDIR)$(DKMS_SRCDIR)/$$f || exit 1; \
 	done
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/pisteer $(DESTDIR)$(MANDIR)/man8/pisteer.8
+	rm -f $(DESTDIR)$(SBINDIR)/pisteer $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN_PAGES)))
+	rm -f $(DESTDIR)$(BASH_COMPLETIONDIR)/pisteer
 	rm -f $(addprefix $(DESTDIR)$(DKMS_SRCDIR)/,$(DKMS_FILES))
 	for d in $(addprefix $(DESTDIR)$(DKMS_SRCDIR)/,$(DKMS_DIRS)) $(DESTDIR)$(DKMS_SRCDIR); do \
 		[ ! -d $$d ] || rmdir $$d || exit 1; \

@@ -24,6 +24,8 @@ pin_kver_7=$KVER_7 pin_pkgver_7=$PKGVER_7
 pkgs=(
 	build-essential make gcc-12 bc kmod xz-utils zstd cpio gzip perl git
 	sparse clang-tidy libjson-c-dev jq groff-base
+	# the man pages' and the bash completion's static stages
+	man-db bash-completion
 	qemu-system-x86 busybox-static util-linux iproute2 hostname
 	libibverbs-dev rdma-core ibverbs-providers perftest libnuma-dev libhwloc-dev
 	"linux-headers-$KVER_61=$PKGVER_61"

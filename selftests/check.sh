@@ -62,17 +62,6 @@ clang_tidy_all() {
 	fi
 }
 
-man_lint() {
-	local out
-	out=$(groff -man -ww -z tools/pisteer.8 2>&1)
-	[ -z "$out" ] || { printf '%s\n' "$out"; return 1; }
-	# Every command pisteer --help lists is in the man page.
-	build/pisteer --help | awk '/^Commands:/ { on = 1; next } on && NF == 0 { exit }
-		on { print $1 }' | while read -r c; do
-		grep -qx "\.B pisteer $c" tools/pisteer.8 || { echo "pisteer.8 lacks '$c'"; exit 1; }
-	done
-}
-
 # The commands reach the module through tools/lib/pisteer_dev.c only.
 no_raw_ioctl() {
 	local hits
@@ -119,7 +108,8 @@ lintian_check() {
 }
 
 # make install, then make uninstall, into an empty DESTDIR: install puts
-# exactly the CLI, its man page and the module sources git knows of;
+# exactly the CLI, its man pages, its bash completion and the module
+# sources git knows of;
 # uninstall leaves no file and no directory but the shared ones.
 install_roundtrip() {
 	local d rc=0
@@ -135,7 +125,8 @@ install_roundtrip_in() {
 	make --no-print-directory -s install DESTDIR="$d" || return 1
 	want=$( {
 		echo "$p/sbin/pisteer"
-		echo "$p/share/man/man8/pisteer.8"
+		git ls-files 'tools/man/*.8' | sed "s|^tools/man/|$p/share/man/man8/|"
+		echo "$p/share/bash-completion/completions/pisteer"
 		git ls-files dkms.conf Kbuild VERSION kmod guest uapi | sed "s|^|$src/|"
 	} | sort)
 	have=$(cd "$d" && find . ! -type d | sed 's|^\./||' | sort)
@@ -146,14 +137,17 @@ install_roundtrip_in() {
 	}
 	[ -x "$d/$p/sbin/pisteer" ] || { echo "$p/sbin/pisteer is not executable"; return 1; }
 	cmp build/pisteer "$d/$p/sbin/pisteer" || return 1
-	cmp tools/pisteer.8 "$d/$p/share/man/man8/pisteer.8" || return 1
+	for f in $(git ls-files 'tools/man/*.8'); do
+		cmp "$f" "$d/$p/share/man/man8/${f##*/}" || return 1
+	done
+	cmp tools/completion/pisteer "$d/$p/share/bash-completion/completions/pisteer" || return 1
 	for f in $(git ls-files dkms.conf Kbuild VERSION kmod guest uapi); do
 		cmp "$f" "$d/$src/$f" || return 1
 	done
 	make --no-print-directory -s uninstall DESTDIR="$d" || return 1
 	have=$(cd "$d" && find . -mindepth 1 | sed 's|^\./||' | sort)
 	want=$(printf '%s\n' usr "$p" "$p/sbin" "$p/share" "$p/share/man" "$p/share/man/man8" \
-		"$p/src" | sort)
+		"$p/share/bash-completion" "$p/share/bash-completion/completions" "$p/src" | sort)
 	[ "$have" = "$want" ] || {
 		echo "make uninstall left (<) / may leave (>):"
 		diff <(printf '%s\n' "$have") <(printf '%s\n' "$want")
@@ -290,8 +284,10 @@ stages() {
 		ktap_check no_raw_ioctl
 	st static - "dkms.conf PACKAGE_VERSION equals VERSION" ktap_check dkms_version
 	st static - "debian/changelog version equals VERSION" ktap_check deb_version
-	st static - "man page pisteer.8: groff -ww clean, documents every command" \
-		ktap_check man_lint
+	st static - "man pages: render clean (groff -ww, man --warnings), say what each --help says" \
+		ktap_run selftests/tools/man_help.sh build/pisteer
+	st static - "bash completion: commands, options and values, as each --help has them" \
+		ktap_run selftests/tools/completion.sh build/pisteer
 	st static - "make install/uninstall with DESTDIR round-trips (install puts the files, uninstall leaves nothing)" \
 		ktap_check install_roundtrip
 	st static - "packages build (make deb)" ktap_check make --no-print-directory deb

@@ -39,6 +39,7 @@ static void usage(FILE *out)
 		"  spread   one queue per CPU of CPULIST (default: all online CPUs),\n"
 		"           round-robin when queues outnumber CPUs; prints the result\n"
 		"  detach   stop managing DEV (placements stay as they are)\n"
+		"  --json   (status) an array of devices with their queues\n"
 		"\n"
 		"Environment: PISTEER_SYSFS  sysfs mount point (default /sys)\n");
 }

@@ -39,6 +39,7 @@ static void usage(FILE *out)
 		"                 until interrupted (or --count N times); min and max are\n"
 		"                 then the bounds of the interval's histogram; with --json\n"
 		"                 one document a line\n"
+		"  --count N      with --interval: print N times, then exit\n"
 		"\n"
 		"Per vector: count, min, p50, p99, p99.9, max, mean and a log2 histogram\n"
 		"in ns.  Percentiles are known to the bucket: shown as [from, to), narrowed\n"

@@ -43,6 +43,7 @@ static void usage(FILE *out)
 		"round trip / 2, as perftest's ib_send_lat does.  The server serves one\n"
 		"run and exits.  Options may come before or after HOST.\n"
 		"\n"
+		"  --server           wait for one client, serve its run, then exit\n"
 		"Both sides:\n"
 		"  --ib-dev DEV       RDMA device (default: the first one)\n"
 		"  --ib-port N        port of the device (default 1; perftest's -i)\n"

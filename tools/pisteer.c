@@ -52,6 +52,7 @@ static void usage(FILE *out)
 		"  PISTEER_DEV        device node of the module (default /dev/pisteer)\n"
 		"  PISTEER_STATE_DIR  where pin and isolate keep what --undo restores\n"
 		"                     (default /run/pisteer)\n"
+		"  PISTEER_SYSFS      where sysfs is mounted, for pisteer guest (default /sys)\n"
 		"\n"
 		"Exit status:\n"
 		"  0  success\n"
