@@ -13,12 +13,10 @@
  * from the vector count, and the GA sequence rule.
  */
 
-#include <linux/module.h>
-#include <linux/seq_file.h>
-#include <linux/slab.h>
+/* First: the store defines pr_fmt before any header does. */
+#include "pisteer_irte_store.c"
 
-#include "pisteer.h"
-#include "pisteer_irte.h"
+#include <linux/module.h>
 
 /* The store allocates through pisteer.ko's counted helpers: count here. */
 static atomic_t live = ATOMIC_INIT(0);
@@ -38,8 +36,6 @@ void pst_kfree(const void *p)
 		atomic_dec(&live);
 	kfree(p);
 }
-
-#include "pisteer_irte_store.c"
 
 static unsigned int nr_tests, nr_failed;
 
