@@ -7,7 +7,7 @@
 #   make check         everything make check does (Documentation/testing.md)
 #   make demo          the main job on the emulated host
 #   make bench         interrupt round-trip benchmark (figures, not a test)
-#   make install       CLI, man pages, completion, DKMS sources (DESTDIR, PREFIX)
+#   make install       CLI, man pages, completion, DKMS sources, boot unit, libvirt hook
 #   make uninstall     removes what make install put there
 #   make deb           the Debian packages pisteer and pisteer-dkms, in build/deb/
 #
@@ -40,7 +40,7 @@ LDLIBS_JSON := -ljson-c -lm
 LDLIBS_CLI := $(LDLIBS_JSON) -lhwloc
 
 CLI_SRCS := tools/pisteer.c tools/cmdline.c tools/cmd_version.c tools/cmd_status.c \
-	tools/cmd_steer.c tools/cmd_pin.c tools/cmd_isolate.c tools/cmd_guest.c tools/cmd_lat.c \
+	tools/cmd_steer.c tools/cmd_config.c tools/cmd_pin.c tools/cmd_isolate.c tools/cmd_guest.c tools/cmd_lat.c \
 	tools/lat_hist.c \
 	tools/lib/pisteer_dev.c tools/lib/guest_sysfs.c tools/lib/cpus.c tools/lib/topo.c \
 	tools/lib/place.c tools/lib/qmp.c tools/lib/vmproc.c tools/lib/cgcpuset.c \
@@ -217,14 +217,25 @@ $(B)/modules/%/.built: $(MOD_SRCS) $(TEST_MOD_SRCS)
 # directory someone else put files in stays, with an error), never the
 # shared ones (sbin, man8, completions, src); it leaves DKMS's own copy and builds to
 # `dkms remove`.
+#
+# Zero-touch (pisteer.service, not enabled by make install: `systemctl
+# enable pisteer.service`): the unit in $(UNITDIR) (ExecStart names
+# $(SBINDIR)), the module loaded at boot by $(MODLOADDIR)/pisteer.conf,
+# /etc/pisteer/pisteer.conf (never overwritten; uninstall removes it only
+# as installed) and the libvirt hook /etc/libvirt/hooks/qemu.d/pisteer.
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 MAN_PAGES := $(wildcard tools/man/*.8)
 BASH_COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+MODLOADDIR ?= $(PREFIX)/lib/modules-load.d
 DKMS_SRCDIR = $(PREFIX)/src/pisteer-$(RELEASE)
 DKMS_FILES = dkms.conf $(MOD_SRCS)
 DKMS_DIRS = kmod/compat kmod guest uapi/linux uapi
+CONF_FILE = $(DESTDIR)$(SYSCONFDIR)/pisteer/pisteer.conf
+HOOK_FILE = $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/pisteer
 
 install: $(B)/pisteer
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
@@ -234,6 +245,13 @@ install: $(B)/pisteer
 	for f in $(DKMS_FILES); do \
 		install -D -m 0644 $$f $(DESTDIR)$(DKMS_SRCDIR)/$$f || exit 1; \
 	done
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MODLOADDIR)
+	sed 's|/usr/sbin/pisteer|$(SBINDIR)/pisteer|' tools/system/pisteer.service \
+		> $(DESTDIR)$(UNITDIR)/pisteer.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/pisteer.service
+	install -m 0644 tools/system/pisteer.modules-load $(DESTDIR)$(MODLOADDIR)/pisteer.conf
+	[ -e $(CONF_FILE) ] || install -D -m 0644 tools/system/pisteer.conf $(CONF_FILE)
+	install -D -m 0755 tools/hooks/qemu-pisteer $(HOOK_FILE)
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/pisteer $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN_PAGES)))
@@ -242,6 +260,10 @@ uninstall:
 	for d in $(addprefix $(DESTDIR)$(DKMS_SRCDIR)/,$(DKMS_DIRS)) $(DESTDIR)$(DKMS_SRCDIR); do \
 		[ ! -d $$d ] || rmdir $$d || exit 1; \
 	done
+	rm -f $(DESTDIR)$(UNITDIR)/pisteer.service $(DESTDIR)$(MODLOADDIR)/pisteer.conf $(HOOK_FILE)
+	! cmp -s tools/system/pisteer.conf $(CONF_FILE) || rm -f $(CONF_FILE)
+	[ ! -d $(DESTDIR)$(SYSCONFDIR)/pisteer ] || rmdir $(DESTDIR)$(SYSCONFDIR)/pisteer || \
+		echo "$(CONF_FILE) was changed: left in place"
 
 # make deb: dpkg-buildpackage writes the packages next to the tree it
 # builds, so it builds a copy in build/deb/src (the checkout's files,

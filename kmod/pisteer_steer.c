@@ -3,7 +3,8 @@
  * Steering: put each remapped vector's host IRQ where its policy says.
  *
  * Policies are set per VM (pid), device or host IRQ; the most specific one
- * wins.  auto resolves per vector to nothing (posted), follow (no APICv/AVIC
+ * wins; a vector none of them names has the default policy (module
+ * parameters), if one is set.  auto resolves per vector to nothing (posted), follow (no APICv/AVIC
  * on the host) or housekeeping (APICv, but the vector remapped), at every
  * scan, so a vector that falls back from posted to remapped is steered.
  * Every reconciling scan (on KVM/VFIO events, a policy change, a followed
@@ -70,6 +71,16 @@ static struct steer_policy policies[MAX_POLICIES];
 static unsigned int nr_policies;
 static LIST_HEAD(steered_irqs);
 
+/*
+ * The default for every vector no policy of its own names (module
+ * parameters default_policy and housekeeping_cpus, pisteer_main.c):
+ * PISTEER_POLICY_NONE (the default) steers nothing.  Under steer_lock.
+ */
+static struct pisteer_policy default_policy = {
+	.scope = PISTEER_SCOPE_VM,
+	.policy = PISTEER_POLICY_NONE,
+};
+
 static bool same_scope(const struct pisteer_policy *a,
 		       const struct pisteer_policy *b)
 {
@@ -86,8 +97,12 @@ static bool same_scope(const struct pisteer_policy *a,
 	}
 }
 
-/* The policy of @v: its IRQ's, else its device's, else its VM's. */
-static const struct pisteer_policy *policy_of(const struct pisteer_vector *v)
+/*
+ * The policy of @v: its IRQ's, else its device's, else its VM's, else the
+ * default (@by_default set), else NULL.
+ */
+static const struct pisteer_policy *policy_of(const struct pisteer_vector *v,
+					      bool *by_default)
 {
 	const struct pisteer_policy *best = NULL;
 	unsigned int i;
@@ -104,7 +119,8 @@ static const struct pisteer_policy *policy_of(const struct pisteer_vector *v)
 			 policies[i].vm_start == v->vm_start && !best)
 			best = p;
 	}
-	return best;
+	*by_default = !best && default_policy.policy != PISTEER_POLICY_NONE;
+	return *by_default ? &default_policy : best;
 }
 
 static struct steered *find_steered(unsigned int irq)
@@ -405,11 +421,16 @@ static void drop_dead_vm_policies(void)
 /* @v's policy fields; returns its policy (NULL: none), what it came to in @applied. */
 static const struct pisteer_policy *resolve(struct pisteer_vector *v, u32 *applied)
 {
-	const struct pisteer_policy *p = policy_of(v);
 	u32 why = PISTEER_WHY_NONE;
+	const struct pisteer_policy *p;
+	bool by_default;
 
+	p = policy_of(v, &by_default);
 	v->steer_cpu = -1;
 	v->policy = p ? p->policy : PISTEER_POLICY_NONE;
+	v->flags &= ~PISTEER_VEC_F_POLICY_DEFAULT;
+	if (by_default)
+		v->flags |= PISTEER_VEC_F_POLICY_DEFAULT;
 	*applied = v->policy;
 	if (*applied == PISTEER_POLICY_AUTO)
 		*applied = auto_choice(v, &why);
@@ -520,22 +541,104 @@ void pisteer_steer_report(struct pisteer_vector *vecs, unsigned int nr)
 	mutex_unlock(&steer_lock);
 }
 
+static bool depends_on_vcpus(u32 policy)
+{
+	return policy == PISTEER_POLICY_FOLLOW ||
+	       policy == PISTEER_POLICY_HOUSEKEEPING ||
+	       policy == PISTEER_POLICY_AUTO;
+}
+
 /*
- * Does a policy exist that depends on where vCPU threads run (follow, and
- * housekeeping and auto, which avoid or follow the vCPU's CPU)?
+ * Does a policy exist, or the default, that depends on where vCPU threads
+ * run (follow, and housekeeping and auto, which avoid or follow the
+ * vCPU's CPU)?
  */
 bool pisteer_steer_following(void)
 {
-	bool ret = false;
+	bool ret;
 	unsigned int i;
 
 	mutex_lock(&steer_lock);
+	ret = depends_on_vcpus(default_policy.policy);
 	for (i = 0; i < nr_policies && !ret; i++)
-		ret = policies[i].p.policy == PISTEER_POLICY_FOLLOW ||
-		      policies[i].p.policy == PISTEER_POLICY_HOUSEKEEPING ||
-		      policies[i].p.policy == PISTEER_POLICY_AUTO;
+		ret = depends_on_vcpus(policies[i].p.policy);
 	mutex_unlock(&steer_lock);
 	return ret;
+}
+
+/**
+ * pisteer_steer_set_default() - the policy of vectors with none of their own
+ * @policy: %PISTEER_POLICY_NONE (nothing steered by default), _AUTO,
+ *	_FOLLOW or _HOUSEKEEPING
+ *
+ * Applies from the next reconcile on; the caller kicks one.
+ *
+ * Return: 0, or -EINVAL for another policy (nothing changed).
+ */
+int pisteer_steer_set_default(u32 policy)
+{
+	if (policy != PISTEER_POLICY_NONE && policy != PISTEER_POLICY_AUTO &&
+	    policy != PISTEER_POLICY_FOLLOW &&
+	    policy != PISTEER_POLICY_HOUSEKEEPING)
+		return -EINVAL;
+	mutex_lock(&steer_lock);
+	default_policy.policy = policy;
+	mutex_unlock(&steer_lock);
+	return 0;
+}
+
+/* The default policy, PISTEER_POLICY_NONE when there is none. */
+u32 pisteer_steer_default(void)
+{
+	u32 policy;
+
+	mutex_lock(&steer_lock);
+	policy = default_policy.policy;
+	mutex_unlock(&steer_lock);
+	return policy;
+}
+
+/**
+ * pisteer_steer_set_default_cpus() - the default's housekeeping CPUs
+ * @cpus: the CPUs (possible ones, below 1024); empty: the kernel's
+ *	housekeeping CPUs
+ *
+ * For the default policy's housekeeping (and auto's, when it comes to
+ * housekeeping); of those CPUs, the online ones are used.
+ *
+ * Return: 0, or -EINVAL for a CPU that is not possible or too high
+ * (nothing changed).
+ */
+int pisteer_steer_set_default_cpus(const struct cpumask *cpus)
+{
+	__u64 words[PISTEER_AFFINITY_WORDS] = { };
+	int cpu;
+
+	if (!cpumask_subset(cpus, cpu_possible_mask))
+		return -EINVAL;
+	for_each_cpu(cpu, cpus) {
+		if (cpu >= PISTEER_AFFINITY_WORDS * 64)
+			return -EINVAL;
+		words[cpu / 64] |= BIT_ULL(cpu % 64);
+	}
+	mutex_lock(&steer_lock);
+	memcpy(default_policy.cpus, words, sizeof(words));
+	mutex_unlock(&steer_lock);
+	return 0;
+}
+
+/* The default's housekeeping CPUs into @cpus (empty: the kernel's). */
+void pisteer_steer_default_cpus(struct cpumask *cpus)
+{
+	unsigned int i, nbits = min_t(unsigned int, nr_cpu_ids,
+				      PISTEER_AFFINITY_WORDS * 64);
+
+	cpumask_clear(cpus);
+	mutex_lock(&steer_lock);
+	for (i = 0; i < nbits; i++)
+		if (default_policy.cpus[i / 64] & BIT_ULL(i % 64))
+			cpumask_set_cpu(i, cpus);
+	mutex_unlock(&steer_lock);
 }
 
 /* @req's housekeeping CPUs: only online ones, only where they mean something. */
@@ -623,6 +726,7 @@ void pisteer_steer_clear_policies(void)
 {
 	mutex_lock(&steer_lock);
 	nr_policies = 0;
+	default_policy.policy = PISTEER_POLICY_NONE;
 	mutex_unlock(&steer_lock);
 }
 
@@ -639,6 +743,7 @@ void pisteer_steer_exit(void)
 	pisteer_vcpuwatch_begin();
 	pisteer_vcpuwatch_commit();
 	nr_policies = 0;
+	default_policy.policy = PISTEER_POLICY_NONE;
 	mutex_unlock(&steer_lock);
 	cpus_read_unlock();
 }

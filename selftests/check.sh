@@ -108,8 +108,9 @@ lintian_check() {
 }
 
 # make install, then make uninstall, into an empty DESTDIR: install puts
-# exactly the CLI, its man pages, its bash completion and the module
-# sources git knows of;
+# exactly the CLI, its man pages, its bash completion, the module
+# sources git knows of, the boot unit, the modules-load.d entry,
+# pisteer.conf and the libvirt hook;
 # uninstall leaves no file and no directory but the shared ones.
 install_roundtrip() {
 	local d rc=0
@@ -127,6 +128,10 @@ install_roundtrip_in() {
 		echo "$p/sbin/pisteer"
 		git ls-files 'tools/man/*.8' | sed "s|^tools/man/|$p/share/man/man8/|"
 		echo "$p/share/bash-completion/completions/pisteer"
+		echo "$p/lib/systemd/system/pisteer.service"
+		echo "$p/lib/modules-load.d/pisteer.conf"
+		echo etc/pisteer/pisteer.conf
+		echo etc/libvirt/hooks/qemu.d/pisteer
 		git ls-files dkms.conf Kbuild VERSION kmod guest uapi | sed "s|^|$src/|"
 	} | sort)
 	have=$(cd "$d" && find . ! -type d | sed 's|^\./||' | sort)
@@ -141,13 +146,21 @@ install_roundtrip_in() {
 		cmp "$f" "$d/$p/share/man/man8/${f##*/}" || return 1
 	done
 	cmp tools/completion/pisteer "$d/$p/share/bash-completion/completions/pisteer" || return 1
+	cmp tools/system/pisteer.conf "$d/etc/pisteer/pisteer.conf" || return 1
+	cmp tools/system/pisteer.modules-load "$d/$p/lib/modules-load.d/pisteer.conf" || return 1
+	[ -x "$d/etc/libvirt/hooks/qemu.d/pisteer" ] &&
+		cmp tools/hooks/qemu-pisteer "$d/etc/libvirt/hooks/qemu.d/pisteer" || return 1
+	grep -qx "ExecStart=/$p/sbin/pisteer config apply" "$d/$p/lib/systemd/system/pisteer.service" ||
+		{ echo "the unit does not run /$p/sbin/pisteer"; return 1; }
 	for f in $(git ls-files dkms.conf Kbuild VERSION kmod guest uapi); do
 		cmp "$f" "$d/$src/$f" || return 1
 	done
 	make --no-print-directory -s uninstall DESTDIR="$d" || return 1
 	have=$(cd "$d" && find . -mindepth 1 | sed 's|^\./||' | sort)
 	want=$(printf '%s\n' usr "$p" "$p/sbin" "$p/share" "$p/share/man" "$p/share/man/man8" \
-		"$p/share/bash-completion" "$p/share/bash-completion/completions" "$p/src" | sort)
+		"$p/share/bash-completion" "$p/share/bash-completion/completions" "$p/src" \
+		"$p/lib" "$p/lib/systemd" "$p/lib/systemd/system" "$p/lib/modules-load.d" \
+		etc etc/libvirt etc/libvirt/hooks etc/libvirt/hooks/qemu.d | sort)
 	[ "$have" = "$want" ] || {
 		echo "make uninstall left (<) / may leave (>):"
 		diff <(printf '%s\n' "$have") <(printf '%s\n' "$want")

@@ -30,7 +30,8 @@ static void usage(FILE *out)
 		"- when the MSI names no single vCPU), PCPU (host CPU of that vCPU: the one\n"
 		"its thread is pinned to, else the one it last ran on), AFFINITY (host IRQ\n"
 		"affinity, effective CPU in brackets), STEER (the steering policy in force,\n"
-		"see pisteer steer; auto=X: auto chose X, why is said below the table), MODE\n"
+		"see pisteer steer; auto=X: auto chose X, why is said below the table;\n"
+		"default:X: no policy was set for it, X is the module's default_policy), MODE\n"
 		"(posted or remapped, with the reason).  A mode marked * was read off\n"
 		"host state: no posted/remapped transition of the IRTE was observed.\n");
 }
@@ -86,8 +87,9 @@ static void print_overrides(const struct pisteer_vector *v, unsigned int n)
 static void print_table(const struct pisteer_vector *v, unsigned int n)
 {
 	char bdf[16], aff[64], affcol[80], vm[32], vcpu[16], pcpu[16], mode[128];
-	char pi[64], steer[32];
+	char pi[64], steer[40];
 	unsigned int whys = 0, i, unknown_target = 0;
+	const char *dflt;
 	const struct pisteer_vector *v0 = v;
 
 	printf("%-12s %-12s %-7s %5s %5s %5s %5s %5s %-14s %-17s %s\n", "VM", "DEVICE",
@@ -117,13 +119,14 @@ static void print_table(const struct pisteer_vector *v, unsigned int n)
 			 v->flags & PISTEER_VEC_F_MODE_INFERRED ? "*" : "",
 			 v->reason ? " (" : "", pst_reason_name(v->reason),
 			 v->reason ? ")" : "", pi);
+		dflt = v->flags & PISTEER_VEC_F_POLICY_DEFAULT ? "default:" : "";
 		if (v->policy == PISTEER_POLICY_AUTO) {
-			snprintf(steer, sizeof(steer), "auto=%s",
+			snprintf(steer, sizeof(steer), "%sauto=%s", dflt,
 				 v->policy_applied ? pst_policy_name(v->policy_applied) : "-");
 			if (v->policy_why < 32)
 				whys |= 1U << v->policy_why;
 		} else if (v->policy) {
-			snprintf(steer, sizeof(steer), "%s", pst_policy_name(v->policy));
+			snprintf(steer, sizeof(steer), "%s%s", dflt, pst_policy_name(v->policy));
 		} else {
 			snprintf(steer, sizeof(steer), "-");
 		}
@@ -263,6 +266,8 @@ char *status_to_json(const struct pisteer_vector *v, unsigned int n)
 				       json_object_new_int(v->vcpu_pinned_cpu) : NULL);
 		json_object_object_add(o, "policy", v->policy ?
 				       json_object_new_string(pst_policy_name(v->policy)) : NULL);
+		json_object_object_add(o, "policy_default", json_object_new_boolean(
+			!!(v->flags & PISTEER_VEC_F_POLICY_DEFAULT)));
 		json_object_object_add(o, "steer_cpu", v->steer_cpu >= 0 ?
 				       json_object_new_int(v->steer_cpu) : NULL);
 		json_object_object_add(o, "steer_moves", json_object_new_int64(v->steer_moves));

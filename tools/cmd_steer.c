@@ -34,7 +34,9 @@ static void usage(FILE *out)
 		"                CPU while another is left\n"
 		"  static CPU    host IRQ on CPU (an online CPU)\n"
 		"  off           pisteer hands off: the affinity before pisteer is restored\n"
-		"  none          remove this scope's policy (restores too)\n"
+		"  none          remove this scope's policy (restores too); its vectors\n"
+		"                then have the module's default policy, if one is set\n"
+		"                (pisteer config)\n"
 		"\n"
 		"  --vm PID         every passthrough vector of the VMs of process PID\n"
 		"  --device BDF     every vector of this PCI device (0000:3b:00.1 or 3b:00.1)\n"
@@ -225,7 +227,9 @@ int cmd_steer(int argc, char **argv)
 			fprintf(stderr, "pisteer steer: %s: the loaded module does not know this policy\n",
 				strerror(err));
 		else if (err == ENOENT)
-			fprintf(stderr, "pisteer steer: no policy is set for that scope\n");
+			fprintf(stderr, "pisteer steer: no policy is set for that scope%s\n",
+				pp->scope == PISTEER_SCOPE_VM ?
+				" (off keeps the module's default policy off a VM)" : "");
 		else
 			fprintf(stderr, "pisteer steer: %s%s\n", strerror(err),
 				err == ENOTTY ? " (the loaded module cannot steer)" : "");

@@ -68,6 +68,29 @@ int cmd_pin(int argc, char **argv);
 int cmd_isolate(int argc, char **argv);
 int cmd_guest(int argc, char **argv);
 int cmd_lat(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+
+#include "lib/cpus.h"
+
+/*
+ * pisteer config: the settings of /etc/pisteer/pisteer.conf.  @line[k]:
+ * the line key k was set on (0: not set), k = DEFAULT_POLICY,
+ * HOUSEKEEPING_CPUS, LATENCY_SAMPLING, HOOK_POLICY.
+ */
+struct config_settings {
+	unsigned int line[4];
+	char default_policy[16];
+	struct pst_cpus cpus;
+	int sampling;			/* 1 yes, 0 no, -1 not set */
+	char hook_policy[16];
+};
+
+/*
+ * Parse a whole file: 0, or -EINVAL with "NAME:LINE: what is wrong" in
+ * @err (-EIO for a read error).
+ */
+int config_parse(FILE *f, const char *name, struct config_settings *c, char *err,
+		 size_t errlen);
 
 struct pisteer_lat_read;
 struct pisteer_lat_vector;

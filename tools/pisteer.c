@@ -15,6 +15,8 @@ static const struct pst_command commands[] = {
 	  cmd_status },
 	{ "steer", "put host IRQs on their vCPU's CPU (follow), a CPU (static), or off",
 	  cmd_steer },
+	{ "config", "apply /etc/pisteer/pisteer.conf: default policy, sampling (at boot)",
+	  cmd_config },
 	{ "lat", "host delivery latency per vector: sampling on/off, histograms",
 	  cmd_lat },
 	{ "pin", "pin a VM's vCPU threads 1:1 to CPUs near its devices (--undo)",

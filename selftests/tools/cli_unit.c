@@ -764,6 +764,104 @@ static void test_steer_cpus(void)
 	ktap_result(ok, "steer --cpus lists: ranges, across words, CPU 1023; bad lists refused");
 }
 
+/* config_parse() on @text: its return, the error in @e. */
+static int parse_text(const char *text, struct config_settings *c, char *e, size_t len)
+{
+	char buf[1024];
+	FILE *f;
+	int ret;
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	f = fmemopen(buf, strlen(buf), "r");
+	if (!f)
+		return -ENOMEM;
+	ret = config_parse(f, "t.conf", c, e, len);
+	fclose(f);
+	return ret;
+}
+
+static void test_config(void)
+{
+	static const struct { const char *text, *err; } bad[] = {
+		{ "DEFAULT_POLICY=folow\n", "t.conf:1: DEFAULT_POLICY: 'folow'" },
+		{ "# x\n\nFOO=1\n", "t.conf:3: unknown key 'FOO'" },
+		{ "DEFAULT_POLICY = auto\n", "t.conf:1: no blanks around '='" },
+		{ "HOUSEKEEPING_CPUS=0-x\n", "t.conf:1: HOUSEKEEPING_CPUS: not a CPU list" },
+		{ "LATENCY_SAMPLING=1\n", "t.conf:1: LATENCY_SAMPLING: '1' is not yes or no" },
+		{ "DEFAULT_POLICY=\"auto\n", "t.conf:1: unterminated quote" },
+		{ "DEFAULT_POLICY=$P\n", "t.conf:1: $, ` and \\ are not supported" },
+		{ "DEFAULT_POLICY=auto x\n", "t.conf:1: more than one value" },
+		{ "auto\n", "t.conf:1: not KEY=value" },
+		{ "DEFAULT_POLICY=auto\nDEFAULT_POLICY=none\n", "t.conf:2: DEFAULT_POLICY is set twice" },
+		{ "HOOK_POLICY=static\n", "t.conf:1: HOOK_POLICY: 'static'" },
+	};
+	struct config_settings c;
+	char e[512], dir[] = "/tmp/cli_unit_conf.XXXXXX", args[2048], path[200];
+	unsigned int i;
+	bool ok;
+	FILE *f;
+	int rc;
+
+	rc = parse_text("# comment\n  \nDEFAULT_POLICY=follow # the default\n"
+			"HOUSEKEEPING_CPUS='0-1,8'\n\tLATENCY_SAMPLING=\"yes\"\r\n", &c, e, sizeof(e));
+	ok = !rc && !strcmp(c.default_policy, "follow") && c.line[0] == 3 &&
+	     c.cpus.w[0] == 0x103 && c.line[1] == 4 && c.sampling == 1 && c.line[2] == 5 &&
+	     !c.line[3];
+	rc = parse_text("HOUSEKEEPING_CPUS=\nHOOK_POLICY=off\n", &c, e, sizeof(e));
+	ok = ok && !rc && c.line[1] == 1 && !c.cpus.w[0] && c.sampling == -1 &&
+	     !strcmp(c.hook_policy, "off") && !c.line[0];
+	ktap_result(ok, "config: keys, comments, quotes, blanks; an empty CPU list");
+	ok = true;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		e[0] = '\0';
+		rc = parse_text(bad[i].text, &c, e, sizeof(e));
+		if (rc != -EINVAL || strncmp(e, bad[i].err, strlen(bad[i].err)) != 0) {
+			ktap_diag("'%s': %d '%s'", bad[i].text, rc, e);
+			ok = false;
+		}
+	}
+	ktap_result(ok, "config: each bad line refused with its number and why");
+
+	/* The command against a parameter directory that is not the module's. */
+	ok = mkdtemp(dir) != NULL;
+	snprintf(path, sizeof(path), "%s/module/pisteer/parameters", dir);
+	snprintf(args, sizeof(args), "mkdir -p %s && echo none > %s/default_policy && "
+		 "echo > %s/housekeeping_cpus", path, path, path);
+	ok = ok && !system(args);
+	snprintf(path, sizeof(path), "%s/c.conf", dir);
+	f = fopen(path, "we");
+	ok = ok && f;
+	if (f) {
+		fputs("DEFAULT_POLICY=auto\nHOUSEKEEPING_CPUS=0-x\n", f);
+		fclose(f);
+	}
+	snprintf(e, sizeof(e), "PISTEER_SYSFS=%s", dir);
+	snprintf(args, sizeof(args), "config apply --file %s", path);
+	rc = run(e, args);
+	ok = ok && rc == PST_EXIT_FAIL && strstr(err, "c.conf:2: HOUSEKEEPING_CPUS") &&
+	     strstr(err, "nothing applied");
+	snprintf(args, sizeof(args), "grep -qx none %s/module/pisteer/parameters/default_policy",
+		 dir);
+	ok = ok && !system(args);
+	f = fopen(path, "we");
+	if (f) {
+		fputs("DEFAULT_POLICY=housekeeping\nHOUSEKEEPING_CPUS=2-3\n", f);
+		fclose(f);
+	}
+	snprintf(args, sizeof(args), "config --file %s apply", path);
+	rc = run(e, args);
+	ok = ok && rc == PST_EXIT_OK && strstr(out, "default policy housekeeping");
+	snprintf(args, sizeof(args), "grep -qx housekeeping %s/module/pisteer/parameters/default_policy"
+		 " && grep -qx 2-3 %s/module/pisteer/parameters/housekeeping_cpus", dir, dir);
+	ok = ok && !system(args);
+	rc = run("PISTEER_SYSFS=/nonexistent", "config apply --file /nonexistent/x");
+	ok = ok && rc == PST_EXIT_FAIL && strstr(err, "/nonexistent/x");
+	snprintf(args, sizeof(args), "rm -rf %s", dir);
+	if (system(args))
+		ok = false;
+	ktap_result(ok, "config apply: a bad file changes nothing, a good one sets the parameters");
+}
+
 static void test_lat_cli(void)
 {
 	bool ok;
@@ -813,7 +911,7 @@ int main(int argc, char **argv)
 	close(fd);
 	unlink(out_path);
 
-	ktap_plan(44);
+	ktap_plan(47);
 	test_exit_mapping();
 	test_dev_path();
 	test_abi_check();
@@ -832,6 +930,7 @@ int main(int argc, char **argv)
 	test_lat_svg();
 	test_lat_json_delta();
 	test_steer_cpus();
+	test_config();
 	test_lat_cli();
 	ktap_finish();
 }

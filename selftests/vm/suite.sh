@@ -57,6 +57,8 @@ tests() {
 	t affinity_override "$top/selftests/vm/affinity_override.sh"
 	t hotplug "$top/selftests/vm/hotplug.sh"
 	t policy_identity "$top/selftests/vm/policy_identity.sh"
+	t default_policy "$top/selftests/vm/default_policy.sh"
+	t libvirt_hook "$top/selftests/vm/libvirt_hook.sh"
 	t rdma_lat "$top/selftests/vm/rdma_lat.sh"
 	t lat "$top/selftests/vm/lat.sh"
 	t isolate "$top/selftests/vm/isolate.sh"

@@ -25,7 +25,7 @@
 
 /* Incompatible changes bump the major, additions the minor. */
 #define PISTEER_ABI_MAJOR	0
-#define PISTEER_ABI_MINOR	8
+#define PISTEER_ABI_MINOR	9
 
 #define PISTEER_IOC_MAGIC	0xB9
 
@@ -147,6 +147,11 @@ struct pisteer_version {
  */
 #define PISTEER_VEC_F_IR_INTEL		_BITULL(4)
 #define PISTEER_VEC_F_IR_AMD		_BITULL(5)
+/*
+ * ABI 0.9: @policy is the module's default (its parameter default_policy):
+ * no policy was set for this vector's IRQ, device or VM.
+ */
+#define PISTEER_VEC_F_POLICY_DEFAULT	_BITULL(6)
 
 /* struct pisteer_vector.pi_flags: the posted-interrupt state (see there) */
 #define PISTEER_PI_F_OBSERVED	_BITUL(0)	/* an IRTE update of this IRQ was seen */
@@ -214,7 +219,8 @@ struct pisteer_version {
  * @pi_flags: PISTEER_PI_F_*; none of this has been verified on a host with
  *	posting hardware before a release note says otherwise
  * @vcpu_pinned_cpu: the one CPU the target vCPU's thread may run on, or -1
- * @policy: PISTEER_POLICY_* in force for this vector (0: none)
+ * @policy: PISTEER_POLICY_* in force for this vector (0: none); ABI 0.9:
+ *	with %PISTEER_VEC_F_POLICY_DEFAULT in @flags, the module's default
  * @steer_cpu: the CPU pisteer last put the host IRQ on, or -1
  * @steer_moves: how many times pisteer moved this host IRQ
  * @policy_applied: what @policy came to for this vector: the same policy,
@@ -439,6 +445,13 @@ struct pisteer_list_vectors {
  * to vectors that appear later too.  Removing a policy or setting
  * %PISTEER_POLICY_OFF restores the affinity each IRQ had before pisteer
  * moved it; so does the vector's disappearance and module unload.
+ *
+ * ABI 0.9: a vector that no policy names (of its IRQ, device or VM) has the
+ * module's default policy, the module parameter default_policy (none,
+ * auto, follow or housekeeping; housekeeping CPUs in the parameter
+ * housekeeping_cpus), which is none unless set: %PISTEER_POLICY_OFF set
+ * for a VM, device or IRQ keeps the default off its vectors, and removing
+ * that policy (%PISTEER_POLICY_NONE) gives them the default again.
  */
 struct pisteer_policy {
 	__u32 size;
