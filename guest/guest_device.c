@@ -7,6 +7,16 @@
  * removed (a PCI bus notifier, which runs before the driver frees its
  * vectors), and on module unload.  Sysfs drains running handlers when a
  * directory is removed; files still held open then return -ENODEV.
+ *
+ * Attach holds the device lock (device_lock()) from the check that a
+ * driver is bound until the device is on the list: the driver core holds
+ * it around probe and unbind, notifier included, so an unbind either runs
+ * before (attach then finds no driver) or after (and its notifier finds
+ * the device and detaches it); no attach can land between the notifier
+ * and the driver freeing its vectors.  Lock order: device_lock, then
+ * pg_lock; the notifier's BUS_NOTIFY_UNBIND_DRIVER runs with device_lock
+ * held and takes pg_lock, BUS_NOTIFY_DEL_DEVICE runs without it.  Detach
+ * by request and unload take pg_lock only.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -52,17 +62,24 @@ static struct pg_device *find_locked(struct pci_dev *pdev)
 	return NULL;
 }
 
+/* Under device_lock(&pdev->dev) and pg_lock. */
 static int attach_pdev(struct pci_dev *pdev)
 {
 	struct pg_device *dev;
 	int ret;
 
+	device_lock_assert(&pdev->dev);
 	lockdep_assert_held(&pg_lock);
 	if (find_locked(pdev))
 		return -EEXIST;
-	if (!pdev->msi_enabled && !pdev->msix_enabled) {
-		pr_info("%s: MSI and MSI-X are off (no driver, or the driver uses INTx)\n",
+	if (!pdev->dev.driver) {
+		pr_info("%s: no driver is bound to the device: bind its driver first\n",
 			pci_name(pdev));
+		return -ENODEV;
+	}
+	if (!pdev->msi_enabled && !pdev->msix_enabled) {
+		pr_info("%s: MSI and MSI-X are off (the driver, %s, uses INTx or no interrupt)\n",
+			pci_name(pdev), dev_driver_string(&pdev->dev));
 		return -ENXIO;
 	}
 
@@ -112,9 +129,14 @@ int pg_attach(const char *name)
 	pdev = pg_lookup("attach", name);
 	if (IS_ERR(pdev))
 		return PTR_ERR(pdev);
-	mutex_lock(&pg_lock);
-	ret = attach_pdev(pdev);
-	mutex_unlock(&pg_lock);
+	/* Waits while the driver probes or unbinds; a signal ends the wait. */
+	ret = device_lock_interruptible(&pdev->dev);
+	if (!ret) {
+		mutex_lock(&pg_lock);
+		ret = attach_pdev(pdev);
+		mutex_unlock(&pg_lock);
+		device_unlock(&pdev->dev);
+	}
 	pci_dev_put(pdev);
 	return ret;
 }
@@ -154,7 +176,10 @@ void pg_detach_all(void)
 	mutex_unlock(&pg_lock);
 }
 
-/* Detach before a driver frees its vectors, and when a device goes. */
+/*
+ * Detach before a driver frees its vectors (the driver core holds the
+ * device lock), and when a device goes (it does not).
+ */
 static int pg_pci_notify(struct notifier_block *nb, unsigned long action,
 			 void *data)
 {

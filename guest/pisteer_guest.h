@@ -7,7 +7,8 @@
  * sub-directory per MSI/MSI-X vector ("queue") under queues/, see
  * Documentation/ABI/testing/sysfs-kernel-pisteer.
  *
- * Locking: pg_lock (guest_device.c) serialises attach and detach and
+ * Locking: attach holds the device lock (device_lock()) around pg_lock,
+ * see guest_device.c.  pg_lock serialises attach and detach and
  * protects the device list; it is held while a device's sysfs tree is
  * removed, so no sysfs handler of a device or queue may take it.  Those
  * handlers take the device's own lock, check that it is still attached,
