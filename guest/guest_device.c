@@ -35,7 +35,8 @@ static void pg_device_release(struct kobject *kobj)
 {
 	struct pg_device *dev = container_of(kobj, struct pg_device, kobj);
 
-	kfree(dev->queues);
+	pg_vectors_free(dev);
+	kfree(dev->qobjs);
 	pci_dev_put(dev->pdev);
 	kfree(dev);
 }
@@ -62,10 +63,30 @@ static struct pg_device *find_locked(struct pci_dev *pdev)
 	return NULL;
 }
 
+/*
+ * Take the device out of sysfs and drop the list's reference: no handler
+ * runs on it after, and no queue directory is added any more.
+ */
+static void teardown(struct pg_device *dev)
+{
+	mutex_lock(&dev->lock);
+	dev->dead = true;
+	mutex_unlock(&dev->lock);
+	/* Not scheduled again: handlers see dead first. */
+	cancel_work_sync(&dev->tree_work);
+	mutex_lock(&dev->tree_lock);
+	pg_queues_del(dev);
+	mutex_unlock(&dev->tree_lock);
+	if (dev->kobj.state_in_sysfs)
+		kobject_del(&dev->kobj);
+	kobject_put(&dev->kobj);
+}
+
 /* Under device_lock(&pdev->dev) and pg_lock. */
 static int attach_pdev(struct pci_dev *pdev)
 {
 	struct pg_device *dev;
+	unsigned int nr = 0;
 	int ret;
 
 	device_lock_assert(&pdev->dev);
@@ -87,24 +108,27 @@ static int attach_pdev(struct pci_dev *pdev)
 	if (!dev)
 		return -ENOMEM;
 	mutex_init(&dev->lock);
+	mutex_init(&dev->tree_lock);
+	INIT_WORK(&dev->tree_work, pg_tree_work);
 	dev->pdev = pci_dev_get(pdev);
 	kobject_init(&dev->kobj, &pg_device_ktype);
 
-	ret = pg_queues_collect(dev);
+	ret = pg_vectors_read(dev);
 	if (!ret)
 		ret = kobject_add(&dev->kobj, devices_kobj, "%s", pci_name(pdev));
-	if (!ret)
-		ret = pg_queues_add(dev);
+	if (!ret) {
+		mutex_lock(&dev->tree_lock);
+		ret = pg_queues_sync(dev);
+		nr = dev->nr_qobjs;
+		mutex_unlock(&dev->tree_lock);
+	}
 	if (ret) {
-		pg_queues_del(dev);
-		if (dev->kobj.state_in_sysfs)
-			kobject_del(&dev->kobj);
-		kobject_put(&dev->kobj);
+		teardown(dev);
 		return ret;
 	}
 	list_add_tail(&dev->node, &pg_devices);
 	kobject_uevent(&dev->kobj, KOBJ_ADD);
-	pr_info("%s: attached, %u queue(s)\n", pci_name(pdev), dev->nr_queues);
+	pr_info("%s: attached, %u queue(s)\n", pci_name(pdev), nr);
 	return 0;
 }
 
@@ -112,13 +136,8 @@ static void detach_locked(struct pg_device *dev, const char *why)
 {
 	lockdep_assert_held(&pg_lock);
 	list_del(&dev->node);
-	mutex_lock(&dev->lock);
-	dev->dead = true;
-	mutex_unlock(&dev->lock);
-	pg_queues_del(dev);
-	kobject_del(&dev->kobj);
 	pr_info("%s: detached (%s)\n", pci_name(dev->pdev), why);
-	kobject_put(&dev->kobj);
+	teardown(dev);
 }
 
 int pg_attach(const char *name)
