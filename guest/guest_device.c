@@ -7,6 +7,16 @@
  * removed (a PCI bus notifier, which runs before the driver frees its
  * vectors), and on module unload.  Sysfs drains running handlers when a
  * directory is removed; files still held open then return -ENODEV.
+ *
+ * Attach holds the device lock (device_lock()) from the check that a
+ * driver is bound until the device is on the list: the driver core holds
+ * it around probe and unbind, notifier included, so an unbind either runs
+ * before (attach then finds no driver) or after (and its notifier finds
+ * the device and detaches it); no attach can land between the notifier
+ * and the driver freeing its vectors.  Lock order: device_lock, then
+ * pg_lock; the notifier's BUS_NOTIFY_UNBIND_DRIVER runs with device_lock
+ * held and takes pg_lock, BUS_NOTIFY_DEL_DEVICE runs without it.  Detach
+ * by request and unload take pg_lock only.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -25,7 +35,8 @@ static void pg_device_release(struct kobject *kobj)
 {
 	struct pg_device *dev = container_of(kobj, struct pg_device, kobj);
 
-	kfree(dev->queues);
+	pg_vectors_free(dev);
+	kfree(dev->qobjs);
 	pci_dev_put(dev->pdev);
 	kfree(dev);
 }
@@ -52,17 +63,44 @@ static struct pg_device *find_locked(struct pci_dev *pdev)
 	return NULL;
 }
 
+/*
+ * Take the device out of sysfs and drop the list's reference: no handler
+ * runs on it after, and no queue directory is added any more.
+ */
+static void teardown(struct pg_device *dev)
+{
+	mutex_lock(&dev->lock);
+	dev->dead = true;
+	mutex_unlock(&dev->lock);
+	/* Not scheduled again: handlers see dead first. */
+	cancel_work_sync(&dev->tree_work);
+	mutex_lock(&dev->tree_lock);
+	pg_queues_del(dev);
+	mutex_unlock(&dev->tree_lock);
+	if (dev->kobj.state_in_sysfs)
+		kobject_del(&dev->kobj);
+	kobject_put(&dev->kobj);
+}
+
+/* Under device_lock(&pdev->dev) and pg_lock. */
 static int attach_pdev(struct pci_dev *pdev)
 {
 	struct pg_device *dev;
+	unsigned int nr = 0;
 	int ret;
 
+	device_lock_assert(&pdev->dev);
 	lockdep_assert_held(&pg_lock);
 	if (find_locked(pdev))
 		return -EEXIST;
-	if (!pdev->msi_enabled && !pdev->msix_enabled) {
-		pr_info("%s: MSI and MSI-X are off (no driver, or the driver uses INTx)\n",
+	if (!pdev->dev.driver) {
+		pr_info("%s: no driver is bound to the device: bind its driver first\n",
 			pci_name(pdev));
+		return -ENODEV;
+	}
+	if (!pdev->msi_enabled && !pdev->msix_enabled) {
+		pr_info("%s: MSI and MSI-X are off (the driver, %s, uses INTx or no interrupt)\n",
+			pci_name(pdev), dev_driver_string(&pdev->dev));
 		return -ENXIO;
 	}
 
@@ -70,24 +108,27 @@ static int attach_pdev(struct pci_dev *pdev)
 	if (!dev)
 		return -ENOMEM;
 	mutex_init(&dev->lock);
+	mutex_init(&dev->tree_lock);
+	INIT_WORK(&dev->tree_work, pg_tree_work);
 	dev->pdev = pci_dev_get(pdev);
 	kobject_init(&dev->kobj, &pg_device_ktype);
 
-	ret = pg_queues_collect(dev);
+	ret = pg_vectors_read(dev);
 	if (!ret)
 		ret = kobject_add(&dev->kobj, devices_kobj, "%s", pci_name(pdev));
-	if (!ret)
-		ret = pg_queues_add(dev);
+	if (!ret) {
+		mutex_lock(&dev->tree_lock);
+		ret = pg_queues_sync(dev);
+		nr = dev->nr_qobjs;
+		mutex_unlock(&dev->tree_lock);
+	}
 	if (ret) {
-		pg_queues_del(dev);
-		if (dev->kobj.state_in_sysfs)
-			kobject_del(&dev->kobj);
-		kobject_put(&dev->kobj);
+		teardown(dev);
 		return ret;
 	}
 	list_add_tail(&dev->node, &pg_devices);
 	kobject_uevent(&dev->kobj, KOBJ_ADD);
-	pr_info("%s: attached, %u queue(s)\n", pci_name(pdev), dev->nr_queues);
+	pr_info("%s: attached, %u queue(s)\n", pci_name(pdev), nr);
 	return 0;
 }
 
@@ -95,13 +136,8 @@ static void detach_locked(struct pg_device *dev, const char *why)
 {
 	lockdep_assert_held(&pg_lock);
 	list_del(&dev->node);
-	mutex_lock(&dev->lock);
-	dev->dead = true;
-	mutex_unlock(&dev->lock);
-	pg_queues_del(dev);
-	kobject_del(&dev->kobj);
 	pr_info("%s: detached (%s)\n", pci_name(dev->pdev), why);
-	kobject_put(&dev->kobj);
+	teardown(dev);
 }
 
 int pg_attach(const char *name)
@@ -112,9 +148,14 @@ int pg_attach(const char *name)
 	pdev = pg_lookup("attach", name);
 	if (IS_ERR(pdev))
 		return PTR_ERR(pdev);
-	mutex_lock(&pg_lock);
-	ret = attach_pdev(pdev);
-	mutex_unlock(&pg_lock);
+	/* Waits while the driver probes or unbinds; a signal ends the wait. */
+	ret = device_lock_interruptible(&pdev->dev);
+	if (!ret) {
+		mutex_lock(&pg_lock);
+		ret = attach_pdev(pdev);
+		mutex_unlock(&pg_lock);
+		device_unlock(&pdev->dev);
+	}
 	pci_dev_put(pdev);
 	return ret;
 }
@@ -154,7 +195,10 @@ void pg_detach_all(void)
 	mutex_unlock(&pg_lock);
 }
 
-/* Detach before a driver frees its vectors, and when a device goes. */
+/*
+ * Detach before a driver frees its vectors (the driver core holds the
+ * device lock), and when a device goes (it does not).
+ */
 static int pg_pci_notify(struct notifier_block *nb, unsigned long action,
 			 void *data)
 {

@@ -7,6 +7,18 @@
  * ("eth0", "eth0-rx-0", "eth0-tx-0"; "mlx5_comp2" before "mlx5_comp10"),
  * then by vector index for vectors without a name, so that the numbers
  * stay the same from boot to boot whatever IRQ numbers the vectors get.
+ *
+ * A driver frees and allocates its vectors again when it is reset, changes
+ * its channel count or interrupt mode, or (some drivers) when its
+ * interface goes up.  No notifier tells of that, so every handler reads
+ * the device's MSI descriptors first (pg_queue_lock()) and compares them
+ * with the vector list it has: a vector whose IRQ descriptor is another
+ * (a reference on each listed one keeps a new vector from getting its
+ * address) or a vector that has got a name since makes it read the list
+ * again, in queue order, and count one more generation.  That costs a walk
+ * of the descriptors per read, and is exact: the comparison runs under the
+ * MSI descriptor lock, so the list it passes is the device's.  The queues/
+ * directories then follow from a work item (pg_tree_work()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -25,25 +37,35 @@
 #include "pisteer_guest.h"
 #include "pisteer_guest_compat.h"
 
-static struct irq_data *queue_irq_data(struct pg_queue *q)
+/* The current vector of queue @q, under pg_queue_lock(); NULL when none. */
+static struct pg_vec *queue_vec(struct pg_queue *q)
 {
-	return irq_get_irq_data(q->irq);
+	return q->index < q->dev->nr_queues ? q->dev->queues[q->index] : NULL;
 }
 
+static int vectors_check(struct pg_device *dev);
+
 /*
- * Take the device's lock and its MSI descriptor lock: while they are held
- * the device stays attached and its vectors allocated.  -ENODEV once the
- * device is detached.
+ * Take the device's lock and its MSI descriptor lock, and bring the vector
+ * list up to date: while they are held the device stays attached and its
+ * vectors allocated.  -ENODEV once the device is detached.
  */
 int pg_queue_lock(struct pg_device *dev)
 {
+	int ret;
+
 	mutex_lock(&dev->lock);
 	if (dev->dead) {
 		mutex_unlock(&dev->lock);
 		return -ENODEV;
 	}
 	pg_msi_lock_descs(&dev->pdev->dev);
-	return 0;
+	ret = vectors_check(dev);
+	if (ret) {
+		pg_msi_unlock_descs(&dev->pdev->dev);
+		mutex_unlock(&dev->lock);
+	}
+	return ret;
 }
 
 void pg_queue_unlock(struct pg_device *dev)
@@ -52,35 +74,22 @@ void pg_queue_unlock(struct pg_device *dev)
 	mutex_unlock(&dev->lock);
 }
 
-/*
- * Under pg_queue_lock(): is the queue's IRQ still one of the device's
- * vectors?  Not when the driver has since freed or reallocated them.
- */
-bool pg_queue_present(struct pg_queue *q)
-{
-	struct msi_desc *desc;
-
-	msi_for_each_desc(desc, &q->dev->pdev->dev, MSI_DESC_ASSOCIATED)
-		if (q->irq >= desc->irq && q->irq < desc->irq + desc->nvec_used)
-			return true;
-	return false;
-}
-
 /* Under pg_queue_lock(): 0, or -EPERM (and why, in the log). */
-int pg_queue_movable(struct pg_queue *q)
+int pg_queue_movable(struct pg_device *dev, unsigned int index)
 {
-	struct irq_data *data = queue_irq_data(q);
+	struct pg_vec *vec = dev->queues[index];
+	struct irq_data *data = irq_get_irq_data(vec->irq);
 
 	if (!data)
 		return -ENODEV;
 	if (irqd_affinity_is_managed(data)) {
 		pr_warn("%s queue %u (irq %u): affinity is managed by the kernel (the driver spread its vectors with PCI_IRQ_AFFINITY); it cannot be changed\n",
-			pci_name(q->dev->pdev), q->index, q->irq);
+			pci_name(dev->pdev), index, vec->irq);
 		return -EPERM;
 	}
 	if (irqd_is_per_cpu(data) || !irqd_can_balance(data)) {
 		pr_warn("%s queue %u (irq %u): the IRQ cannot be moved (per-CPU or no-balancing)\n",
-			pci_name(q->dev->pdev), q->index, q->irq);
+			pci_name(dev->pdev), index, vec->irq);
 		return -EPERM;
 	}
 	return 0;
@@ -104,23 +113,19 @@ static void irq_name(unsigned int irq, char *buf, size_t len)
 	raw_spin_unlock_irqrestore(&desc->lock, flags);
 }
 
-void pg_queue_name(struct pg_queue *q, char *buf, size_t len)
+void pg_vec_name(const struct pg_vec *vec, char *buf, size_t len)
 {
-	irq_name(q->irq, buf, len);
+	irq_name(vec->irq, buf, len);
 }
 
-static u64 irq_total(unsigned int irq)
+/* Interrupts the vector took; it may have been freed (see pg_vec). */
+static u64 vec_total(const struct pg_vec *vec)
 {
-	struct irq_data *data = irq_get_irq_data(irq);
-	struct irq_desc *desc;
 	unsigned int cpu;
 	u64 sum = 0;
 
-	if (!data)
-		return 0;
-	desc = irq_data_to_desc(data);
 	for_each_possible_cpu(cpu)
-		sum += irq_desc_kstat_cpu(desc, cpu);
+		sum += irq_desc_kstat_cpu(vec->desc, cpu);
 	return sum;
 }
 
@@ -161,7 +166,7 @@ static int natural_cmp(const char *a, const char *b)
 }
 
 struct queue_key {
-	struct pg_queue *q;
+	struct pg_vec *vec;
 	char name[PG_NAME_LEN];
 };
 
@@ -176,8 +181,8 @@ static int queue_key_cmp(const void *pa, const void *pb)
 	c = natural_cmp(a->name, b->name);
 	if (c)
 		return c;
-	return a->q->msi_index < b->q->msi_index ? -1 :
-	       a->q->msi_index > b->q->msi_index;
+	return a->vec->msi_index < b->vec->msi_index ? -1 :
+	       a->vec->msi_index > b->vec->msi_index;
 }
 
 static void pg_queue_release(struct kobject *kobj)
@@ -193,33 +198,40 @@ static struct pg_queue *to_queue(struct kobject *kobj)
 	return container_of(kobj, struct pg_queue, kobj);
 }
 
-static ssize_t irq_show(struct kobject *kobj, struct kobj_attribute *attr,
-			char *buf)
-{
-	return sysfs_emit(buf, "%u\n", to_queue(kobj)->irq);
-}
-
 /*
- * Run @fn on a queue that is still present, under pg_queue_lock().
- * -ENODEV when the device was detached or the vector is gone.
+ * Run @fn on the queue's current vector, under pg_queue_lock().  -ENODEV
+ * when the device was detached or has fewer queues now.
  */
 static ssize_t with_queue(struct pg_queue *q, char *buf,
-			  ssize_t (*fn)(struct pg_queue *q, char *buf))
+			  ssize_t (*fn)(struct pg_vec *vec, char *buf))
 {
 	ssize_t ret = pg_queue_lock(q->dev);
+	struct pg_vec *vec;
 
 	if (ret)
 		return ret;
-	ret = pg_queue_present(q) ? fn(q, buf) : -ENODEV;
+	vec = queue_vec(q);
+	ret = vec ? fn(vec, buf) : -ENODEV;
 	pg_queue_unlock(q->dev);
 	return ret;
 }
 
-static ssize_t do_name(struct pg_queue *q, char *buf)
+static ssize_t do_irq(struct pg_vec *vec, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", vec->irq);
+}
+
+static ssize_t irq_show(struct kobject *kobj, struct kobj_attribute *attr,
+			char *buf)
+{
+	return with_queue(to_queue(kobj), buf, do_irq);
+}
+
+static ssize_t do_name(struct pg_vec *vec, char *buf)
 {
 	char name[PG_NAME_LEN];
 
-	pg_queue_name(q, name, sizeof(name));
+	pg_vec_name(vec, name, sizeof(name));
 	return sysfs_emit(buf, "%s\n", name);
 }
 
@@ -229,9 +241,9 @@ static ssize_t name_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return with_queue(to_queue(kobj), buf, do_name);
 }
 
-static ssize_t do_cpu(struct pg_queue *q, char *buf)
+static ssize_t do_cpu(struct pg_vec *vec, char *buf)
 {
-	struct irq_data *data = queue_irq_data(q);
+	struct irq_data *data = irq_get_irq_data(vec->irq);
 
 	return data ? sysfs_emit(buf, "%*pbl\n",
 				 cpumask_pr_args(irq_data_get_affinity_mask(data))) :
@@ -258,6 +270,7 @@ static ssize_t cpu_store(struct kobject *kobj, struct kobj_attribute *attr,
 			 const char *buf, size_t count)
 {
 	struct pg_queue *q = to_queue(kobj);
+	struct pg_vec *vec;
 	unsigned int cpu;
 	int ret;
 
@@ -267,16 +280,17 @@ static ssize_t cpu_store(struct kobject *kobj, struct kobj_attribute *attr,
 	ret = pg_queue_lock(q->dev);
 	if (ret)
 		return ret;
-	if (!pg_queue_present(q)) {
+	vec = queue_vec(q);
+	if (!vec) {
 		ret = -ENODEV;
 		goto unlock;
 	}
-	ret = pg_queue_movable(q);
+	ret = pg_queue_movable(q->dev, q->index);
 	if (ret)
 		goto unlock;
 	cpus_read_lock();
 	if (cpu_online(cpu))
-		ret = irq_set_affinity(q->irq, cpumask_of(cpu));
+		ret = irq_set_affinity(vec->irq, cpumask_of(cpu));
 	else
 		ret = -EINVAL;
 	cpus_read_unlock();
@@ -285,9 +299,9 @@ unlock:
 	return ret ? ret : count;
 }
 
-static ssize_t do_effective(struct pg_queue *q, char *buf)
+static ssize_t do_effective(struct pg_vec *vec, char *buf)
 {
-	struct irq_data *data = queue_irq_data(q);
+	struct irq_data *data = irq_get_irq_data(vec->irq);
 
 	return data ? sysfs_emit(buf, "%*pbl\n",
 				 cpumask_pr_args(irq_data_get_effective_affinity_mask(data))) :
@@ -311,16 +325,16 @@ static ssize_t effective_cpu_show(struct kobject *kobj,
 #define PG_MSI_DEST(lo)		(((lo) >> 12) & 0xff)
 #define PG_MSI_EXT_DEST(lo)	(((lo) >> 5) & 0x7f)
 
-static ssize_t do_dest(struct pg_queue *q, char *buf, bool verdict)
+static ssize_t do_dest(struct pg_vec *vec, char *buf, bool verdict)
 {
-	struct irq_data *data = queue_irq_data(q);
+	struct irq_data *data = irq_get_irq_data(vec->irq);
 	struct msi_msg msg;
 	unsigned int dest;
 	bool single;
 
 	if (!data)
 		return -ENODEV;
-	get_cached_msi_msg(q->irq, &msg);
+	get_cached_msi_msg(vec->irq, &msg);
 	dest = PG_MSI_DEST(msg.address_lo) | PG_MSI_EXT_DEST(msg.address_lo) << 8;
 	if (msg.address_lo & PG_MSI_REMAPPABLE) {
 		/* The kernel programs the IRTE with its one effective CPU. */
@@ -339,9 +353,9 @@ static ssize_t do_dest(struct pg_queue *q, char *buf, bool verdict)
 			  dest, msg.data & 0xff);
 }
 
-static ssize_t do_single_dest(struct pg_queue *q, char *buf)
+static ssize_t do_single_dest(struct pg_vec *vec, char *buf)
 {
-	return do_dest(q, buf, true);
+	return do_dest(vec, buf, true);
 }
 
 static ssize_t single_dest_show(struct kobject *kobj,
@@ -350,9 +364,9 @@ static ssize_t single_dest_show(struct kobject *kobj,
 	return with_queue(to_queue(kobj), buf, do_single_dest);
 }
 
-static ssize_t do_msi_dest(struct pg_queue *q, char *buf)
+static ssize_t do_msi_dest(struct pg_vec *vec, char *buf)
 {
-	return do_dest(q, buf, false);
+	return do_dest(vec, buf, false);
 }
 
 static ssize_t msi_dest_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -361,9 +375,10 @@ static ssize_t msi_dest_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return with_queue(to_queue(kobj), buf, do_msi_dest);
 }
 
-static ssize_t do_count(struct pg_queue *q, char *buf)
+/* Never below @base: the vector is the one whose total @base was. */
+static ssize_t do_count(struct pg_vec *vec, char *buf)
 {
-	return sysfs_emit(buf, "%llu\n", irq_total(q->irq) - q->count_base);
+	return sysfs_emit(buf, "%llu\n", vec_total(vec) - vec->base);
 }
 
 static ssize_t count_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -398,6 +413,57 @@ static const struct kobj_type pg_queue_ktype = {
 	.default_groups = pg_queue_groups,
 };
 
+/* Under the MSI descriptor lock: the IRQ descriptor of a listed vector. */
+static struct irq_desc *vec_desc(unsigned int irq)
+{
+	struct irq_data *data = irq_get_irq_data(irq);
+
+	return data ? irq_data_to_desc(data) : NULL;
+}
+
+/*
+ * Under pg_queue_lock(): is the vector list still the device's?  Not when
+ * a vector was freed or allocated (another IRQ descriptor, or another
+ * number of them), nor when one that had no name has got one (the queue
+ * order is by name).
+ */
+static bool vectors_current(struct pg_device *dev)
+{
+	char name[PG_NAME_LEN];
+	struct msi_desc *desc;
+	unsigned int i = 0, v;
+
+	msi_for_each_desc(desc, &dev->pdev->dev, MSI_DESC_ASSOCIATED) {
+		for (v = 0; v < desc->nvec_used; v++, i++) {
+			struct pg_vec *vec;
+
+			if (i >= dev->nr_queues)
+				return false;
+			vec = &dev->vecs[i];
+			if (vec->irq != desc->irq + v ||
+			    vec->desc != vec_desc(vec->irq))
+				return false;
+			if (!vec->named) {
+				irq_name(vec->irq, name, sizeof(name));
+				if (name[0])
+					return false;
+			}
+		}
+	}
+	return i == dev->nr_queues;
+}
+
+/* The listed vector with IRQ descriptor @desc, or NULL. */
+static struct pg_vec *find_vec(struct pg_device *dev, struct irq_desc *desc)
+{
+	unsigned int i;
+
+	for (i = 0; i < dev->nr_queues; i++)
+		if (dev->vecs[i].desc == desc)
+			return &dev->vecs[i];
+	return NULL;
+}
+
 static unsigned int count_vectors(struct device *d)
 {
 	struct msi_desc *desc;
@@ -408,102 +474,221 @@ static unsigned int count_vectors(struct device *d)
 	return n;
 }
 
-static int fill_keys(struct pg_device *dev, struct queue_key *keys,
-		     unsigned int n)
+/*
+ * Fill @vecs (@n of them) and @keys from the MSI descriptors; a vector
+ * listed already keeps its base, a new one counts from its allocation
+ * (it took every one of its interrupts after the attach).
+ */
+static int fill_vecs(struct pg_device *dev, struct pg_vec *vecs,
+		     struct queue_key *keys, unsigned int n, bool at_attach)
 {
-	struct device *d = &dev->pdev->dev;
 	struct msi_desc *desc;
 	unsigned int i = 0, v;
 
-	msi_for_each_desc(desc, d, MSI_DESC_ASSOCIATED) {
+	msi_for_each_desc(desc, &dev->pdev->dev, MSI_DESC_ASSOCIATED) {
 		for (v = 0; v < desc->nvec_used && i < n; v++, i++) {
-			struct pg_queue *q = kzalloc(sizeof(*q), GFP_KERNEL);
+			struct pg_vec *vec = &vecs[i], *old;
 
-			if (!q)
-				return -ENOMEM;
-			kobject_init(&q->kobj, &pg_queue_ktype);
-			kobject_get(&dev->kobj);
-			q->dev = dev;
-			q->irq = desc->irq + v;
-			q->msi_index = desc->msi_index + v;
-			q->count_base = irq_total(q->irq);
-			keys[i].q = q;
-			irq_name(q->irq, keys[i].name, sizeof(keys[i].name));
+			vec->irq = desc->irq + v;
+			vec->msi_index = desc->msi_index + v;
+			vec->desc = vec_desc(vec->irq);
+			if (!vec->desc)
+				return -ENODEV;
+			pg_irq_desc_hold(vec->desc);
+			old = at_attach ? NULL : find_vec(dev, vec->desc);
+			vec->base = at_attach ? vec_total(vec) : old ? old->base : 0;
+			irq_name(vec->irq, keys[i].name, sizeof(keys[i].name));
+			vec->named = keys[i].name[0];
+			keys[i].vec = vec;
 		}
 	}
 	return i == n ? 0 : -EAGAIN;
 }
 
+static void put_vecs(struct pg_vec *vecs, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (vecs[i].desc)
+			pg_irq_desc_put(vecs[i].desc);
+	kfree(vecs);
+}
+
 /*
- * Find the device's vectors and order them into dev->queues.  The queues
- * are not in sysfs yet; on error they are released with the device.
+ * Under dev->lock and the MSI descriptor lock: read the device's vectors
+ * into the vector list, in queue order.  On error the list is as it was.
  */
-int pg_queues_collect(struct pg_device *dev)
+static int read_vectors(struct pg_device *dev, bool at_attach)
+{
+	unsigned int n = count_vectors(&dev->pdev->dev), i;
+	struct pg_vec *vecs = NULL, **queues = NULL;
+	struct queue_key *keys = NULL;
+	int ret = 0;
+
+	if (n) {
+		vecs = kcalloc(n, sizeof(*vecs), GFP_KERNEL);
+		queues = kcalloc(n, sizeof(*queues), GFP_KERNEL);
+		keys = kvcalloc(n, sizeof(*keys), GFP_KERNEL);
+		ret = vecs && queues && keys ? fill_vecs(dev, vecs, keys, n, at_attach) :
+					       -ENOMEM;
+	}
+	if (ret) {
+		if (vecs)
+			put_vecs(vecs, n);
+		kfree(queues);
+		kvfree(keys);
+		return ret;
+	}
+	sort(keys, n, sizeof(*keys), queue_key_cmp, NULL);
+	for (i = 0; i < n; i++)
+		queues[i] = keys[i].vec;
+	kvfree(keys);
+
+	pg_vectors_free(dev);
+	dev->vecs = vecs;
+	dev->queues = queues;
+	dev->nr_queues = n;
+	return 0;
+}
+
+/*
+ * At attach, with the device not yet in sysfs: take its vector list.
+ * -ENXIO when it has no vectors.
+ */
+int pg_vectors_read(struct pg_device *dev)
 {
 	struct device *d = &dev->pdev->dev;
-	struct queue_key *keys;
-	unsigned int n, i;
 	int ret;
 
+	mutex_lock(&dev->lock);
 	pg_msi_lock_descs(d);
-	n = count_vectors(d);
-	if (!n) {
-		pg_msi_unlock_descs(d);
-		pr_info("%s: no MSI/MSI-X vectors allocated\n", pci_name(dev->pdev));
-		return -ENXIO;
-	}
-	keys = kvcalloc(n, sizeof(*keys), GFP_KERNEL);
-	dev->queues = kcalloc(n, sizeof(*dev->queues), GFP_KERNEL);
-	ret = keys && dev->queues ? fill_keys(dev, keys, n) : -ENOMEM;
+	ret = count_vectors(d) ? read_vectors(dev, true) : -ENXIO;
 	pg_msi_unlock_descs(d);
-
-	if (!ret)
-		sort(keys, n, sizeof(*keys), queue_key_cmp, NULL);
-	/* On error too, so that pg_queues_del() releases what was made. */
-	for (i = 0; keys && dev->queues && i < n; i++) {
-		if (!keys[i].q)
-			continue;
-		keys[i].q->index = dev->nr_queues;
-		dev->queues[dev->nr_queues++] = keys[i].q;
-	}
-	kvfree(keys);
+	mutex_unlock(&dev->lock);
+	if (ret == -ENXIO)
+		pr_info("%s: no MSI/MSI-X vectors allocated\n", pci_name(dev->pdev));
 	return ret;
 }
 
-int pg_queues_add(struct pg_device *dev)
+/*
+ * Under dev->lock and the MSI descriptor lock, the device attached: read
+ * the vector list again if the driver changed its vectors; when the number
+ * of queues changed, have the queue directories follow.
+ */
+static int vectors_check(struct pg_device *dev)
 {
-	unsigned int i;
+	unsigned int was = dev->nr_queues;
 	int ret;
 
-	dev->queues_kobj = kobject_create_and_add("queues", &dev->kobj);
-	if (!dev->queues_kobj)
-		return -ENOMEM;
-	for (i = 0; i < dev->nr_queues; i++) {
-		ret = kobject_add(&dev->queues[i]->kobj, dev->queues_kobj, "%u", i);
+	if (vectors_current(dev))
+		return 0;
+	ret = read_vectors(dev, false);
+	if (ret)
+		return ret;
+	dev->generation++;
+	pr_debug("%s: vectors changed, %u queue(s) now (generation %u)\n",
+		 pci_name(dev->pdev), dev->nr_queues, dev->generation);
+	if (dev->nr_queues != was)
+		schedule_work(&dev->tree_work);
+	return 0;
+}
+
+/* Drop the vector list (the device's lock held, or the device unused). */
+void pg_vectors_free(struct pg_device *dev)
+{
+	if (dev->vecs)
+		put_vecs(dev->vecs, dev->nr_queues);
+	kfree(dev->queues);
+	dev->vecs = NULL;
+	dev->queues = NULL;
+	dev->nr_queues = 0;
+}
+
+static void del_qobj(struct pg_queue *q)
+{
+	if (q->kobj.state_in_sysfs)
+		kobject_del(&q->kobj);
+	kobject_put(&q->kobj);
+}
+
+/*
+ * Under tree_lock: one directory queues/<n>/ for each queue the vector
+ * list has now (none once the device is detached).  The handlers of the
+ * directories removed drain: dev->lock is not held here.
+ */
+int pg_queues_sync(struct pg_device *dev)
+{
+	struct pg_queue **more, *q;
+	unsigned int want;
+	int ret;
+
+	lockdep_assert_held(&dev->tree_lock);
+	mutex_lock(&dev->lock);
+	want = dev->dead ? 0 : dev->nr_queues;
+	mutex_unlock(&dev->lock);
+
+	if (!dev->queues_kobj) {
+		dev->queues_kobj = kobject_create_and_add("queues", &dev->kobj);
+		if (!dev->queues_kobj)
+			return -ENOMEM;
+	}
+	while (dev->nr_qobjs > want) {
+		q = dev->qobjs[--dev->nr_qobjs];
+		dev->qobjs[dev->nr_qobjs] = NULL;
+		del_qobj(q);
+	}
+	if (want > dev->max_qobjs) {
+		more = krealloc_array(dev->qobjs, want, sizeof(*more), GFP_KERNEL);
+		if (!more)
+			return -ENOMEM;
+		dev->qobjs = more;
+		dev->max_qobjs = want;
+	}
+	while (dev->nr_qobjs < want) {
+		q = kzalloc(sizeof(*q), GFP_KERNEL);
+		if (!q)
+			return -ENOMEM;
+		kobject_init(&q->kobj, &pg_queue_ktype);
+		kobject_get(&dev->kobj);
+		q->dev = dev;
+		q->index = dev->nr_qobjs;
+		ret = kobject_add(&q->kobj, dev->queues_kobj, "%u", q->index);
 		if (ret) {
-			pg_queues_del(dev);
+			kobject_put(&q->kobj);
 			return ret;
 		}
+		dev->qobjs[dev->nr_qobjs++] = q;
 	}
 	return 0;
 }
 
-/* Remove the queues from sysfs and drop them; handlers have drained after. */
+/* After the vector list changed: the queue directories follow it. */
+void pg_tree_work(struct work_struct *work)
+{
+	struct pg_device *dev = container_of(work, struct pg_device, tree_work);
+	int ret;
+
+	mutex_lock(&dev->tree_lock);
+	ret = pg_queues_sync(dev);
+	mutex_unlock(&dev->tree_lock);
+	if (ret)
+		pr_warn("%s: queue directories not updated: error %d\n",
+			pci_name(dev->pdev), ret);
+}
+
+/*
+ * Under tree_lock, the device dead and tree_work cancelled: remove the
+ * queue directories and drop them; their handlers have drained after.
+ */
 void pg_queues_del(struct pg_device *dev)
 {
-	unsigned int i;
+	while (dev->nr_qobjs) {
+		struct pg_queue *q = dev->qobjs[--dev->nr_qobjs];
 
-	for (i = 0; i < dev->nr_queues; i++) {
-		struct pg_queue *q = dev->queues[i];
-
-		if (!q)
-			continue;
-		if (q->kobj.state_in_sysfs)
-			kobject_del(&q->kobj);
-		kobject_put(&q->kobj);
-		dev->queues[i] = NULL;
+		dev->qobjs[dev->nr_qobjs] = NULL;
+		del_qobj(q);
 	}
-	dev->nr_queues = 0;
 	kobject_put(dev->queues_kobj);
 	dev->queues_kobj = NULL;
 }

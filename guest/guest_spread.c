@@ -2,7 +2,11 @@
 /*
  * pisteer guest companion: the device-level files.  "spread" places every
  * queue on its own CPU of a list (1:1, round-robin when queues outnumber
- * CPUs), "map" shows where each queue is.
+ * CPUs), "map" shows where each queue is, "generation" how many times the
+ * vector list was read again.  Each of them reads the vector list (see
+ * guest_queue.c) and, once done, waits for the queue directories to
+ * follow it, so that a reader that lists queues/ after one of them sees
+ * the queues they showed.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -23,15 +27,42 @@ static struct pg_device *to_dev(struct kobject *kobj)
 	return container_of(kobj, struct pg_device, kobj);
 }
 
+/*
+ * After a device-level handler: the queue directories match the vector
+ * list it read.  The device cannot go (its directory is drained first).
+ */
+static void tree_settle(struct pg_device *dev)
+{
+	flush_work(&dev->tree_work);
+}
+
 static ssize_t spread_show(struct kobject *kobj, struct kobj_attribute *attr,
 			   char *buf)
 {
 	struct pg_device *dev = to_dev(kobj);
 	ssize_t ret;
 
-	mutex_lock(&dev->lock);
-	ret = dev->dead ? -ENODEV : sysfs_emit(buf, "%s\n", dev->spread);
-	mutex_unlock(&dev->lock);
+	ret = pg_queue_lock(dev);
+	if (ret)
+		return ret;
+	ret = sysfs_emit(buf, "%s\n", dev->spread);
+	pg_queue_unlock(dev);
+	tree_settle(dev);
+	return ret;
+}
+
+static ssize_t generation_show(struct kobject *kobj,
+			       struct kobj_attribute *attr, char *buf)
+{
+	struct pg_device *dev = to_dev(kobj);
+	ssize_t ret;
+
+	ret = pg_queue_lock(dev);
+	if (ret)
+		return ret;
+	ret = sysfs_emit(buf, "%u\n", dev->generation);
+	pg_queue_unlock(dev);
+	tree_settle(dev);
 	return ret;
 }
 
@@ -47,16 +78,14 @@ static int parse_spread(const char *buf, struct cpumask *mask)
 	return 0;
 }
 
-/* Under pg_queue_lock(): every queue present and movable, or an error. */
+/* Under pg_queue_lock(): every queue movable, or an error. */
 static int check_queues(struct pg_device *dev)
 {
 	unsigned int i;
 	int ret;
 
 	for (i = 0; i < dev->nr_queues; i++) {
-		if (!pg_queue_present(dev->queues[i]))
-			return -ENODEV;
-		ret = pg_queue_movable(dev->queues[i]);
+		ret = pg_queue_movable(dev, i);
 		if (ret)
 			return ret;
 	}
@@ -137,6 +166,7 @@ static ssize_t spread_store(struct kobject *kobj, struct kobj_attribute *attr,
 	}
 unlock:
 	pg_queue_unlock(dev);
+	tree_settle(dev);
 	for (i = 0; i < nr; i++)
 		free_cpumask_var(old[i]);
 	kfree(old);
@@ -153,18 +183,17 @@ static ssize_t map_text(struct pg_device *dev, char *out, size_t size)
 	unsigned int i;
 
 	for (i = 0; i < dev->nr_queues; i++) {
-		struct pg_queue *q = dev->queues[i];
-		struct irq_data *data;
+		struct pg_vec *vec = dev->queues[i];
+		struct irq_data *data = irq_get_irq_data(vec->irq);
 
-		data = pg_queue_present(q) ? irq_get_irq_data(q->irq) : NULL;
 		if (!data) {
 			len += scnprintf(out + len, size - len, "%u %u - - -\n",
-					 q->index, q->irq);
+					 i, vec->irq);
 			continue;
 		}
-		pg_queue_name(q, name, sizeof(name));
+		pg_vec_name(vec, name, sizeof(name));
 		len += scnprintf(out + len, size - len, "%u %u %*pbl %*pbl %s\n",
-				 q->index, q->irq,
+				 i, vec->irq,
 				 cpumask_pr_args(irq_data_get_affinity_mask(data)),
 				 cpumask_pr_args(irq_data_get_effective_affinity_mask(data)),
 				 name[0] ? name : "-");
@@ -177,20 +206,19 @@ static ssize_t map_read(struct file *file, struct kobject *kobj,
 			loff_t off, size_t count)
 {
 	struct pg_device *dev = to_dev(kobj);
+	char *text = NULL;
 	size_t size;
 	ssize_t len;
-	char *text;
 
+	len = pg_queue_lock(dev);
+	if (len)
+		return len;
 	/* A line is at most two CPU lists, a name and some numbers. */
 	size = dev->nr_queues * (2 * 6 * nr_cpu_ids / 2 + PG_NAME_LEN + 32) + 1;
 	text = kvmalloc(size, GFP_KERNEL);
-	if (!text)
-		return -ENOMEM;
-	len = pg_queue_lock(dev);
-	if (!len) {
-		len = map_text(dev, text, size);
-		pg_queue_unlock(dev);
-	}
+	len = text ? map_text(dev, text, size) : -ENOMEM;
+	pg_queue_unlock(dev);
+	tree_settle(dev);
 	if (len >= 0)
 		len = memory_read_from_buffer(buf, count, &off, text, len);
 	kvfree(text);
@@ -198,11 +226,13 @@ static ssize_t map_read(struct file *file, struct kobject *kobj,
 }
 
 static struct kobj_attribute spread_attr = __ATTR_RW(spread);
+static struct kobj_attribute generation_attr = __ATTR_RO(generation);
 static PG_BIN_ATTR_CONST struct bin_attribute map_attr =
 	__BIN_ATTR(map, 0444, map_read, NULL, 0);
 
 static struct attribute *pg_device_attrs[] = {
 	&spread_attr.attr,
+	&generation_attr.attr,
 	NULL,
 };
 

@@ -12,6 +12,8 @@
 #define PISTEER_GUEST_COMPAT_H
 
 #include <linux/device.h>
+#include <linux/irqdesc.h>
+#include <linux/kobject.h>
 #include <linux/msi.h>
 #include <linux/sysfs.h>
 #include <linux/version.h>
@@ -75,5 +77,30 @@ static inline void pg_msi_unlock_descs(struct device *dev)
 #else
 #define PG_BIN_ATTR_CONST
 #endif
+
+/*
+ * A reference on an IRQ descriptor.  When a driver frees a vector,
+ * free_desc() drops the descriptor's own reference on its kobject after
+ * an RCU grace period; the memory, with the per-CPU counts, goes with the
+ * last reference (irq_kobj_release()).  6.1 to 7.3 alike.  Holding one
+ * keeps the address from being given to a vector allocated later, so an
+ * equal pointer means the same vector, not a new one with the same IRQ
+ * number; and the counts of a freed vector stay readable.  Only the
+ * sparse IRQ descriptors of CONFIG_SPARSE_IRQ (every x86_64 distribution
+ * kernel) are reference counted.
+ */
+#ifndef CONFIG_SPARSE_IRQ
+#error "pisteer_guest needs CONFIG_SPARSE_IRQ"
+#endif
+
+static inline void pg_irq_desc_hold(struct irq_desc *desc)
+{
+	kobject_get(&desc->kobj);
+}
+
+static inline void pg_irq_desc_put(struct irq_desc *desc)
+{
+	kobject_put(&desc->kobj);
+}
 
 #endif /* PISTEER_GUEST_COMPAT_H */

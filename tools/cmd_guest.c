@@ -58,13 +58,17 @@ static int fail(const char *what, const char *dev, int err)
 		why = "not attached (pisteer guest attach DEV)";
 		break;
 	case ENODEV:
-		why = "no such PCI device, or its vectors are gone";
+		/* The name was resolved here: the device is there. */
+		if (!strcmp(what, "attach"))
+			why = "no driver is bound to it: bind its driver first";
+		else
+			why = "no such PCI device, or its queue is gone";
 		break;
 	case EEXIST:
 		why = "already attached";
 		break;
 	case ENXIO:
-		why = "MSI and MSI-X are off: is a driver bound, and does it use MSI/MSI-X?";
+		why = "MSI and MSI-X are off: its driver uses INTx, or has no vectors";
 		break;
 	case EINVAL:
 		why = "invalid value: CPUs must be online, and a queue takes exactly one CPU";

@@ -6,12 +6,15 @@
 # e1000e driver (MSI-X: rx, tx and "other" vectors), its NVMe controller
 # brings kernel-managed vectors, soft-RoCE an RDMA device name (resolved by
 # the CLI: the module needs no ib_core and knows no RDMA names).  Traffic
-# is ping to the slirp gateway.  At the end the 82574Ls go back to vfio-pci.
+# is ping to the slirp gateway.  Attach races driver unbinds; an NVMe reset
+# and e1000e in MSI mode (IntMode=1, whose "up" frees and allocates its
+# vector again) reallocate vectors under an attached device.  At the end
+# the 82574Ls go back to vfio-pci.
 . "$(dirname "$0")/../lib/rigtest.sh" holder
 
 ko=$top/build/modules/$(uname -r)/guest/pisteer_guest.ko
 pg=/sys/kernel/pisteer
-plan=29
+plan=33
 
 mapfile -t nics < <(vfio_82574l_bdfs)
 modprobe nvme
@@ -71,9 +74,17 @@ ktap_check "bare insmod pisteer_guest.ko with ib_core not loaded; ib_core stays 
 ktap_check "attach of an unknown name: ENODEV, nothing attached" bash -c "
 	$(declare -f wr_err); wr_err $pg/attach nosuchdev0 'No such device' &&
 	[ -z \"\$(ls $pg/devices)\" ]"
-ktap_check "attach of devices without MSI/MSI-X (host bridge, idle vfio-pci NIC): ENXIO" bash -c "
-	$(declare -f wr_err); wr_err $pg/attach 0000:00:00.0 'No such device or address' &&
-	wr_err $pg/attach $b 'No such device or address' && [ -z \"\$(ls $pg/devices)\" ]"
+no_driver() {
+	[ ! -e /sys/bus/pci/devices/0000:00:00.0/driver ] || { echo "the host bridge has a driver"; return 1; }
+	dmesg -c >/dev/null
+	wr_err "$pg/attach" 0000:00:00.0 'No such device' || return 1
+	dmesg | grep -q '0000:00:00.0: no driver is bound to the device: bind its driver first' ||
+		{ echo "kernel log:"; dmesg | grep pisteer_guest; return 1; }
+	[ -z "$(ls "$pg/devices")" ] || { echo "attached: $(ls "$pg/devices")"; return 1; }
+}
+ktap_check "attach of a device with no driver bound (host bridge): ENODEV, logged, nothing attached" no_driver
+ktap_check "attach of a device whose driver has MSI/MSI-X off (idle vfio-pci NIC): ENXIO" bash -c "
+	$(declare -f wr_err); wr_err $pg/attach $b 'No such device or address' && [ -z \"\$(ls $pg/devices)\" ]"
 ktap_check "attach of garbage and of an over-long name: EINVAL" bash -c "
 	$(declare -f wr_err); wr_err $pg/attach '' 'Invalid argument' &&
 	wr_err $pg/attach 'a b' 'Invalid argument' &&
@@ -237,6 +248,77 @@ check_managed() {
 }
 ktap_check "kernel-managed NVMe queue: set and spread EPERM with the reason logged, unchanged" check_managed
 
+# quiet_count DEV Q: "<count> <IRQ total>" of queue Q, read with no
+# interrupt in between (the two /proc reads agree).
+quiet_count() {
+	local irq p1 p2 c
+	for _ in $(seq 20); do
+		irq=$(cat "$(qdir "$1" "$2")/irq") || return 1
+		p1=$(irq_cpu_counts "$irq")
+		c=$(cat "$(qdir "$1" "$2")/count") || return 1
+		p2=$(irq_cpu_counts "$irq")
+		[ -n "$p1" ] && [ "$p1" = "$p2" ] && { echo "$c $(( $(tr ' ' '+' <<<"$p1") ))"; return 0; }
+	done
+	echo "queue $2 of $1: interrupts never quiet" >&2
+	return 1
+}
+
+# same_vectors DEV: after reading its generation, the queues are the
+# device's MSI/MSI-X IRQs, one directory each, with /proc/interrupts' names.
+same_vectors() {
+	local dev=$1 want got q irq name
+	cat "$pg/devices/$dev/generation" >/dev/null || return 1
+	want=$(ls "/sys/bus/pci/devices/$dev/msi_irqs" 2>/dev/null | sort -n | tr '\n' ' ')
+	got=$(cat "$pg/devices/$dev/queues/"*/irq 2>/dev/null | sort -n | tr '\n' ' ')
+	[ "$want" = "$got" ] || { echo "$dev: queue IRQs '$got', device's '$want'"; return 1; }
+	[ "$(ls "$pg/devices/$dev/queues" | wc -l)" -eq "$(wc -w <<<"$want")" ] ||
+		{ echo "$dev: queue directories $(ls "$pg/devices/$dev/queues" | tr '\n' ' ')for '$want'"; return 1; }
+	[ "$(wc -l < "$pg/devices/$dev/map")" -eq "$(wc -w <<<"$want")" ] ||
+		{ echo "$dev: map:"; cat "$pg/devices/$dev/map"; return 1; }
+	for q in "$pg/devices/$dev/queues/"*; do
+		[ -e "$q/irq" ] || continue
+		irq=$(cat "$q/irq")
+		name=$(awk -v irq="$irq:" '$1 == irq { print $NF }' /proc/interrupts)
+		[ "$(cat "$q/name")" = "$name" ] || { echo "queue ${q##*/}: '$(cat "$q/name")', /proc/interrupts: '$name'"; return 1; }
+	done
+}
+
+# An NVMe controller reset frees and allocates the vectors again (same IRQ
+# numbers here, counts from zero).  The queue list is read again: one
+# generation more, and each count is its new vector's, which took all its
+# interrupts after the attach: its /proc/interrupts total.  I/O then
+# raises counts within the generation.
+nvme_reset() {
+	local g0 g1 q cnt tot before=() i=0
+	[ -n "$nvme" ] || { echo "no NVMe controller in the rig"; return 1; }
+	g0=$(cat "$pg/devices/$nvme/generation") || return 1
+	for q in "$pg/devices/$nvme/queues/"*; do
+		read -r cnt tot < <(quiet_count "$nvme" "${q##*/}") || return 1
+		[ "$cnt" -le "$tot" ] || { echo "queue ${q##*/}: count $cnt above the IRQ's total $tot"; return 1; }
+	done
+	echo 1 > /sys/class/nvme/nvme0/reset_controller || return 1
+	for _ in $(seq 100); do [ "$(cat /sys/class/nvme/nvme0/state)" = live ] && break; sleep 0.1; done
+	same_vectors "$nvme" || return 1
+	g1=$(cat "$pg/devices/$nvme/generation")
+	[ "$g1" -gt "$g0" ] || { echo "generation $g0 -> $g1 across the reset"; return 1; }
+	for q in "$pg/devices/$nvme/queues/"*; do
+		read -r cnt tot < <(quiet_count "$nvme" "${q##*/}") || return 1
+		[ "$cnt" = "$tot" ] || { echo "queue ${q##*/} after the reset: count $cnt, its IRQ took $tot"; return 1; }
+		before[i++]=$cnt
+	done
+	dd if=/dev/nvme0n1 of=/dev/null bs=4k count=256 iflag=direct status=none || return 1
+	[ "$(cat "$pg/devices/$nvme/generation")" = "$g1" ] || { echo "generation moved on I/O"; return 1; }
+	i=0
+	for q in "$pg/devices/$nvme/queues/"*; do
+		read -r cnt tot < <(quiet_count "$nvme" "${q##*/}") || return 1
+		[ "$cnt" = "$tot" ] && [ "$cnt" -ge "${before[i]}" ] ||
+			{ echo "queue ${q##*/} after I/O: count ${before[i]} -> $cnt, IRQ total $tot"; return 1; }
+		i=$((i + 1))
+	done
+	echo "generation $g0 -> $g1; counts after I/O: $(cat "$pg/devices/$nvme/queues/"*/count | tr '\n' ' ')"
+}
+ktap_check "NVMe reset reallocates vectors: list read again (generation up), counts = new IRQs' totals, grow" nvme_reset
+
 t0=$SECONDS
 rebind "$b" e1000e
 nd_b=$(netdev_of "$b")
@@ -310,6 +392,55 @@ ktap_check "pisteer guest attach/status/set/spread/detach pgrxe0 (soft-RoCE on $
 	cli_rdma_name
 rdma link delete pgrxe0
 
+# Attach in a tight loop while the driver is unbound and bound again: an
+# attach either completes before the unbind (which then detaches it) or
+# finds no driver; it never leaves the device attached without one.
+attach_race() {
+	local i rc=0 stop log bg n
+	stop=$(mktemp -u) log=$(mktemp)
+	echo "$a" > "$pg/detach"
+	dmesg -c >/dev/null
+	(
+		n=0
+		while [ ! -e "$stop" ]; do
+			{ echo "$a" > "$pg/attach"; } 2>>"$log" && n=$((n + 1))
+		done
+		echo "ok $n" >>"$log"
+	) &
+	bg=$!
+	for i in $(seq 10); do
+		echo "$a" > /sys/bus/pci/drivers/e1000e/unbind || { echo "unbind failed"; rc=1; break; }
+		sleep 0.2
+		if test -e "$pg/devices/$a"; then
+			echo "round $i: attached with no driver bound"; rc=1
+			echo "$a" > "$pg/detach"
+		fi
+		echo "$a" > /sys/bus/pci/drivers/e1000e/bind || { echo "bind failed"; rc=1; break; }
+		for _ in $(seq 50); do test -e "$pg/devices/$a" && break; sleep 0.1; done
+		same_vectors "$a" || { echo "round $i: queues not the device's"; rc=1; }
+	done
+	touch "$stop"
+	wait "$bg"
+	n=$(awk '$1 == "ok" { print $2 }' "$log")
+	echo "$n attaches succeeded; other outcomes: $(grep -v '^ok ' "$log" | sed 's/.*: //' | sort | uniq -c | tr -s ' \n' ' ')"
+	if grep -v '^ok ' "$log" | grep -qv 'File exists\|No such device$'; then
+		echo "attach failed otherwise:"; grep -v '^ok ' "$log" | sort -u; rc=1
+	fi
+	[ "${n:-0}" -ge 10 ] || { echo "only ${n:-0} attaches succeeded in 10 rounds"; rc=1; }
+	if dmesg | grep -E 'BUG|WARNING|Oops|general protection|refcount_t|list_(add|del) corruption|INFO: task'; then
+		echo "kernel log shows a bug"; rc=1
+	fi
+	# Each attach of $a was detached again, but the one in place now.
+	if [ "$(dmesg | grep -c "$a: attached")" -ne "$(( $(dmesg | grep -c "$a: detached") + 1 ))" ]; then
+		echo "attached/detached lines:"; dmesg | grep "$a: \(at\|de\)tached" | sort | uniq -c; rc=1
+	fi
+	rm -f "$log" "$stop"
+	nd=$(netdev_of "$a")
+	ip link set "$nd" up
+	return $rc
+}
+ktap_check "attach racing driver unbind/bind x10: never attached without a driver, no splat, balanced" attach_race
+
 unbind_with_reader() {
 	local m q rc=0
 	exec {m}<"$pg/devices/$a/map" {q}<"$(qdir "$a" 1)/count"
@@ -362,6 +493,36 @@ ktap_check "insmod attach=rdma:rxe0 fails (EOPNOTSUPP), says to use the PCI addr
 	dmesg -c >/dev/null; ! insmod $ko attach=rdma:rxe0 2>/dev/null && ! test -e $pg &&
 	dmesg | grep -q 'attach=rdma:rxe0: error -95' &&
 	dmesg | grep -q 'write the PCI address (see /sys/class/infiniband/rxe0/device), or run .pisteer guest attach rxe0.'"
+
+# e1000e with IntMode=1 uses one MSI vector, allocated at probe; bringing
+# the interface up tests MSI by freeing it and allocating it again (and
+# falls back to INTx, no vector, when the test interrupt does not come).
+# The queue list follows: one generation more, the device's vectors now.
+msi_mode_up() {
+	local g0 g1 nd_a cnt tot
+	insmod "$ko" || return 1
+	# IntMode is per board, in probe order: the reload probes every
+	# driverless 82574L; one that is not then goes next.
+	rmmod e1000e && modprobe e1000e IntMode=1,1,1,1 || { echo "cannot reload e1000e with IntMode=1"; return 1; }
+	[ "$(basename "$(readlink "/sys/bus/pci/devices/$a/driver")")" = e1000e ] || rebind "$a" e1000e || return 1
+	nd_a=$(netdev_of "$a")
+	echo "$a" > "$pg/attach" || return 1
+	[ "$(ls "$pg/devices/$a/queues")" = 0 ] || { echo "queues in MSI mode: $(ls "$pg/devices/$a/queues")"; return 1; }
+	same_vectors "$a" || return 1
+	g0=$(cat "$pg/devices/$a/generation")
+	ip link set "$nd_a" up || return 1
+	same_vectors "$a" || return 1
+	g1=$(cat "$pg/devices/$a/generation")
+	[ "$g1" -gt "$g0" ] || { echo "generation $g0 -> $g1 across up"; return 1; }
+	if [ -e "$pg/devices/$a/queues/0" ]; then
+		read -r cnt tot < <(quiet_count "$a" 0) || return 1
+		[ "$cnt" = "$tot" ] || { echo "new MSI vector: count $cnt, its IRQ took $tot"; return 1; }
+	fi
+	echo "generation $g0 -> $g1, queues after up: $(ls "$pg/devices/$a/queues" | wc -l) ($(grep -c "$nd_a" /proc/interrupts) IRQ line(s) named $nd_a)"
+	ip link set "$nd_a" down
+	rmmod pisteer_guest && rmmod e1000e && modprobe e1000e
+}
+ktap_check "e1000e IntMode=1: up reallocates the MSI vector; queue list read again (generation up)" msi_mode_up
 
 restore() {
 	rebind "$a" vfio-pci && rebind "$b" vfio-pci
