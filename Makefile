@@ -44,7 +44,7 @@ CLI_SRCS := tools/pisteer.c tools/cmdline.c tools/cmd_version.c tools/cmd_status
 	tools/lat_hist.c \
 	tools/lib/pisteer_dev.c tools/lib/guest_sysfs.c tools/lib/cpus.c tools/lib/topo.c \
 	tools/lib/place.c tools/lib/qmp.c tools/lib/vmproc.c tools/lib/cgcpuset.c \
-	tools/lib/state.c tools/lib/irqs.c tools/lib/sysfile.c
+	tools/lib/state.c tools/lib/irqs.c tools/lib/sysfile.c tools/lib/hostfacts.c
 CLI_LIB_SRCS := $(filter-out tools/pisteer.c,$(CLI_SRCS))
 CLI_HDRS := tools/commands.h $(wildcard tools/lib/*.h) uapi/linux/pisteer.h tools/lat_hist.h
 # pisteer rdma-lat: only the CLI links libibverbs; the unit tests take the
