@@ -73,6 +73,7 @@ int cmd_filter_opts(const char *cmd, int argc, char **argv, void (*usage)(FILE *
 
 int cmd_version(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_steer(int argc, char **argv);
 int cmd_pin(int argc, char **argv);
 int cmd_isolate(int argc, char **argv);
