@@ -40,11 +40,11 @@ LDLIBS_JSON := -ljson-c -lm
 LDLIBS_CLI := $(LDLIBS_JSON) -lhwloc
 
 CLI_SRCS := tools/pisteer.c tools/cmdline.c tools/cmd_version.c tools/cmd_status.c \
-	tools/cmd_steer.c tools/cmd_config.c tools/cmd_pin.c tools/cmd_isolate.c tools/cmd_guest.c tools/cmd_lat.c \
+	tools/cmd_check.c tools/cmd_steer.c tools/cmd_config.c tools/cmd_pin.c tools/cmd_isolate.c tools/cmd_guest.c tools/cmd_lat.c \
 	tools/lat_hist.c \
 	tools/lib/pisteer_dev.c tools/lib/guest_sysfs.c tools/lib/cpus.c tools/lib/topo.c \
 	tools/lib/place.c tools/lib/qmp.c tools/lib/vmproc.c tools/lib/cgcpuset.c \
-	tools/lib/state.c tools/lib/irqs.c
+	tools/lib/state.c tools/lib/irqs.c tools/lib/sysfile.c tools/lib/hostfacts.c
 CLI_LIB_SRCS := $(filter-out tools/pisteer.c,$(CLI_SRCS))
 CLI_HDRS := tools/commands.h $(wildcard tools/lib/*.h) uapi/linux/pisteer.h tools/lat_hist.h
 # pisteer rdma-lat: only the CLI links libibverbs; the unit tests take the
@@ -106,16 +106,17 @@ $(B)/selftests/pin_unit: selftests/tools/pin_unit.c $(CLI_LIB_SRCS) $(CLI_HDRS) 
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $< $(CLI_LIB_SRCS) $(KTAP_SRCS) $(LDLIBS_CLI)
 
-$(B)/selftests/pin_qemu: selftests/tools/pin_qemu.c tools/lib/cpus.c tools/lib/pisteer_dev.c \
-		$(CLI_HDRS) $(KTAP_SRCS) $(TEST_LIB_HDRS)
+$(B)/selftests/pin_qemu: selftests/tools/pin_qemu.c tools/lib/cpus.c tools/lib/sysfile.c \
+		tools/lib/pisteer_dev.c $(CLI_HDRS) $(KTAP_SRCS) $(TEST_LIB_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ $< tools/lib/cpus.c tools/lib/pisteer_dev.c $(KTAP_SRCS) \
+	$(CC) $(USER_CFLAGS) -o $@ $< tools/lib/cpus.c tools/lib/sysfile.c tools/lib/pisteer_dev.c \
+		$(KTAP_SRCS) \
 		$(LDLIBS_JSON)
 
 $(B)/selftests/guest_unit: selftests/tools/guest_unit.c tools/lib/guest_sysfs.c \
-		tools/lib/pisteer_dev.c $(CLI_HDRS) $(KTAP_SRCS) $(TEST_LIB_HDRS)
+		tools/lib/sysfile.c tools/lib/pisteer_dev.c $(CLI_HDRS) $(KTAP_SRCS) $(TEST_LIB_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -o $@ $< tools/lib/guest_sysfs.c tools/lib/pisteer_dev.c \
+	$(CC) $(USER_CFLAGS) -o $@ $< tools/lib/guest_sysfs.c tools/lib/sysfile.c tools/lib/pisteer_dev.c \
 		$(KTAP_SRCS) $(LDLIBS_JSON)
 
 $(B)/selftests/passthrough_irq: selftests/vm/passthrough_irq.c $(PTVM_SRCS) \

@@ -325,45 +325,17 @@ int cmd_opt_bdf(const char *cmd, const char *arg, struct pst_bdf *bdf)
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "vm", required_argument, NULL, 'v' },
-		{ "device", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ }
-	};
-	struct cmd_operands ops = { 0 };
 	struct pst_filter filter = { 0 };
 	struct pisteer_version ver;
 	struct pisteer_vector *vecs;
 	unsigned int n;
-	int opt, fd, err, json = 0;
+	int fd, err;
+	bool json = false;
 	char *doc;
 
-	while ((opt = cmd_getopt(argc, argv, "v:d:jh", opts, &ops)) != -1) {
-		switch (opt) {
-		case 'v':
-			if (cmd_opt_pid("status", optarg, &filter.pid))
-				return PST_EXIT_USAGE;
-			break;
-		case 'd':
-			if (cmd_opt_bdf("status", optarg, &filter.bdf))
-				return PST_EXIT_USAGE;
-			filter.has_bdf = true;
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return PST_EXIT_OK;
-		default:
-			usage(stderr);
-			return PST_EXIT_USAGE;
-		}
-	}
-	if (cmd_operands_max("status", &ops, 0))
-		return PST_EXIT_USAGE;
+	err = cmd_filter_opts("status", argc, argv, usage, &filter, &json);
+	if (err)
+		return err == 1 ? PST_EXIT_OK : err;
 
 	fd = pst_dev_open_checked(&ver);
 	if (fd < 0)

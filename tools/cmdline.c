@@ -73,3 +73,41 @@ int cmd_operands_max(const char *cmd, const struct cmd_operands *ops, int max)
 	fprintf(stderr, "pisteer %s: unexpected argument '%s'\n", cmd, ops->v[max]);
 	return PST_EXIT_USAGE;
 }
+
+int cmd_filter_opts(const char *cmd, int argc, char **argv, void (*usage)(FILE *out),
+		    struct pst_filter *f, bool *json)
+{
+	static const struct option opts[] = {
+		{ "vm", required_argument, NULL, 'v' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	struct cmd_operands ops = { 0 };
+	int opt;
+
+	while ((opt = cmd_getopt(argc, argv, "v:d:jh", opts, &ops)) != -1) {
+		switch (opt) {
+		case 'v':
+			if (cmd_opt_pid(cmd, optarg, &f->pid))
+				return PST_EXIT_USAGE;
+			break;
+		case 'd':
+			if (cmd_opt_bdf(cmd, optarg, &f->bdf))
+				return PST_EXIT_USAGE;
+			f->has_bdf = true;
+			break;
+		case 'j':
+			*json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			usage(stderr);
+			return PST_EXIT_USAGE;
+		}
+	}
+	return cmd_operands_max(cmd, &ops, 0);
+}

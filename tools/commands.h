@@ -61,8 +61,19 @@ struct pst_bdf;
 int cmd_opt_pid(const char *cmd, const char *arg, int *pid);
 int cmd_opt_bdf(const char *cmd, const char *arg, struct pst_bdf *bdf);
 
+struct pst_filter;
+
+/*
+ * The command line of status and check: [--vm PID] [--device BDF] [--json]
+ * into @f and @json, no operands.  0, 1 after printing @usage for --help,
+ * or 2 after saying what is wrong.
+ */
+int cmd_filter_opts(const char *cmd, int argc, char **argv, void (*usage)(FILE *out),
+		    struct pst_filter *f, bool *json);
+
 int cmd_version(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_steer(int argc, char **argv);
 int cmd_pin(int argc, char **argv);
 int cmd_isolate(int argc, char **argv);

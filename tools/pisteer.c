@@ -13,6 +13,8 @@ static const struct pst_command commands[] = {
 	  cmd_version },
 	{ "status", "per passthrough vector: VM, device, vCPU, host IRQ, delivery mode",
 	  cmd_status },
+	{ "check", "pre-flight: does every passthrough interrupt take its shortest path?",
+	  cmd_check },
 	{ "steer", "put host IRQs on their vCPU's CPU (follow), a CPU (static), or off",
 	  cmd_steer },
 	{ "config", "apply /etc/pisteer/pisteer.conf: default policy, sampling (at boot)",

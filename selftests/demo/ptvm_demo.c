@@ -22,6 +22,9 @@
  * asks for the device back (PCI removal, unbind) the holder deassigns the
  * irqfds and closes it, as QEMU unplugs it, and prints "released"; the VM
  * goes on without it.  -m msi holds the device with MSI (one vector).
+ * -c 1 holds a VM of one vCPU (every vector routed to it); -N names the
+ * vCPU threads "CPU n/KVM", as QEMU does with -name ...,debug-threads=on,
+ * so that pisteer pin and check find them.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -48,6 +51,7 @@ static struct ptvm *vm;
 static struct ptvm_dev *dev;
 static int per_vector = 20;
 static int nr_vec = NR_VEC;	/* vectors routed: the device's, at most 5 */
+static int nr_vcpus = NR_VCPUS;	/* -c: in the held VM */
 
 struct vec_result {
 	struct procirq host_before, host_after;
@@ -196,7 +200,7 @@ static bool raise_each_once(void)
 
 	for (v = 0; v < nr_vec; v++) {
 		c = ptvm_route_target(vm, GSI_BASE + v);
-		if (c < 0 || c >= NR_VCPUS)
+		if (c < 0 || c >= nr_vcpus)
 			return false;
 		before = ptvm_count(vm, c, GUEST_VEC(v));
 		if (e1000e_raise_wait(dev, vm, v, GUEST_VEC(v), ARRIVAL_MS, &rtt) ||
@@ -279,6 +283,25 @@ static void release(void)
 	fflush(stdout);
 }
 
+/* QEMU's names for the vCPU threads: "CPU n/KVM". */
+static bool name_vcpus(void)
+{
+	char path[64];
+	FILE *f;
+	int c;
+
+	for (c = 0; c < nr_vcpus; c++) {
+		snprintf(path, sizeof(path), "/proc/self/task/%d/comm", ptvm_vcpu_tid(vm, c));
+		f = fopen(path, "we");
+		if (!f)
+			return false;
+		fprintf(f, "CPU %d/KVM", c);
+		if (fclose(f))
+			return false;
+	}
+	return true;
+}
+
 /* -H: hold the VM for other tests, driven by commands on stdin. */
 static int hold(const int *split, const int *swapped)
 {
@@ -325,15 +348,15 @@ static int hold(const int *split, const int *swapped)
 
 int main(int argc, char **argv)
 {
-	static const int split[NR_VEC] = { 0, 1, 0, 1, 0 };
-	static const int swapped[NR_VEC] = { 1, 0, 1, 0, 1 };
+	static int split[NR_VEC] = { 0, 1, 0, 1, 0 };
+	static int swapped[NR_VEC] = { 1, 0, 1, 0, 1 };
+	bool ok, hold_vm = false, named = false;
 	const char *bdf = NULL;
 	char bdfs[8][16];
 	enum ptdev_irq_mode mode = PTDEV_MSIX;
-	bool ok, hold_vm = false;
-	int opt;
+	int opt, v;
 
-	while ((opt = getopt(argc, argv, "d:m:n:H")) != -1) {
+	while ((opt = getopt(argc, argv, "c:d:m:n:HN")) != -1) {
 		switch (opt) {
 		case 'm':
 			if (!strcmp(optarg, "msi")) {
@@ -348,6 +371,16 @@ int main(int argc, char **argv)
 		case 'H':
 			hold_vm = true;
 			break;
+		case 'N':
+			named = true;
+			break;
+		case 'c':
+			nr_vcpus = atoi(optarg);
+			if (nr_vcpus < 1 || nr_vcpus > NR_VCPUS) {
+				fprintf(stderr, "-c: 1..%d\n", NR_VCPUS);
+				return 2;
+			}
+			break;
 		case 'd':
 			bdf = optarg;
 			break;
@@ -359,7 +392,8 @@ int main(int argc, char **argv)
 			}
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-d BDF] [-n COUNT] [-H [-m msi|msix]]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-d BDF] [-n COUNT] [-H [-m msi|msix] [-c 1|2] [-N]]\n",
+				argv[0]);
 			return 2;
 		}
 	}
@@ -371,11 +405,15 @@ int main(int argc, char **argv)
 		bdf = bdfs[0];
 	}
 
-	if (mode == PTDEV_MSI && !hold_vm) {
-		fprintf(stderr, "-m msi: with -H only\n");
+	if ((mode == PTDEV_MSI || nr_vcpus != NR_VCPUS || named) && !hold_vm) {
+		fprintf(stderr, "-m msi, -c, -N: with -H only\n");
 		return 2;
 	}
-	vm = ptvm_create(NR_VCPUS);
+	for (v = 0; v < NR_VEC; v++) {
+		split[v] = v % nr_vcpus;
+		swapped[v] = (v + 1) % nr_vcpus;
+	}
+	vm = ptvm_create(nr_vcpus);
 	dev = vm ? e1000e_assign_mode(vm, bdf, mode, GSI_BASE, EITR_US, NULL) :
 		   NULL;
 	if (!dev) {
@@ -384,6 +422,10 @@ int main(int argc, char **argv)
 	}
 	if (ptdev_nr_vectors(dev) < nr_vec)
 		nr_vec = ptdev_nr_vectors(dev);
+	if (named && !name_vcpus()) {
+		fprintf(stderr, "naming the vCPU threads failed\n");
+		return 1;
+	}
 	if (hold_vm) {
 		ok = hold(split, swapped) == 0;
 		ptdev_close(dev);

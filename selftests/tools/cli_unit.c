@@ -52,6 +52,17 @@ static int run(const char *env, const char *args)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* The pid of a child that has exited and been reaped. */
+static pid_t gone_pid(void)
+{
+	pid_t pid = fork();
+
+	if (!pid)
+		_exit(0);
+	waitpid(pid, NULL, 0);
+	return pid;
+}
+
 static struct pisteer_version sample_version(void)
 {
 	struct pisteer_version v;
@@ -426,14 +437,41 @@ static void test_getopt(void)
 	ktap_result(ok, "cmd_getopt: the same under POSIXLY_CORRECT, and scan after scan");
 }
 
+/* A command line of the built tool, its exit status and what stderr says. */
+struct cli_case {
+	const char *args;
+	int rc;
+	const char *says;
+};
+
+/*
+ * Run each of @cases with the module absent (and @env): true when each
+ * exits as expected and says so on stderr, with nothing on stdout when
+ * @quiet.
+ */
+static bool run_cases(const struct cli_case *cases, size_t n, const char *env, bool quiet)
+{
+	char cmd[256];
+	bool ok = true;
+	size_t i;
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "PISTEER_DEV=/nonexistent/pisteer%s", env);
+	for (i = 0; i < n; i++) {
+		rc = run(cmd, cases[i].args);
+		if (rc != cases[i].rc || !strstr(err, cases[i].says) || (quiet && out[0])) {
+			ktap_diag("'%s'%s: exit %d, stdout '%.40s', stderr: %s", cases[i].args,
+				  env, rc, out, err);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
 /* Options after the operands, and "--", on the commands that take operands. */
 static void test_option_order(void)
 {
-	static const struct {
-		const char *args;
-		int rc;
-		const char *says;
-	} cases[] = {
+	static const struct cli_case cases[] = {
 		{ "steer follow --vm 1", PST_EXIT_NO_MODULE, "not loaded" },
 		{ "steer static --vm 1 2", PST_EXIT_NO_MODULE, "not loaded" },
 		{ "steer static 2 --irq 5 --interval-us 100", PST_EXIT_NO_MODULE, "not loaded" },
@@ -446,26 +484,14 @@ static void test_option_order(void)
 		{ "lat --json extra --vm 1", PST_EXIT_USAGE, "unexpected argument 'extra'" },
 		{ "version -- --json", PST_EXIT_USAGE, "unexpected argument '--json'" },
 	};
-	char cmd[256];
-	bool ok = true;
-	size_t i;
-	int rc, k;
+	size_t n = sizeof(cases) / sizeof(cases[0]);
+	bool ok;
 
 	/* Each twice: as it is, and with POSIXLY_CORRECT set (no difference). */
-	for (k = 0; k < 2; k++) {
-		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-			snprintf(cmd, sizeof(cmd), "PISTEER_DEV=/nonexistent/pisteer%s",
-				 k ? " POSIXLY_CORRECT=1" : "");
-			rc = run(cmd, cases[i].args);
-			if (rc != cases[i].rc || !strstr(err, cases[i].says)) {
-				ktap_diag("'%s'%s: exit %d, stderr: %s", cases[i].args,
-					  k ? " (POSIXLY_CORRECT)" : "", rc, err);
-				ok = false;
-			}
-		}
-	}
+	ok = run_cases(cases, n, "", false);
+	ok = run_cases(cases, n, " POSIXLY_CORRECT=1", false) && ok;
 	ktap_result(ok, "options before, between or after operands, '--', also under POSIXLY_CORRECT (%zu command lines)",
-		    i);
+		    n);
 }
 
 /* Every command's help: one text, on stdout, exit 0, however it is asked for. */
@@ -530,6 +556,41 @@ static void test_help(void)
 	rc = run("", "help steer extra");
 	ok = ok && rc == PST_EXIT_USAGE && strstr(err, "unexpected argument 'extra'");
 	ktap_result(ok, "help of an unknown command, or with a stray argument: exit 2");
+}
+
+/* pisteer check's command line: refused before the module is asked. */
+static void test_check_cli(void)
+{
+	static const struct cli_case cases[] = {
+		{ "check --bogus", PST_EXIT_USAGE, "unrecognized option '--bogus'" },
+		{ "check --vm 12x", PST_EXIT_USAGE, "--vm takes a process id, not '12x'" },
+		{ "check --vm 0", PST_EXIT_USAGE, "--vm takes a process id" },
+		{ "check --vm -4", PST_EXIT_USAGE, "--vm takes a process id, not '-4'" },
+		{ "check --device 00:zz.0", PST_EXIT_USAGE, "--device takes a PCI address" },
+		{ "check --device ff:1f.7", PST_EXIT_USAGE, "--device 0000:ff:1f.7: no such PCI device" },
+		{ "check extra", PST_EXIT_USAGE, "unexpected argument 'extra'" },
+		{ "check --json extra", PST_EXIT_USAGE, "unexpected argument 'extra'" },
+		{ "check --vm 1073741823", PST_EXIT_USAGE, "--vm 1073741823: no such process" },
+		{ "check", PST_EXIT_NO_MODULE, "not loaded" },
+		{ "check --json", PST_EXIT_NO_MODULE, "not loaded" },
+	};
+	size_t n = sizeof(cases) / sizeof(cases[0]);
+	char args[64];
+	int rc;
+
+	ktap_result(run_cases(cases, n, "", true),
+		    "check: unknown option, bad --vm/--device, stray operand: exit 2; no module: exit 3 (%zu command lines)",
+		    n);
+	/* A process that exited: its pid names nothing, and check says so. */
+	snprintf(args, sizeof(args), "check --vm %d", (int)gone_pid());
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", args);
+	ktap_result(rc == PST_EXIT_USAGE && strstr(err, "no such process (has it exited?)") &&
+		    !out[0], "check --vm of a vanished process: 'no such process', exit 2");
+	/* This process holds no VM: refused with what --vm wants. */
+	snprintf(args, sizeof(args), "check --vm %d", (int)getpid());
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", args);
+	ktap_result(rc == PST_EXIT_USAGE && strstr(err, "holds no KVM VM") && !out[0],
+		    "check --vm of a process that is not a VM: refused, exit 2");
 }
 
 static bool pct_is(const __u64 *hist, uint64_t min, uint64_t max, double q,
@@ -932,5 +993,6 @@ int main(int argc, char **argv)
 	test_steer_cpus();
 	test_config();
 	test_lat_cli();
+	test_check_cli();
 	ktap_finish();
 }

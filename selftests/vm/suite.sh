@@ -52,6 +52,7 @@ tests() {
 	t passthrough_multi "$bin/passthrough_multi"
 	t status_cli "$top/selftests/vm/status_cli.sh"
 	t status_devices "$top/selftests/vm/status_devices.sh"
+	t check_cli "$top/selftests/vm/check_cli.sh"
 	t steer "$top/selftests/vm/steer.sh"
 	t irq_owner "$top/selftests/vm/irq_owner.sh"
 	t affinity_override "$top/selftests/vm/affinity_override.sh"

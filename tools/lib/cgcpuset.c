@@ -30,22 +30,6 @@ static int mount_of(const char *mounts_file, bool v2, char *dir, size_t len)
 	return rc;
 }
 
-/* Read a CPU list file: 0, -ENOENT (absent), or -EINVAL. */
-static int read_list(const char *path, struct pst_cpus *set)
-{
-	char buf[4096], why[128];
-	size_t n;
-	FILE *f;
-
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return pst_cpus_parse(buf, true, set, why, sizeof(why));
-}
-
 /*
  * The nearest of @path and its ancestors under @mnt that has @name: a v2
  * cgroup without the cpuset controller enabled has no cpuset files and
@@ -62,7 +46,7 @@ static int read_up(const char *mnt, const char *path, const char *name,
 	for (;;) {
 		snprintf(cg->file, sizeof(cg->file), "%s%s%s/%s", mnt,
 			 p[0] == '/' ? "" : "/", strcmp(p, "/") ? p : "", name);
-		rc = read_list(cg->file, &cg->allowed);
+		rc = pst_cpus_read_file(cg->file, &cg->allowed);
 		if (rc != -ENOENT)
 			return rc;
 		slash = strrchr(p, '/');

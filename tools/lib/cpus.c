@@ -7,6 +7,7 @@
 
 #include "cpus.h"
 #include "pisteer_dev.h"
+#include "sysfile.h"
 
 static int parse_cpu(const char **p, unsigned int *cpu, char *why, size_t whylen)
 {
@@ -186,4 +187,19 @@ int pst_cpus_set_affinity(int tid, const struct pst_cpus *set)
 		err = -errno;
 	CPU_FREE(cs);
 	return err;
+}
+
+int pst_cpus_read_file(const char *path, struct pst_cpus *set)
+{
+	char buf[4096], why[128];
+	int err;
+
+	err = pst_read_line(path, buf, sizeof(buf));
+	if (err)
+		return err;
+	if (!strcmp(buf, "(null)")) {
+		pst_cpus_zero(set);
+		return 0;
+	}
+	return pst_cpus_parse(buf, true, set, why, sizeof(why));
 }

@@ -28,6 +28,13 @@ struct pst_cpus {
  */
 int pst_cpus_parse(const char *s, bool allow_empty, struct pst_cpus *set,
 		   char *why, size_t whylen);
+/*
+ * The CPU list in a file the kernel writes (/proc/irq/N/smp_affinity_list,
+ * /sys/devices/system/cpu/isolated): 0, or -errno (-EINVAL: not a list).
+ * An empty file, and "(null)" (nohz_full without nohz_full=), is the
+ * empty set.
+ */
+int pst_cpus_read_file(const char *path, struct pst_cpus *set);
 /* Format as a list ("-" for the empty set) into @buf. */
 void pst_cpus_format(const struct pst_cpus *set, char *buf, size_t len);
 

@@ -14,6 +14,7 @@
 
 #include "guest_sysfs.h"
 #include "pisteer_dev.h"
+#include "sysfile.h"
 
 const char *pg_sysfs_root(void)
 {
@@ -54,27 +55,6 @@ int pg_write(const char *rel, const char *val)
 	if (close(fd) && !err)
 		err = -errno;
 	return err;
-}
-
-/* Read a small file into @buf without its trailing newline: 0 or -errno. */
-static int read_line(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	if (n < 0) {
-		n = -errno;
-		close(fd);
-		return (int)n;
-	}
-	close(fd);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
 }
 
 /* The last component of the symlink @path points to. */
@@ -143,7 +123,7 @@ static int rdma_to_bdf(const char *ibdev, char *bdf, size_t len)
 	if (err != -ENODEV)
 		return err;
 	class_path(p, sizeof(p), "infiniband", ibdev, "parent");
-	if (read_line(p, parent, sizeof(parent)) || !*parent)
+	if (pst_read_line(p, parent, sizeof(parent)) || !*parent)
 		return -ENODEV;
 	err = net_to_bdf(parent, bdf, len);
 	if (err == -ENOENT) {
@@ -190,7 +170,7 @@ static int read_attr(const char *dir, const char *file, char *buf, size_t len)
 
 	if (n < 0 || (size_t)n >= sizeof(p))
 		return -ENAMETOOLONG;
-	return read_line(p, buf, len);
+	return pst_read_line(p, buf, len);
 }
 
 static int read_queue(const char *dir, struct pg_queue_info *q)

@@ -11,29 +11,12 @@
 
 #include "irqs.h"
 
-static int read_list(const char *path, struct pst_cpus *set)
-{
-	char buf[4096], why[128];
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return pst_cpus_parse(buf, true, set, why, sizeof(why));
-}
-
 int pst_irq_get_affinity(unsigned int irq, struct pst_cpus *set)
 {
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/irq/%u/smp_affinity_list", irq);
-	return read_list(path, set);
+	return pst_cpus_read_file(path, set);
 }
 
 int pst_irq_set_affinity(unsigned int irq, const struct pst_cpus *set)
@@ -148,7 +131,7 @@ int pst_irqs_read(struct pst_irq **irqs, char **percpu)
 		v[n].irq = (unsigned int)irq;
 		v[n].has_affinity = !pst_irq_get_affinity(v[n].irq, &v[n].affinity);
 		snprintf(path, sizeof(path), "/proc/irq/%lu/effective_affinity_list", irq);
-		if (read_list(path, &v[n].effective))
+		if (pst_cpus_read_file(path, &v[n].effective))
 			v[n].effective = v[n].affinity;
 		n++;
 	}

@@ -129,6 +129,32 @@ int pst_vm_threads(int pid, const struct pst_vcpu_tid *qmp, unsigned int nr_qmp,
 	return 0;
 }
 
+int pst_proc_holds_vm(int pid)
+{
+	char path[64], fd[320], link[32];
+	struct dirent *de;
+	int found = 0;
+	ssize_t n;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (!found && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(fd, sizeof(fd), "%s/%s", path, de->d_name);
+		n = readlink(fd, link, sizeof(link) - 1);
+		if (n < 0)
+			continue;
+		link[n] = '\0';
+		found = !strcmp(link, "anon_inode:kvm-vm");
+	}
+	closedir(d);
+	return found;
+}
+
 unsigned long long pst_proc_start(int pid)
 {
 	unsigned long long start = 0;

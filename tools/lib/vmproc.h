@@ -29,6 +29,13 @@ int pst_vcpu_of_comm(const char *comm);
 int pst_vm_threads(int pid, const struct pst_vcpu_tid *qmp, unsigned int nr_qmp,
 		   struct pst_thread **th, unsigned int *nr, char *why, size_t whylen);
 
+/*
+ * Does @pid hold a KVM VM (a file descriptor on "anon_inode:kvm-vm")?
+ * 1 or 0; -ESRCH when there is no such process, -errno when its file
+ * descriptors cannot be read.
+ */
+int pst_proc_holds_vm(int pid);
+
 /* Start time of @pid (clock ticks since boot, /proc/PID/stat), 0 if gone. */
 unsigned long long pst_proc_start(int pid);
 
