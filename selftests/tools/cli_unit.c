@@ -972,7 +972,7 @@ int main(int argc, char **argv)
 	close(fd);
 	unlink(out_path);
 
-	ktap_plan(47);
+	ktap_plan(50);
 	test_exit_mapping();
 	test_dev_path();
 	test_abi_check();
