@@ -25,6 +25,8 @@ pkgs=(
 	build-essential make gcc-12 bc kmod xz-utils zstd cpio gzip perl git
 	sparse clang-tidy libjson-c-dev jq groff-base
 	qemu-system-x86 busybox-static util-linux iproute2 hostname
+	# selftests/lib/realvm.sh: the nested guest's agent, and the QMP/QGA client
+	qemu-guest-agent socat
 	libibverbs-dev rdma-core ibverbs-providers perftest libnuma-dev libhwloc-dev
 	"linux-headers-$KVER_61=$PKGVER_61"
 	"linux-headers-$KVER_612=$PKGVER_612"
