@@ -24,6 +24,10 @@ realvm_kver=$(uname -r)
 realvm_cache=${PISTEER_CACHE:-/var/cache/pisteer}
 realvm_kernel=${REALVM_KERNEL:-$realvm_cache/kernels/$realvm_kver/boot/vmlinuz-$realvm_kver}
 realvm_boot_timeout=${REALVM_BOOT_TIMEOUT:-600}
+# -cpu host without XSAVE: under nested SVM on TCG the XSAVE leaves the
+# guest sees are inconsistent (CPUID 0xd sizes of 0 for enabled states);
+# 6.12 warns, 7.3 dereferences NULL in fpstate_reset at boot.
+realvm_cpu=${REALVM_CPU:-host,xsave=off}
 realvm_tmp=$(mktemp -d /tmp/realvm.XXXXXX)
 realvm_initrd=
 realvm_names=
@@ -234,7 +238,7 @@ realvm_exec() {
 }
 
 # realvm_start NAME [--bdf BDF] [--addr CIDR] [--timeout S] [-- QEMU_ARG...]:
-# start qemu-system-x86_64 (KVM, -cpu host, 2 vCPUs, 384 MiB) with the
+# start qemu-system-x86_64 (KVM, -cpu $realvm_cpu, 2 vCPUs, 384 MiB) with the
 # 82574L BDF (default: the first one) passed through, bound to vfio-pci
 # first if it is not; wait for the guest's REALVM-READY.  Sets NAME_pid
 # (QEMU), NAME_qmp and NAME_qga (sockets), NAME_bdf, NAME_console (the
@@ -271,7 +275,7 @@ realvm_start() {
 	eval "${name}_dir=\$dir ${name}_bdf=\$bdf ${name}_prev_driver=\$prev ${name}_console=\$log"
 	eval "${name}_qmp=\$dir/qmp.sock ${name}_qga=\$dir/qga.sock"
 	t0=$(realvm__now_ms)
-	qemu-system-x86_64 -accel kvm -cpu host -smp 2 -m 384 \
+	qemu-system-x86_64 -accel kvm -cpu "$realvm_cpu" -smp 2 -m 384 \
 		-name "guest=$name,debug-threads=on" \
 		-nodefaults -display none -no-reboot \
 		-qmp "unix:$dir/qmp.sock,server=on,wait=off" \
