@@ -26,8 +26,9 @@ realvm_kernel=${REALVM_KERNEL:-$realvm_cache/kernels/$realvm_kver/boot/vmlinuz-$
 realvm_boot_timeout=${REALVM_BOOT_TIMEOUT:-600}
 # -cpu host without XSAVE: under nested SVM on TCG the XSAVE leaves the
 # guest sees are inconsistent (CPUID 0xd sizes of 0 for enabled states);
-# 6.12 warns, 7.3 dereferences NULL in fpstate_reset at boot.
-realvm_cpu=${REALVM_CPU:-host,xsave=off}
+# 6.12 warns, 7.3 dereferences NULL in fpstate_reset at boot.  Without
+# XSAVE, AVX goes too: 7.3's crypto self-tests still ran AVX code (#UD).
+realvm_cpu=${REALVM_CPU:-host,xsave=off,avx=off,avx2=off,avx512f=off}
 realvm_tmp=$(mktemp -d /tmp/realvm.XXXXXX)
 realvm_initrd=
 realvm_names=
