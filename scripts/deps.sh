@@ -27,6 +27,8 @@ pkgs=(
 	# the man pages' and the bash completion's static stages
 	man-db bash-completion
 	qemu-system-x86 busybox-static util-linux iproute2 hostname
+	# selftests/lib/realvm.sh: the nested guest's agent, and the QMP/QGA client
+	qemu-guest-agent socat
 	libibverbs-dev rdma-core ibverbs-providers perftest libnuma-dev libhwloc-dev
 	"linux-headers-$KVER_61=$PKGVER_61"
 	"linux-headers-$KVER_612=$PKGVER_612"

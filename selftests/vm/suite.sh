@@ -68,6 +68,8 @@ tests() {
 	t vm_cycles fresh_module "$bin/vm_cycles"
 	# Gives the 82574Ls to e1000e and back to vfio-pci at its end.
 	t guest_companion "$top/selftests/vm/guest_companion.sh"
+	# A real QEMU and Linux guest; skips unless the rig runs with --multi.
+	t realstack "$top/selftests/vm/realstack.sh"
 }
 
 tests
