@@ -67,7 +67,8 @@ PRIVS_SRCS := selftests/lib/privs.c
 VM_TESTS := passthrough_irq passthrough_multi version_ioctl list_ioctl lat_ioctl ioctl_fuzz \
 	vm_cycles
 VM_TEST_BINS := $(addprefix $(B)/selftests/,$(VM_TESTS)) $(B)/selftests/ptvm_demo \
-	$(B)/selftests/irq_bench $(B)/selftests/scan_bench $(B)/selftests/rdma_fakepeer \
+	$(B)/selftests/irq_bench $(B)/selftests/scan_bench $(B)/selftests/entry_bench \
+	$(B)/selftests/rdma_fakepeer \
 	$(B)/selftests/thread_bounce $(B)/selftests/repin_lat $(B)/selftests/with_pid
 UNIT_TEST_BINS := $(B)/selftests/cli_unit $(B)/selftests/guest_unit $(B)/selftests/pin_unit \
 	$(B)/selftests/pin_qemu $(B)/selftests/rdma_unit
@@ -138,6 +139,11 @@ $(B)/selftests/scan_bench: selftests/bench/scan_bench.c selftests/lib/modstate.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -pthread -o $@ $< selftests/lib/modstate.c $(PTVM_SRCS) $(KTAP_SRCS) \
 		$(LDLIBS_JSON)
+
+$(B)/selftests/entry_bench: selftests/bench/entry_bench.c tools/lib/pisteer_dev.c $(PTVM_SRCS) \
+		$(CLI_HDRS) $(TEST_LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -pthread -o $@ $< tools/lib/pisteer_dev.c $(PTVM_SRCS) $(LDLIBS_JSON)
 
 $(B)/selftests/ptvm_demo: selftests/demo/ptvm_demo.c $(PTVM_SRCS) $(TEST_LIB_HDRS)
 	@mkdir -p $(@D)

@@ -3,8 +3,8 @@
 #
 # make bench: the interrupt round-trip benchmark (selftests/bench/) in the
 # rig with multi-threaded TCG, on each pinned kernel.  Not a test: it
-# prints figures and writes them to build/bench/irq-bench-<kernel>-<mode>.json
-# and build/bench/scan-bench-<kernel>.json.
+# prints figures and writes them to build/bench/irq-bench-<kernel>-<mode>.json,
+# build/bench/scan-bench-<kernel>.json and build/bench/entry-bench-<kernel>.json.
 #
 # A boot that dies of the known multi-threaded TCG text-patching race
 # (an "int3 in __schedule" oops while booting) is retried, at most twice per kernel;
@@ -33,5 +33,5 @@ for k in $kernels; do
 	done
 done
 echo "bench: $retries retr$([ $retries -eq 1 ] && echo y || echo ies) after the TCG int3 race"
-ls "$out"/irq-bench-*.json "$out"/scan-bench-*.json 2>/dev/null
+ls "$out"/irq-bench-*.json "$out"/scan-bench-*.json "$out"/entry-bench-*.json 2>/dev/null
 exit $rc

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Inside the rig for make bench: the cost of one discovery scan and what it
-# grows with (scan_bench.c), then the four configurations of the interrupt
-# round-trip benchmark in one VM's life (see irq_bench.c):
+# grows with (scan_bench.c), the VM entries per second with latency
+# sampling off and on (entry_bench.c), then the four configurations of the
+# interrupt round-trip benchmark in one VM's life (see irq_bench.c):
 #   follow      pisteer.ko, steer follow: host IRQ on the target vCPU's CPU (1)
 #   static-0    pisteer.ko, steer static 0: the other vCPU's CPU
 #   no-module   pisteer.ko not loaded, the IRQ's affinity as the kernel left it
@@ -32,6 +33,10 @@ rc=0
 echo
 echo "== discovery scan cost =="
 insmod "$ko" && "$top/build/selftests/scan_bench" -o "$out/scan-bench-$(uname -r).json" || rc=1
+rmmod pisteer 2>/dev/null
+echo
+echo "== VM entries per second with latency sampling on and off =="
+"$top/build/selftests/entry_bench" -m "$ko" -o "$out/entry-bench-$(uname -r).json" || rc=1
 rmmod pisteer 2>/dev/null
 # Halted vCPUs (an idle guest), then spinning ones (busy-polling MPI ranks).
 for mode in halt spin; do

@@ -5,7 +5,7 @@
  * addresses of ptvm_layout.h.
  *
  * Each vCPU enables its local APIC, reports ready and then waits for
- * interrupts (halting or spinning, as the mailbox says).  Every vector has
+ * interrupts (halting, spinning or executing CPUID, as the mailbox says).  Every vector has
  * a 10-byte stub that pushes its number and jumps to one handler, which
  * counts the arrival per (APIC ID, vector) and EOIs.  An exception is fatal:
  * it is recorded in the mailbox and reported to the VMM through an OUT.
@@ -35,8 +35,16 @@ ptvm_guest_entry:
 	hlt
 	jmp	1b
 2:
+	cmpl	$PTVM_MODE_CPUID, (PTVM_MBOX_GPA + PTVM_MBOX_MODE)
+	je	5f
 	sti
 	pause
+	jmp	1b
+5:
+	/* Exit to KVM as often as possible: CPUID is handled in the kernel. */
+	sti
+	xorl	%eax, %eax
+	cpuid
 	jmp	1b
 
 common_handler:

@@ -38,6 +38,7 @@ int ptvm_fail(int err, const char *fmt, ...)
 enum ptvm_wait_mode {
 	PTVM_WAIT_HALT = 0,	/* hlt between interrupts (blocked vCPU) */
 	PTVM_WAIT_SPIN = 1,	/* pause loop (running vCPU) */
+	PTVM_WAIT_CPUID = PTVM_MODE_CPUID,	/* CPUID loop: a VM exit each */
 };
 
 struct ptvm *ptvm_create(int nr_vcpus);

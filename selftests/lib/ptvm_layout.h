@@ -21,7 +21,8 @@
 #define PTVM_STACK_GPA		0x30000		/* one 4 KiB stack per vCPU */
 
 /* Offsets in the mailbox page. */
-#define PTVM_MBOX_MODE		0x00	/* 0: halt between interrupts, 1: spin */
+#define PTVM_MBOX_MODE		0x00	/* 0: halt between interrupts, 1: spin, */
+#define PTVM_MODE_CPUID		2	/* 2: CPUID in a loop (VM exits) */
 #define PTVM_MBOX_READY		0x10	/* u32 [PTVM_MAX_VCPUS], set by each vCPU */
 #define PTVM_MBOX_FATAL		0x20	/* u32 [PTVM_MAX_VCPUS], 0x100 | exception */
 #define PTVM_MBOX_LAST		0x30	/* u32 [PTVM_MAX_VCPUS], last vector seen */
