@@ -11,11 +11,11 @@
 int pisteer_chrdev_init(void);
 void pisteer_chrdev_exit(void);
 
-struct pisteer_vector;
 struct pisteer_policy;
+struct pst_vec;
 
-int pisteer_scan(struct pisteer_vector **out, unsigned int *nr);
-int pisteer_observe(struct pisteer_vector **out, unsigned int *nr);
+int pisteer_scan(void);
+int pisteer_observe(void);
 void pisteer_scan_forget(void);
 
 struct kvm;
@@ -75,8 +75,15 @@ enum pst_target pst_msi_target(struct kvm *kvm, struct pst_msi *m,
 			       struct kvm_vcpu **out);
 bool pst_msi_postable(const struct pst_msi *m);
 
+/* The interrupt-remapping unit a host IRQ goes through (its irq chip). */
+enum pst_ir {
+	PST_IR_NONE,
+	PST_IR_INTEL,
+	PST_IR_AMD,
+};
+
 struct irq_data;
-u64 pst_irq_ir_kind(struct irq_data *data);
+enum pst_ir pst_irq_ir_kind(struct irq_data *data);
 
 /* Which VFIO vector a host IRQ is: device and MSI/MSI-X index. */
 struct pst_vfio_id {
@@ -133,9 +140,6 @@ void pisteer_vmset_show(struct seq_file *m);
 unsigned int pisteer_vmset_count(void);
 void pisteer_scan_show(struct seq_file *m);
 
-void pisteer_records_update(const struct pisteer_vector *now, unsigned int nr);
-void pisteer_records_exit(void);
-
 int pisteer_events_init(void);
 void pisteer_events_exit(void);
 u64 pisteer_events_missed(void);
@@ -143,8 +147,8 @@ bool pisteer_events_complete(u64 *missed);
 struct seq_file;
 void pisteer_events_show(struct seq_file *m);
 
-void pisteer_steer_apply(struct pisteer_vector *vecs, unsigned int nr);
-void pisteer_steer_report(struct pisteer_vector *vecs, unsigned int nr);
+void pisteer_steer_apply(struct pst_vec *vecs, unsigned int nr);
+void pisteer_steer_report(struct pst_vec *vecs, unsigned int nr);
 bool pisteer_steer_following(void);
 int pisteer_steer_set_policy(const struct pisteer_policy *req);
 void pisteer_steer_clear_policies(void);
@@ -160,23 +164,15 @@ struct kvm_vcpu;
 
 void pisteer_irte_init(void);
 void pisteer_irte_exit(void);
-void pisteer_irte_apply(struct kvm_vcpu *vcpu, struct pisteer_vector *v);
-void pisteer_irte_forget_missing(const unsigned int *irqs, unsigned int nr);
+void pisteer_irte_apply(struct kvm_vcpu *vcpu, struct pst_vec *v);
 void pisteer_irte_show(struct seq_file *m);
-
-/* What latency sampling needs of a scanned vector besides its record. */
-struct pisteer_lat_src {
-	const void *trigger;		/* its eventfd_ctx */
-	const void *vcpu;		/* its target struct kvm_vcpu, or NULL */
-};
 
 struct pisteer_lat_ctl;
 struct pisteer_lat_read;
 struct pisteer_lat_vector;
 
 bool pisteer_lat_active(void);
-void pisteer_lat_update(const struct pisteer_vector *vecs,
-			const struct pisteer_lat_src *src, unsigned int nr);
+void pisteer_lat_update(const struct pst_vec *vecs, unsigned int nr);
 int pisteer_lat_ctl(const struct pisteer_lat_ctl *req);
 int pisteer_lat_read(struct pisteer_lat_read *req,
 		     struct pisteer_lat_vector **out);
@@ -223,7 +219,6 @@ long pst_count(enum pst_count_kind kind);
 const char *pst_count_name(enum pst_count_kind kind);
 
 /* What the module keeps between scans, for the allocs debugfs file. */
-unsigned int pisteer_records_count(void);
 void pisteer_steer_counts(unsigned int *steered, unsigned int *policies);
 void pisteer_lat_counts(unsigned int *stats, unsigned int *vcpus);
 

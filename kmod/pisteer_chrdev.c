@@ -16,6 +16,7 @@
 #include <linux/uaccess.h>
 
 #include "pisteer.h"
+#include "pisteer_model.h"
 
 static long pisteer_ioc_version(void __user *uarg)
 {
@@ -41,15 +42,6 @@ static long pisteer_ioc_version(void __user *uarg)
 	return pisteer_copy_struct_out(uarg, &ver, sizeof(ver), usize);
 }
 
-static bool vector_matches(const struct pisteer_list_vectors *req,
-			   const struct pisteer_vector *v)
-{
-	struct pst_match want = { req->pid, req->pci_seg, req->pci_bus, req->pci_devfn };
-	struct pst_match have = { v->vm_pid, v->pci_seg, v->pci_bus, v->pci_devfn };
-
-	return pisteer_filter_match(req->flags, &want, &have);
-}
-
 /* Copy @nr entries of @ksize bytes to @uptr, as entries of @esize bytes. */
 static int copy_entries_out(u64 uptr, u32 esize, const void *entries,
 			    size_t ksize, unsigned int nr)
@@ -71,7 +63,8 @@ static long pisteer_ioc_list_vectors(void __user *uarg)
 {
 	struct pisteer_list_vectors req;
 	struct pisteer_vector *vecs;
-	unsigned int nr, i, kept = 0;
+	struct pst_match want;
+	unsigned int kept;
 	u32 usize;
 	int ret;
 
@@ -88,12 +81,15 @@ static long pisteer_ioc_list_vectors(void __user *uarg)
 	if (req.count && !req.entries)
 		return -EFAULT;
 
-	ret = pisteer_observe(&vecs, &nr);
+	want.pid = req.pid;
+	want.pci_seg = req.pci_seg;
+	want.pci_bus = req.pci_bus;
+	want.pci_devfn = req.pci_devfn;
+	ret = pisteer_observe();
+	if (!ret)
+		ret = pst_model_export(req.flags, &want, &vecs, &kept);
 	if (ret)
 		return ret;
-	for (i = 0; i < nr; i++)
-		if (vector_matches(&req, &vecs[i]))
-			vecs[kept++] = vecs[i];
 
 	if (kept > req.count)
 		ret = -ENOSPC;
@@ -114,8 +110,6 @@ static long pisteer_ioc_list_vectors(void __user *uarg)
 static long pisteer_ioc_set_policy(void __user *uarg)
 {
 	struct pisteer_policy req;
-	struct pisteer_vector *vecs;
-	unsigned int nr;
 	u32 usize;
 	int ret;
 
@@ -128,8 +122,7 @@ static long pisteer_ioc_set_policy(void __user *uarg)
 	if (ret)
 		return ret;
 	/* Apply it before returning; keep following from the event work. */
-	if (!pisteer_scan(&vecs, &nr))
-		pst_kvfree(vecs);
+	pisteer_scan();
 	pisteer_events_follow();
 	return 0;
 }
@@ -137,8 +130,6 @@ static long pisteer_ioc_set_policy(void __user *uarg)
 static long pisteer_ioc_lat_ctl(void __user *uarg)
 {
 	struct pisteer_lat_ctl req;
-	struct pisteer_vector *vecs;
-	unsigned int nr;
 	u32 usize;
 	int ret;
 
@@ -151,8 +142,8 @@ static long pisteer_ioc_lat_ctl(void __user *uarg)
 	if (ret)
 		return ret;
 	/* Sample the vectors there are now (or drop a disabled VM's). */
-	if (req.op != PISTEER_LAT_RESET && !pisteer_scan(&vecs, &nr))
-		pst_kvfree(vecs);
+	if (req.op != PISTEER_LAT_RESET)
+		pisteer_scan();
 	return 0;
 }
 

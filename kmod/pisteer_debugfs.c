@@ -18,6 +18,7 @@
 #include <linux/seq_file.h>
 
 #include "pisteer.h"
+#include "pisteer_model.h"
 
 static struct dentry *pisteer_dir;
 
@@ -39,7 +40,9 @@ static int vectors_show(struct seq_file *m, void *unused)
 	unsigned int nr, i;
 	int ret;
 
-	ret = pisteer_observe(&vecs, &nr);
+	ret = pisteer_observe();
+	if (!ret)
+		ret = pst_model_export(0, NULL, &vecs, &nr);
 	if (ret)
 		return ret;
 	seq_puts(m, "vm           device       type  idx   irq   gsi  gvec  dest  vcpu  tid      pcpu  eff  mode      reason  flags\n");
@@ -66,7 +69,7 @@ static int allocs_show(struct seq_file *m, void *unused)
 	pisteer_steer_counts(&steered, &policies);
 	pisteer_lat_counts(&stats, &vcpus);
 	seq_printf(m, "records %u\nsteered_irqs %u\npolicies %u\nlat_vectors %u\nlat_vcpus %u\n",
-		   pisteer_records_count(), steered, policies, stats, vcpus);
+		   pst_model_count(), steered, policies, stats, vcpus);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(allocs);

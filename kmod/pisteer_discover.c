@@ -41,13 +41,9 @@
 #include <linux/sort.h>
 
 #include "pisteer.h"
+#include "pisteer_irte.h"
+#include "pisteer_model.h"
 #include "compat/compat.h"
-
-/* One VFIO vector of the host, before it is joined with a VM. */
-struct vfio_vec {
-	const void *trigger;		/* the eventfd_ctx: compared only */
-	struct pisteer_vector v;	/* host-side fields */
-};
 
 /* An irqfd of one VM that matched a VFIO vector, copied under the lock. */
 struct irqfd_match {
@@ -65,9 +61,9 @@ struct irqfd_match {
  * the IOMMU posts (an AMD CPU can sit behind an emulated VT-d, as in the
  * rig).
  *
- * Return: %PISTEER_VEC_F_IR_INTEL, %PISTEER_VEC_F_IR_AMD or 0.
+ * Return: %PST_IR_INTEL, %PST_IR_AMD or %PST_IR_NONE.
  */
-u64 pst_irq_ir_kind(struct irq_data *data)
+enum pst_ir pst_irq_ir_kind(struct irq_data *data)
 {
 	for (; data; data = data->parent_data) {
 		const char *name = data->chip ? data->chip->name : NULL;
@@ -75,34 +71,35 @@ u64 pst_irq_ir_kind(struct irq_data *data)
 		if (!name)
 			continue;
 		if (!strncmp(name, "INTEL-IR", 8))
-			return PISTEER_VEC_F_IR_INTEL;
+			return PST_IR_INTEL;
 		if (!strcmp(name, "AMD-IR"))
-			return PISTEER_VEC_F_IR_AMD;
+			return PST_IR_AMD;
 	}
-	return 0;
+	return PST_IR_NONE;
 }
 
-static void copy_affinity(struct irq_data *data, struct pisteer_vector *v)
+static void copy_affinity(struct irq_data *data, struct pst_vec_host *h)
 {
 	const struct cpumask *aff = irq_data_get_affinity_mask(data);
 	const struct cpumask *eff = irq_data_get_effective_affinity_mask(data);
 	unsigned int cpu;
 
-	v->irq_effective_cpu = -1;
+	h->effective_cpu = -1;
 	if (eff && !cpumask_empty(eff))
-		v->irq_effective_cpu = cpumask_first(eff);
+		h->effective_cpu = cpumask_first(eff);
 	if (!aff)
 		return;
 	for_each_cpu(cpu, aff)
-		if (cpu < PISTEER_AFFINITY_WORDS * 64)
-			v->irq_affinity[cpu / 64] |= 1ULL << (cpu % 64);
+		if (cpu < PST_AFFINITY_BITS)
+			__set_bit(cpu, h->affinity);
 }
 
 /*
  * Visit the VFIO MSI/MSI-X actions of the host: count them when @vecs is
- * NULL, else fill up to @cap of them.  Returns how many were seen.
+ * NULL, else fill the host side and trigger of up to @cap records.
+ * Returns how many were seen.
  */
-static unsigned int vfio_walk(struct vfio_vec *vecs, unsigned int cap)
+static unsigned int vfio_walk(struct pst_vec *vecs, unsigned int cap)
 {
 	unsigned int n = 0, nr = pst_nr_irqs();
 	unsigned int irq;
@@ -123,21 +120,18 @@ static unsigned int vfio_walk(struct vfio_vec *vecs, unsigned int cap)
 		desc = irq_data_to_desc(data);
 		raw_spin_lock_irqsave(&desc->lock, flags);
 		for (action = desc->action; action; action = action->next) {
-			struct pisteer_vector v = { .host_irq = irq };
 			struct pst_vfio_id id;
+			struct pst_vec *v;
 
 			if (!pst_vfio_action(action, &id))
 				continue;
-			v.irq_type = id.irq_type;
-			v.index = id.index;
-			v.pci_seg = id.pci_seg;
-			v.pci_bus = id.pci_bus;
-			v.pci_devfn = id.pci_devfn;
 			if (vecs && n < cap) {
-				copy_affinity(data, &v);
-				v.flags |= pst_irq_ir_kind(data);
-				vecs[n].trigger = action->dev_id;
-				vecs[n].v = v;
+				v = &vecs[n];
+				v->host.irq = irq;
+				v->host.dev = id;
+				v->host.ir = pst_irq_ir_kind(data);
+				copy_affinity(data, &v->host);
+				v->trigger = action->dev_id;
 			}
 			n++;
 		}
@@ -153,11 +147,11 @@ static void put_vms(struct pisteer_vm_ref *vms, unsigned int nr)
 		pst_vm_ref_put(&vms[nr]);
 }
 
-/* vfio_vec order: by trigger pointer, for the irqfd join's binary search. */
+/* Host vectors by trigger pointer, for the irqfd join's binary search. */
 static int cmp_trigger(const void *a, const void *b)
 {
-	const void *ta = ((const struct vfio_vec *)a)->trigger;
-	const void *tb = ((const struct vfio_vec *)b)->trigger;
+	const void *ta = ((const struct pst_vec *)a)->trigger;
+	const void *tb = ((const struct pst_vec *)b)->trigger;
 
 	return ta < tb ? -1 : ta > tb;
 }
@@ -174,12 +168,12 @@ static int cmp_uint(const void *a, const void *b)
  * trigger) into @m.  Under the VM's irqfd lock, with interrupts off: the
  * cost is the VM's irqfds times log(host vectors), nothing more.
  */
-static unsigned int irqfd_collect(struct kvm *kvm, const struct vfio_vec *vecs,
+static unsigned int irqfd_collect(struct kvm *kvm, const struct pst_vec *vecs,
 				  unsigned int nr_vecs, struct irqfd_match *m)
 {
 	struct kvm_kernel_irqfd *irqfd;
-	const struct vfio_vec *hit;
-	struct vfio_vec key;
+	const struct pst_vec *hit;
+	struct pst_vec key;
 	unsigned int n = 0;
 
 	spin_lock_irq(&kvm->irqfds.lock);
@@ -199,17 +193,17 @@ static unsigned int irqfd_collect(struct kvm *kvm, const struct vfio_vec *vecs,
 	return n;
 }
 
-static void fill_vcpu(struct kvm_vcpu *vcpu, struct pisteer_vector *v)
+static void fill_vcpu(struct kvm_vcpu *vcpu, struct pst_vec_target *v)
 {
 	struct task_struct *task;
 	struct pid *pid;
 
 	v->vcpu = vcpu->vcpu_idx;
-	v->vcpu_pcpu = READ_ONCE(vcpu->cpu);
+	v->pcpu = READ_ONCE(vcpu->cpu);
 	pid = pst_vcpu_get_pid(vcpu);
 	if (!pid)
 		return;
-	v->vcpu_tid = pid_nr(pid);
+	v->tid = pid_nr(pid);
 	rcu_read_lock();
 	task = pid_task(pid, PIDTYPE_PID);
 	if (task) {
@@ -218,10 +212,10 @@ static void fill_vcpu(struct kvm_vcpu *vcpu, struct pisteer_vector *v)
 		 * just moved (the vCPU watch's event) has not loaded the vCPU
 		 * on its new CPU yet.
 		 */
-		v->vcpu_pcpu = task_cpu(task);
-		v->vcpu_nr_allowed = task->nr_cpus_allowed;
+		v->pcpu = task_cpu(task);
+		v->nr_allowed = task->nr_cpus_allowed;
 		if (task->nr_cpus_allowed == 1)
-			v->vcpu_pinned_cpu = cpumask_first(task->cpus_ptr);
+			v->pinned_cpu = cpumask_first(task->cpus_ptr);
 	}
 	rcu_read_unlock();
 	put_pid(pid);
@@ -234,17 +228,18 @@ static void fill_vcpu(struct kvm_vcpu *vcpu, struct pisteer_vector *v)
  */
 static void decide_mode(struct kvm *kvm, enum pst_apicv apicv,
 			const struct irqfd_match *m, const struct pst_msi *msi,
-			enum pst_target t, struct pisteer_vector *v)
+			enum pst_target t, enum pst_ir ir,
+			struct pst_vec_delivery *v)
 {
 	if (apicv == PST_APICV_UNKNOWN)
-		v->unknown |= PISTEER_UNK_APICV;
+		v->apicv_unknown = true;
 	if (apicv == PST_APICV_OFF)
 		v->reason = PISTEER_REASON_NO_APICV;
 	else if (apicv == PST_APICV_UNKNOWN)
 		v->reason = PISTEER_REASON_APICV_UNKNOWN;
 	/* VT-d posts regardless of the VM's inhibits (vmx_pi_update_irte). */
 	else if (READ_ONCE(kvm->arch.apicv_inhibit_reasons) &&
-		 !(v->flags & PISTEER_VEC_F_IR_INTEL))
+		 ir != PST_IR_INTEL)
 		v->reason = PISTEER_REASON_APICV_INHIBITED;
 	else if (!pst_msi_postable(msi))
 		v->reason = PISTEER_REASON_NOT_POSTABLE;
@@ -261,101 +256,88 @@ static void decide_mode(struct kvm *kvm, enum pst_apicv apicv,
 }
 
 /*
- * Guest MSI, target vCPU and delivery mode of one joined vector; returns
- * the target vCPU (NULL: none single, or unknown).
+ * Guest MSI, target vCPU and delivery mode of one joined record, whose
+ * host side and VM are filled in.
  */
-static struct kvm_vcpu *fill_guest(struct kvm *kvm, enum pst_apicv apicv,
-				   const struct irqfd_match *m,
-				   struct pisteer_vector *v)
+static void fill_guest(struct kvm *kvm, enum pst_apicv apicv,
+		       const struct irqfd_match *m, struct pst_vec *v)
 {
 	const struct kvm_kernel_irq_routing_entry *e = &m->entry;
+	struct pst_vec_route *r = &v->route;
 	struct kvm_vcpu *vcpu = NULL;
 	struct pst_msi msi = { };
 	struct msi_msg msg;
 	enum pst_target t;
 
-	v->gsi = m->gsi;
-	v->vcpu = -1;
-	v->vcpu_pcpu = -1;
-	v->vcpu_pinned_cpu = -1;
-	v->mode = PISTEER_MODE_REMAPPED;
-	v->flags |= PISTEER_VEC_F_MODE_INFERRED;
-	if (m->paired)
-		v->flags |= PISTEER_VEC_F_PAIRED;
+	r->gsi = m->gsi;
+	r->paired = m->paired;
+	v->target.vcpu = -1;
+	v->target.pcpu = -1;
+	v->target.pinned_cpu = -1;
+	v->dlv.mode = PISTEER_MODE_REMAPPED;
+	v->dlv.inferred = true;
 	if (e->type != KVM_IRQ_ROUTING_MSI) {
-		v->mode = PISTEER_MODE_UNKNOWN;
-		v->reason = PISTEER_REASON_NOT_MSI_ROUTE;
-		return NULL;
+		v->dlv.mode = PISTEER_MODE_UNKNOWN;
+		v->dlv.reason = PISTEER_REASON_NOT_MSI_ROUTE;
+		return;
 	}
 
 	msg.address_lo = e->msi.address_lo;
 	msg.address_hi = e->msi.address_hi;
 	msg.data = e->msi.data;
-	v->msi_addr_lo = msg.address_lo;
-	v->msi_addr_hi = msg.address_hi;
-	v->msi_data = msg.data;
-	v->dest_id = pst_msi_dest_id(msg.address_lo, msg.address_hi,
+	r->msi = true;
+	r->addr_lo = msg.address_lo;
+	r->addr_hi = msg.address_hi;
+	r->data = msg.data;
+	r->dest_id = pst_msi_dest_id(msg.address_lo, msg.address_hi,
 				     kvm->arch.x2apic_format);
-	v->guest_vector = msg.arch_data.vector;
-	v->delivery_mode = msg.arch_data.delivery_mode;
-	if (msg.arch_addr_lo.dest_mode_logical)
-		v->flags |= PISTEER_VEC_F_DEST_LOGICAL;
-	if (msg.arch_addr_lo.redirect_hint)
-		v->flags |= PISTEER_VEC_F_REDIR_HINT;
+	r->vector = msg.arch_data.vector;
+	r->delivery_mode = msg.arch_data.delivery_mode;
+	r->logical = msg.arch_addr_lo.dest_mode_logical;
+	r->redir_hint = msg.arch_addr_lo.redirect_hint;
 
-	msi.dest = v->dest_id;
-	msi.logical = msg.arch_addr_lo.dest_mode_logical;
-	msi.delivery_mode = v->delivery_mode;
-	msi.vector = v->guest_vector;
+	msi.dest = r->dest_id;
+	msi.logical = r->logical;
+	msi.delivery_mode = r->delivery_mode;
+	msi.vector = r->vector;
 	t = pst_msi_target(kvm, &msi, &vcpu);
-	v->target_how = msi.how;
-	v->target_why = msi.why;
-	if (t == PST_TARGET_UNKNOWN)
-		v->unknown |= PISTEER_UNK_TARGET;
-	if (t == PST_TARGET_ONE)
-		fill_vcpu(vcpu, v);
-	decide_mode(kvm, apicv, m, &msi, t, v);
+	v->target.how = msi.how;
+	v->target.why = msi.why;
+	v->target.unknown = t == PST_TARGET_UNKNOWN;
+	if (t != PST_TARGET_ONE)
+		vcpu = NULL;
+	if (vcpu) {
+		fill_vcpu(vcpu, &v->target);
+		v->vcpu_id = vcpu;
+	}
+	decide_mode(kvm, apicv, m, &msi, t, v->host.ir, &v->dlv);
 
 	/* What the IOMMU was actually told, when that has been seen. */
-	pisteer_irte_apply(t == PST_TARGET_ONE ? vcpu : NULL, v);
-	return t == PST_TARGET_ONE ? vcpu : NULL;
+	pisteer_irte_apply(vcpu, v);
 }
 
-/* The growing result of a scan: the records and, beside them, their sources. */
+/* The growing result of a scan: its records. */
 struct scan_out {
-	struct pisteer_vector *vecs;
-	struct pisteer_lat_src *srcs;
+	struct pst_vec *vecs;
 	unsigned int nr, cap;
 };
 
-static int append(struct scan_out *o, const struct pisteer_vector *v,
-		  const struct pisteer_lat_src *src)
+static int append(struct scan_out *o, const struct pst_vec *v)
 {
 	if (o->nr == o->cap) {
 		unsigned int ncap = o->cap ? o->cap * 2 : 16;
-		struct pisteer_vector *n;
-		struct pisteer_lat_src *s;
+		struct pst_vec *n;
 
 		n = pst_kvmalloc_array(ncap, sizeof(*n), GFP_KERNEL);
-		s = pst_kvmalloc_array(ncap, sizeof(*s), GFP_KERNEL);
-		if (!n || !s) {
-			pst_kvfree(n);
-			pst_kvfree(s);
+		if (!n)
 			return -ENOMEM;
-		}
-		if (o->nr) {
+		if (o->nr)
 			memcpy(n, o->vecs, o->nr * sizeof(*n));
-			memcpy(s, o->srcs, o->nr * sizeof(*s));
-		}
 		pst_kvfree(o->vecs);
-		pst_kvfree(o->srcs);
 		o->vecs = n;
-		o->srcs = s;
 		o->cap = ncap;
 	}
-	o->vecs[o->nr] = *v;
-	o->srcs[o->nr] = *src;
-	o->nr++;
+	o->vecs[o->nr++] = *v;
 	return 0;
 }
 
@@ -364,12 +346,15 @@ static DEFINE_MUTEX(scan_lock);
 /* Scans by what they are for: the scans file in debugfs shows them. */
 static atomic64_t nr_reconciles, nr_reads;
 
-/* One scan: steer if @reconcile, else only report. */
-static int scan(struct pisteer_vector **out, unsigned int *nr, bool reconcile)
+/*
+ * One scan: observe, steer if @reconcile (else only report the steering),
+ * and commit the records to the model.
+ */
+static int scan(bool reconcile)
 {
 	struct irqfd_match *matches = NULL;
 	struct scan_out o = { };
-	struct vfio_vec *vecs = NULL;
+	struct pst_vec *vecs = NULL;
 	struct pisteer_vm_ref *vms = NULL;
 	unsigned int *irqs = NULL;
 	unsigned int nr_vecs = 0, i, j, n;
@@ -392,10 +377,11 @@ static int scan(struct pisteer_vector **out, unsigned int *nr, bool reconcile)
 	}
 	nr_vecs = min(vfio_walk(vecs, nr_vecs), nr_vecs);
 	for (i = 0; i < nr_vecs; i++)
-		irqs[i] = vecs[i].v.host_irq;
+		irqs[i] = vecs[i].host.irq;
 	sort(irqs, nr_vecs, sizeof(*irqs), cmp_uint, NULL);
 	sort(vecs, nr_vecs, sizeof(*vecs), cmp_trigger, NULL);
-	pisteer_irte_forget_missing(irqs, nr_vecs);
+	/* Forget the IRTE facts of the IRQs VFIO no longer has. */
+	pst_irte_store_sync(irqs, nr_vecs);
 
 	/* Also without vectors: the set follows the events it was told of. */
 	nr_vms = pisteer_vmset_get(&vms, &walked);
@@ -412,16 +398,13 @@ static int scan(struct pisteer_vector **out, unsigned int *nr, bool reconcile)
 			apicv = pst_vm_apicv(vms[i].kvm, vms[i].vendor);
 		n = irqfd_collect(vms[i].kvm, vecs, nr_vecs, matches);
 		for (j = 0; j < n && !ret; j++) {
-			struct pisteer_vector v = vecs[matches[j].vec].v;
-			struct pisteer_lat_src src = {
-				.trigger = vecs[matches[j].vec].trigger,
-			};
+			struct pst_vec v = vecs[matches[j].vec];
 
-			v.vm_pid = vms[i].pid;
-			v.vm_start = vms[i].start;
-			v.vm_fd = vms[i].fd;
-			src.vcpu = fill_guest(vms[i].kvm, apicv, &matches[j], &v);
-			ret = append(&o, &v, &src);
+			v.vm.pid = vms[i].pid;
+			v.vm.start = vms[i].start;
+			v.vm.fd = vms[i].fd;
+			fill_guest(vms[i].kvm, apicv, &matches[j], &v);
+			ret = append(&o, &v);
 		}
 	}
 out:
@@ -434,10 +417,12 @@ out:
 			pisteer_steer_report(o.vecs, o.nr);
 			atomic64_inc(&nr_reads);
 		}
-		pisteer_records_update(o.vecs, o.nr);
-		pisteer_lat_update(o.vecs, o.srcs, o.nr);
+		pisteer_lat_update(o.vecs, o.nr);
+		/* The model owns the records from here. */
+		pst_model_commit(o.vecs, o.nr);
+		o.vecs = NULL;
 	}
-	pst_kvfree(o.srcs);
+	pst_kvfree(o.vecs);
 	pst_kvfree(vms);
 	pst_kvfree(irqs);
 	pst_kvfree(matches);
@@ -445,45 +430,36 @@ out:
 	if (!ret)
 		pisteer_vmset_account(walked, ktime_get_ns() - t0);
 	mutex_unlock(&scan_lock);
-	if (ret) {
-		pst_kvfree(o.vecs);
-		o.vecs = NULL;
-		o.nr = 0;
-	}
-	*out = o.vecs;
-	*nr = o.nr;
 	return ret;
 }
 
 /**
- * pisteer_scan() - reconcile: find the passthrough vectors as they are now
- *	and steer them as their policies say
- * @out: set to a kvmalloc'ed array (NULL when there is none); pst_kvfree() it
- * @nr: set to the number of entries
+ * pisteer_scan() - reconcile: find the passthrough vectors as they are now,
+ *	steer them as their policies say and commit them to the model
  *
  * For writers only: a policy change, latency control, unloading, the
  * event rescans.
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0 or -ENOMEM (the model is then as before).
  */
-int pisteer_scan(struct pisteer_vector **out, unsigned int *nr)
+int pisteer_scan(void)
 {
-	return scan(out, nr, true);
+	return scan(true);
 }
 
 /**
- * pisteer_observe() - the passthrough vectors as they are now, for readers
- * @out: as for pisteer_scan()
- * @nr: as for pisteer_scan()
+ * pisteer_observe() - find the passthrough vectors as they are now and
+ *	commit them to the model, for readers
  *
  * Reports the policy and steering of each vector without changing any
- * IRQ: a read never steers (the list ioctl, debugfs).
+ * IRQ: a read never steers (the list ioctl, debugfs).  The reader then
+ * copies out of the model (pst_model_export()).
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0 or -ENOMEM (the model is then as before).
  */
-int pisteer_observe(struct pisteer_vector **out, unsigned int *nr)
+int pisteer_observe(void)
 {
-	return scan(out, nr, false);
+	return scan(false);
 }
 
 /**

@@ -63,12 +63,8 @@ static void kick(unsigned long delay)
 
 static void rescan_fn(struct work_struct *work)
 {
-	struct pisteer_vector *vecs;
-	unsigned int nr;
-
-	/* pisteer_scan() hands its result to steering and records itself. */
-	if (!pisteer_scan(&vecs, &nr))
-		pst_kvfree(vecs);
+	/* pisteer_scan() hands its records to steering and the model itself. */
+	pisteer_scan();
 	if (pisteer_steer_following() && !pisteer_vcpuwatch_complete())
 		kick(msecs_to_jiffies(STEER_PERIOD_MS));
 }

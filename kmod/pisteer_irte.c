@@ -56,6 +56,7 @@
 
 #include "pisteer.h"
 #include "pisteer_irte.h"
+#include "pisteer_model.h"
 #include "compat/compat.h"
 
 #define AMD_IR_CHIP	"AMD-IR"	/* amd_ir_chip.name, 6.1 and 6.12 */
@@ -102,19 +103,19 @@ static int on_set_vcpu_affinity(struct kretprobe_instance *ri, struct pt_regs *r
 	unsigned int irq = c->irq;
 	void *info = c->info;
 	struct irte_obs o = { .irq = irq };
-	u64 kind = pst_irq_ir_kind(irq_get_irq_data(irq));
+	enum pst_ir kind = pst_irq_ir_kind(irq_get_irq_data(irq));
 	struct pst_pi_req r;
 
 	/* Refused: the IRTE is as it was. */
 	if (regs_return_value(regs))
 		return 0;
 	/* The layout of @info is the remapping unit's, not the CPU's. */
-	if (info && kind == PISTEER_VEC_F_IR_INTEL) {
+	if (info && kind == PST_IR_INTEL) {
 		if (!pst_read_intel_pi(info, &r))
 			return 0;
 		o.posted = true;
 		o.pi_addr = r.addr;
-	} else if (info && kind == PISTEER_VEC_F_IR_AMD) {
+	} else if (info && kind == PST_IR_AMD) {
 		if (!pst_read_amd_pi(info, &r))
 			return 0;
 		o.amd = true;
@@ -291,83 +292,75 @@ static bool read_pi_control(struct kvm_vcpu *vcpu, u64 addr, u64 *control)
  * whether it names the host CPU the target vCPU last ran on, in the
  * encoding of @amd (a plain APIC ID) or VT-d (NDST).
  */
-static void report_dest(struct pisteer_vector *v, u32 dest, bool amd)
+static void report_dest(struct pst_vec *v, u32 dest, bool amd)
 {
-	int cpu = v->vcpu_pcpu;
+	struct pst_vec_delivery *d = &v->dlv;
+	int cpu = v->target.pcpu;
 
-	v->pi_flags |= PISTEER_PI_F_READ;
-	v->pi_ndst = dest;
+	d->pi_flags |= PISTEER_PI_F_READ;
+	d->pi_ndst = dest;
 	if (cpu < 0 || cpu >= nr_cpu_ids)
 		return;
-	v->pi_ndst_expected = amd ? per_cpu(x86_cpu_to_apicid, cpu) :
+	d->pi_ndst_expected = amd ? per_cpu(x86_cpu_to_apicid, cpu) :
 				    ndst_for_cpu(cpu);
-	if (v->pi_ndst == v->pi_ndst_expected)
-		v->pi_flags |= PISTEER_PI_F_NDST_MATCH;
+	if (d->pi_ndst == d->pi_ndst_expected)
+		d->pi_flags |= PISTEER_PI_F_NDST_MATCH;
 }
 
 /* AMD: IsRun and the doorbell destination the IRTE was last given. */
-static void apply_ga(const struct ga_obs *g, struct pisteer_vector *v)
+static void apply_ga(const struct ga_obs *g, struct pst_vec *v)
 {
 	if (!g->ir_data)
 		return;
-	v->pi_flags |= PISTEER_PI_F_GA_SEEN;
+	v->dlv.pi_flags |= PISTEER_PI_F_GA_SEEN;
 	if (g->is_run)
-		v->pi_flags |= PISTEER_PI_F_IS_RUNNING;
+		v->dlv.pi_flags |= PISTEER_PI_F_IS_RUNNING;
 	if (g->dest_known)
 		report_dest(v, g->dest, true);
 }
 
 /**
- * pisteer_irte_apply() - report what was observed of @v's IRTE, if anything
+ * pisteer_irte_apply() - add what was observed of @v's IRTE, if anything
  * @vcpu: the vector's target vCPU, or NULL
- * @v: the vector; its mode, reason, flags and pi_* fields are updated
+ * @v: the record; its delivery (mode, reason, pi_*) is updated
  */
-void pisteer_irte_apply(struct kvm_vcpu *vcpu, struct pisteer_vector *v)
+void pisteer_irte_apply(struct kvm_vcpu *vcpu, struct pst_vec *v)
 {
+	struct pst_vec_delivery *d = &v->dlv;
 	struct irte_obs o;
 	struct ga_obs g;
 	u64 control;
 
-	if (!pst_irte_store_get(v->host_irq, &o, &g))
+	if (!pst_irte_store_get(v->host.irq, &o, &g))
 		return;
 
-	v->flags &= ~PISTEER_VEC_F_MODE_INFERRED;
-	v->pi_flags |= PISTEER_PI_F_OBSERVED;
+	d->inferred = false;
+	d->pi_flags |= PISTEER_PI_F_OBSERVED;
 	if (o.confirmed)
-		v->pi_flags |= PISTEER_PI_F_CONFIRMED;
+		d->pi_flags |= PISTEER_PI_F_CONFIRMED;
 	if (!o.posted) {
-		v->mode = PISTEER_MODE_REMAPPED;
+		d->mode = PISTEER_MODE_REMAPPED;
 		return;
 	}
-	v->mode = PISTEER_MODE_POSTED;
-	v->reason = PISTEER_REASON_NONE;
+	d->mode = PISTEER_MODE_POSTED;
+	d->reason = PISTEER_REASON_NONE;
 	/* The address stays in here: it is only ever compared and read. */
 	if (o.pi_addr)
-		v->pi_flags |= PISTEER_PI_F_ADDR_KNOWN;
+		d->pi_flags |= PISTEER_PI_F_ADDR_KNOWN;
 	if (o.amd) {
-		v->pi_flags |= PISTEER_PI_F_AMD | PISTEER_PI_F_GUEST_MODE;
-		v->pi_ga_tag = o.ga_tag;
+		d->pi_flags |= PISTEER_PI_F_AMD | PISTEER_PI_F_GUEST_MODE;
+		d->pi_ga_tag = o.ga_tag;
 		apply_ga(&g, v);
 		return;
 	}
-	v->pi_flags |= PISTEER_PI_F_INTEL;
+	d->pi_flags |= PISTEER_PI_F_INTEL;
 	if (!vcpu || !read_pi_control(vcpu, o.pi_addr, &control))
 		return;
 	if (control & PI_ON)
-		v->pi_flags |= PISTEER_PI_F_ON;
+		d->pi_flags |= PISTEER_PI_F_ON;
 	if (control & PI_SN)
-		v->pi_flags |= PISTEER_PI_F_SN;
+		d->pi_flags |= PISTEER_PI_F_SN;
 	report_dest(v, control >> 32, false);
-}
-
-/**
- * pisteer_irte_forget_missing() - forget the IRQs VFIO no longer has
- * @irqs: the host IRQs of the VFIO vectors a scan found, sorted ascending
- * @nr: their number
- */
-void pisteer_irte_forget_missing(const unsigned int *irqs, unsigned int nr)
-{
-	pst_irte_store_sync(irqs, nr);
 }
 
 /* debugfs pisteer/irte. */

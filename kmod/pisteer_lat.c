@@ -43,6 +43,7 @@
 #include <linux/uaccess.h>
 
 #include "pisteer.h"
+#include "pisteer_model.h"
 
 #define MAX_VMS		64
 #define MAX_OBJECTS	1024	/* of each kind: lat_stats, lat_vcpu */
@@ -241,13 +242,13 @@ static void zero_stats(struct lat_stats *st)
 		atomic64_set(&st->hist[b], 0);
 }
 
-static struct lat_stats *get_stats(const struct pisteer_vector *v)
+static struct lat_stats *get_stats(const struct pst_vec *v)
 {
 	struct lat_stats *st;
 
 	list_for_each_entry(st, &stats_list, link)
-		if (st->id.vm_pid == v->vm_pid && st->id.vm_fd == v->vm_fd &&
-		    st->id.host_irq == v->host_irq)
+		if (st->id.vm_pid == v->vm.pid && st->id.vm_fd == v->vm.fd &&
+		    st->id.host_irq == v->host.irq)
 			goto found;
 	if (nr_stats >= MAX_OBJECTS)
 		return NULL;
@@ -258,15 +259,15 @@ static struct lat_stats *get_stats(const struct pisteer_vector *v)
 	list_add_tail(&st->link, &stats_list);
 	nr_stats++;
 found:
-	st->id.host_irq = v->host_irq;
-	st->id.pci_seg = v->pci_seg;
-	st->id.pci_bus = v->pci_bus;
-	st->id.pci_devfn = v->pci_devfn;
-	st->id.irq_type = v->irq_type;
-	st->id.index = v->index;
-	st->id.vm_pid = v->vm_pid;
-	st->id.vm_fd = v->vm_fd;
-	st->id.vcpu = v->vcpu;
+	st->id.host_irq = v->host.irq;
+	st->id.pci_seg = v->host.dev.pci_seg;
+	st->id.pci_bus = v->host.dev.pci_bus;
+	st->id.pci_devfn = v->host.dev.pci_devfn;
+	st->id.irq_type = v->host.dev.irq_type;
+	st->id.index = v->host.dev.index;
+	st->id.vm_pid = v->vm.pid;
+	st->id.vm_fd = v->vm.fd;
+	st->id.vcpu = v->target.vcpu;
 	return st;
 }
 
@@ -442,15 +443,13 @@ static void stop_locked(void)
 
 /**
  * pisteer_lat_update() - sample the vectors a scan found
- * @vecs: the vectors
- * @src: for each, its trigger eventfd and target vCPU (NULL: none)
+ * @vecs: the records, with their trigger eventfd and target vCPU
  * @nr: their number
  *
  * Called with the scan lock held, in process context.  Builds the table
  * the probes look vectors up in, and publishes it when it changed.
  */
-void pisteer_lat_update(const struct pisteer_vector *vecs,
-			const struct pisteer_lat_src *src, unsigned int nr)
+void pisteer_lat_update(const struct pst_vec *vecs, unsigned int nr)
 {
 	struct lat_table *t, *old;
 	unsigned int i, j;
@@ -473,17 +472,17 @@ void pisteer_lat_update(const struct pisteer_vector *vecs,
 	for (i = 0; i < nr; i++) {
 		struct lat_irq *e = &t->irqs[t->nr_irqs];
 
-		if (!src[i].vcpu || vecs[i].vcpu < 0 ||
-		    !pid_sampled(vecs[i].vm_pid))
+		if (!vecs[i].vcpu_id || vecs[i].target.vcpu < 0 ||
+		    !pid_sampled(vecs[i].vm.pid))
 			continue;
 		e->st = get_stats(&vecs[i]);
-		e->vc = get_vcpu(src[i].vcpu);
+		e->vc = get_vcpu(vecs[i].vcpu_id);
 		if (!e->st || !e->vc) {
 			dropped++;
 			continue;
 		}
-		e->irq = vecs[i].host_irq;
-		e->trigger = src[i].trigger;
+		e->irq = vecs[i].host.irq;
+		e->trigger = vecs[i].trigger;
 		t->nr_irqs++;
 		for (j = 0; j < t->nr_vcpus && t->vcpus[j] != e->vc; j++)
 			;

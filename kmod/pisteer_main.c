@@ -16,6 +16,7 @@
 #include <linux/string.h>
 
 #include "pisteer.h"
+#include "pisteer_model.h"
 
 /*
  * Module parameters: the default policy of vectors that have none of
@@ -158,9 +159,6 @@ static int __init pisteer_init(void)
 
 static void __exit pisteer_exit(void)
 {
-	struct pisteer_vector *vecs;
-	unsigned int nr;
-
 	/* No parameter write kicks a rescan from now on. */
 	params_go_live(false);
 	pisteer_chrdev_exit();
@@ -175,13 +173,12 @@ static void __exit pisteer_exit(void)
 	 * failed scan is restored blindly.
 	 */
 	pisteer_steer_clear_policies();
-	if (!pisteer_scan(&vecs, &nr))
-		pst_kvfree(vecs);
+	pisteer_scan();
 	pisteer_scan_forget();
 	pisteer_steer_exit();
 	pisteer_irte_exit();
 	pisteer_debugfs_exit();
-	pisteer_records_exit();
+	pst_model_exit();
 	pr_info("unloaded\n");
 }
 

@@ -38,6 +38,7 @@
 #include <linux/topology.h>
 
 #include "pisteer.h"
+#include "pisteer_model.h"
 #include "pisteer_trace.h"
 
 #define MAX_POLICIES		64
@@ -101,7 +102,7 @@ static bool same_scope(const struct pisteer_policy *a,
  * The policy of @v: its IRQ's, else its device's, else its VM's, else the
  * default (@by_default set), else NULL.
  */
-static const struct pisteer_policy *policy_of(const struct pisteer_vector *v,
+static const struct pisteer_policy *policy_of(const struct pst_vec *v,
 					      bool *by_default)
 {
 	const struct pisteer_policy *best = NULL;
@@ -110,13 +111,15 @@ static const struct pisteer_policy *policy_of(const struct pisteer_vector *v,
 	for (i = 0; i < nr_policies; i++) {
 		const struct pisteer_policy *p = &policies[i].p;
 
-		if (p->scope == PISTEER_SCOPE_IRQ && p->irq == v->host_irq)
+		if (p->scope == PISTEER_SCOPE_IRQ && p->irq == v->host.irq)
 			return p;
-		if (p->scope == PISTEER_SCOPE_DEVICE && p->pci_seg == v->pci_seg &&
-		    p->pci_bus == v->pci_bus && p->pci_devfn == v->pci_devfn)
+		if (p->scope == PISTEER_SCOPE_DEVICE &&
+		    p->pci_seg == v->host.dev.pci_seg &&
+		    p->pci_bus == v->host.dev.pci_bus &&
+		    p->pci_devfn == v->host.dev.pci_devfn)
 			best = p;
-		else if (p->scope == PISTEER_SCOPE_VM && p->pid == v->vm_pid &&
-			 policies[i].vm_start == v->vm_start && !best)
+		else if (p->scope == PISTEER_SCOPE_VM && p->pid == v->vm.pid &&
+			 policies[i].vm_start == v->vm.start && !best)
 			best = p;
 	}
 	*by_default = !best && default_policy.policy != PISTEER_POLICY_NONE;
@@ -133,21 +136,17 @@ static struct steered *find_steered(unsigned int irq)
 	return NULL;
 }
 
-static void vector_id(const struct pisteer_vector *v, struct pst_vfio_id *id)
+/* What reconcile did with @s's IRQ, into @v's record. */
+static void report_steered(const struct steered *s, struct pst_vec *v)
 {
-	id->irq_type = v->irq_type;
-	id->index = v->index;
-	id->pci_seg = v->pci_seg;
-	id->pci_bus = v->pci_bus;
-	id->pci_devfn = v->pci_devfn;
+	v->steer.cpu = s->cpu;
+	v->steer.moves = s->moves;
+	v->steer.overridden = s->overridden;
 }
 
-static bool is_vector(const struct steered *s, const struct pisteer_vector *v)
+static bool is_vector(const struct steered *s, const struct pst_vec *v)
 {
-	struct pst_vfio_id id;
-
-	vector_id(v, &id);
-	return pst_vfio_id_equal(&id, &s->id);
+	return pst_vfio_id_equal(&v->host.dev, &s->id);
 }
 
 /*
@@ -174,7 +173,7 @@ static void forget(struct steered *s)
 }
 
 /* The first move of @v's IRQ: its affinity saved as it was just before. */
-static struct steered *start_steering(const struct pisteer_vector *v, int cpu)
+static struct steered *start_steering(const struct pst_vec *v, int cpu)
 {
 	struct steered *s;
 	int ret;
@@ -186,9 +185,9 @@ static struct steered *start_steering(const struct pisteer_vector *v, int cpu)
 		pst_kfree(s);
 		return NULL;
 	}
-	s->irq = v->host_irq;
+	s->irq = v->host.irq;
 	s->cpu = -1;
-	vector_id(v, &s->id);
+	s->id = v->host.dev;
 	ret = pst_vfio_irq_move(s->irq, &s->id, cpumask_of(cpu), NULL, s->orig);
 	if (ret) {
 		if (ret != -ESTALE)
@@ -208,19 +207,20 @@ static struct steered *start_steering(const struct pisteer_vector *v, int cpu)
  * pinned to a CPU that went offline runs where the scheduler put it, and
  * its affinity is widened only when it next wakes, with no event.
  */
-static int vcpu_cpu(const struct pisteer_vector *v)
+static int vcpu_cpu(const struct pst_vec *v)
 {
-	if (v->vcpu_pinned_cpu >= 0 && cpu_online(v->vcpu_pinned_cpu))
-		return v->vcpu_pinned_cpu;
-	return v->vcpu_pcpu;
+	if (v->target.pinned_cpu >= 0 && cpu_online(v->target.pinned_cpu))
+		return v->target.pinned_cpu;
+	return v->target.pcpu;
 }
 
-static int device_node(const struct pisteer_vector *v)
+static int device_node(const struct pst_vec *v)
 {
+	const struct pst_vfio_id *d = &v->host.dev;
 	struct pci_dev *pdev;
 	int node;
 
-	pdev = pci_get_domain_bus_and_slot(v->pci_seg, v->pci_bus, v->pci_devfn);
+	pdev = pci_get_domain_bus_and_slot(d->pci_seg, d->pci_bus, d->pci_devfn);
 	if (!pdev)
 		return NUMA_NO_NODE;
 	node = dev_to_node(&pdev->dev);
@@ -234,7 +234,7 @@ static int device_node(const struct pisteer_vector *v)
  * another remains; spread over the candidates by host IRQ number.
  */
 static int pick_housekeeping_cpu(const struct pisteer_policy *p,
-				 const struct pisteer_vector *v)
+				 const struct pst_vec *v)
 {
 	int node = device_node(v), own = vcpu_cpu(v), cpu, n, pick = -1;
 	unsigned int i, nbits = min_t(unsigned int, nr_cpu_ids,
@@ -255,7 +255,7 @@ static int pick_housekeeping_cpu(const struct pisteer_policy *p,
 		cpumask_clear_cpu(own, cand);
 	n = cpumask_weight(cand);
 	if (n) {
-		i = v->host_irq % n;
+		i = v->host.irq % n;
 		for_each_cpu(cpu, cand)
 			if (!i--) {
 				pick = cpu;
@@ -267,7 +267,7 @@ static int pick_housekeeping_cpu(const struct pisteer_policy *p,
 }
 
 static int target_cpu(const struct pisteer_policy *p, u32 applied,
-		      const struct pisteer_vector *v)
+		      const struct pst_vec *v)
 {
 	switch (applied) {
 	case PISTEER_POLICY_STATIC:
@@ -280,22 +280,22 @@ static int target_cpu(const struct pisteer_policy *p, u32 applied,
 }
 
 /* What auto comes to for @v, and why. */
-static u32 auto_choice(const struct pisteer_vector *v, u32 *why)
+static u32 auto_choice(const struct pst_vec *v, u32 *why)
 {
-	if (v->mode == PISTEER_MODE_POSTED) {
+	if (v->dlv.mode == PISTEER_MODE_POSTED) {
 		*why = PISTEER_WHY_POSTED;
 		return PISTEER_POLICY_NONE;
 	}
-	if (v->mode != PISTEER_MODE_REMAPPED) {
+	if (v->dlv.mode != PISTEER_MODE_REMAPPED) {
 		*why = PISTEER_WHY_MODE_UNKNOWN;
 		return PISTEER_POLICY_NONE;
 	}
 	/* Whether APICv is on: the vendor module's word, read at the scan. */
-	if (v->unknown & PISTEER_UNK_APICV) {
+	if (v->dlv.apicv_unknown) {
 		*why = PISTEER_WHY_MODE_UNKNOWN;
 		return PISTEER_POLICY_NONE;
 	}
-	if (v->reason == PISTEER_REASON_NO_APICV) {
+	if (v->dlv.reason == PISTEER_REASON_NO_APICV) {
 		*why = PISTEER_WHY_NO_APICV;
 		return PISTEER_POLICY_FOLLOW;
 	}
@@ -304,23 +304,19 @@ static u32 auto_choice(const struct pisteer_vector *v, u32 *why)
 }
 
 /* Is the affinity the scan saw exactly @cpu? */
-static bool affinity_is(const struct pisteer_vector *v, int cpu)
+static bool affinity_is(const struct pst_vec *v, int cpu)
 {
-	unsigned int i;
-
-	for (i = 0; i < PISTEER_AFFINITY_WORDS; i++)
-		if (v->irq_affinity[i] != (i == cpu / 64 ? BIT_ULL(cpu % 64) : 0))
-			return false;
-	return true;
+	return test_bit(cpu, v->host.affinity) &&
+	       bitmap_weight(v->host.affinity, PST_AFFINITY_BITS) == 1;
 }
 
 /* Earliest time a move held back by the interval may be done, or 0. */
 static u64 retry_at_ns;
 
 static void steer_one(const struct pisteer_policy *p, u32 applied,
-		      struct pisteer_vector *v)
+		      struct pst_vec *v)
 {
-	struct steered *s = find_steered(v->host_irq);
+	struct steered *s = find_steered(v->host.irq);
 	u32 interval = p->interval_us ? p->interval_us : DEFAULT_INTERVAL_US;
 	int cpu = target_cpu(p, applied, v);
 	u64 now = ktime_get_ns();
@@ -336,7 +332,7 @@ static void steer_one(const struct pisteer_policy *p, u32 applied,
 	 * and apply the policy again, at most once per interval like every
 	 * move.  Until then an off leaves their choice in place.
 	 */
-	if (s && !s->away && s->cpu >= 0 && s->cpu < PISTEER_AFFINITY_WORDS * 64 &&
+	if (s && !s->away && s->cpu >= 0 && s->cpu < PST_AFFINITY_BITS &&
 	    !affinity_is(v, s->cpu)) {
 		s->overridden++;
 		s->away = true;
@@ -344,7 +340,7 @@ static void steer_one(const struct pisteer_policy *p, u32 applied,
 				    s->irq, s->cpu, s->overridden);
 	}
 	/* Posting ignores host affinity: nothing to gain from a move. */
-	if (v->mode == PISTEER_MODE_POSTED || cpu < 0 || !cpu_online(cpu))
+	if (v->dlv.mode == PISTEER_MODE_POSTED || cpu < 0 || !cpu_online(cpu))
 		goto report;
 	if (s && s->cpu == cpu && !s->away)
 		goto report;
@@ -364,21 +360,18 @@ static void steer_one(const struct pisteer_policy *p, u32 applied,
 		if (ret) {
 			if (ret != -ESTALE)
 				pr_warn_ratelimited("irq %u: cannot move it to CPU %d: %d\n",
-						    v->host_irq, cpu, ret);
+						    v->host.irq, cpu, ret);
 			goto report;
 		}
 	}
-	trace_steer(v->host_irq, s->cpu, cpu, applied);
+	trace_steer(v->host.irq, s->cpu, cpu, applied);
 	s->away = false;
 	s->cpu = cpu;
 	s->moves++;
 	s->last_move_ns = now;
 report:
-	if (s) {
-		v->steer_cpu = s->cpu;
-		v->steer_moves = s->moves;
-		v->steer_overridden = s->overridden;
-	}
+	if (s)
+		report_steered(s, v);
 }
 
 /* The start time of process @pid (its thread group leader): 0 or -ESRCH. */
@@ -419,23 +412,21 @@ static void drop_dead_vm_policies(void)
 }
 
 /* @v's policy fields; returns its policy (NULL: none), what it came to in @applied. */
-static const struct pisteer_policy *resolve(struct pisteer_vector *v, u32 *applied)
+static const struct pisteer_policy *resolve(struct pst_vec *v, u32 *applied)
 {
-	u32 why = PISTEER_WHY_NONE;
+	struct pst_vec_steer *st = &v->steer;
 	const struct pisteer_policy *p;
-	bool by_default;
 
-	p = policy_of(v, &by_default);
-	v->steer_cpu = -1;
-	v->policy = p ? p->policy : PISTEER_POLICY_NONE;
-	v->flags &= ~PISTEER_VEC_F_POLICY_DEFAULT;
-	if (by_default)
-		v->flags |= PISTEER_VEC_F_POLICY_DEFAULT;
-	*applied = v->policy;
-	if (*applied == PISTEER_POLICY_AUTO)
-		*applied = auto_choice(v, &why);
-	v->policy_applied = *applied;
-	v->policy_why = why;
+	p = policy_of(v, &st->by_default);
+	st->cpu = -1;
+	st->moves = 0;
+	st->overridden = 0;
+	st->why = PISTEER_WHY_NONE;
+	st->policy = p ? p->policy : PISTEER_POLICY_NONE;
+	st->applied = st->policy;
+	if (st->applied == PISTEER_POLICY_AUTO)
+		st->applied = auto_choice(v, &st->why);
+	*applied = st->applied;
 	return p;
 }
 
@@ -464,13 +455,13 @@ static bool follows_vcpu(u32 applied)
 
 /**
  * pisteer_steer_apply() - reconcile: steer the vectors a scan found
- * @vecs: the vectors; their policy and steer_* fields are filled in
+ * @vecs: the records; their steering is filled in
  * @nr: their number
  *
  * Context: process, under the scan lock; the only place IRQs are moved
  * (besides unloading).
  */
-void pisteer_steer_apply(struct pisteer_vector *vecs, unsigned int nr)
+void pisteer_steer_apply(struct pst_vec *vecs, unsigned int nr)
 {
 	struct steered *s, *tmp;
 	unsigned int i;
@@ -488,18 +479,18 @@ void pisteer_steer_apply(struct pisteer_vector *vecs, unsigned int nr)
 
 		p = resolve(&vecs[i], &applied);
 		if (follows_vcpu(applied))
-			pisteer_vcpuwatch_add(vecs[i].vcpu_tid);
+			pisteer_vcpuwatch_add(vecs[i].target.tid);
 		if (moves_irq(applied)) {
 			steer_one(p, applied, &vecs[i]);
 			continue;
 		}
-		s = find_steered(vecs[i].host_irq);
+		s = find_steered(vecs[i].host.irq);
 		if (s)
 			forget(s);
 	}
 	/* Steered IRQs no vector names any more. */
 	list_for_each_entry_safe(s, tmp, &steered_irqs, link) {
-		for (i = 0; i < nr && vecs[i].host_irq != s->irq; i++)
+		for (i = 0; i < nr && vecs[i].host.irq != s->irq; i++)
 			;
 		if (i < nr && is_vector(s, &vecs[i]))
 			continue;
@@ -516,13 +507,13 @@ void pisteer_steer_apply(struct pisteer_vector *vecs, unsigned int nr)
 }
 
 /**
- * pisteer_steer_report() - fill in the policy and steering of vectors
- * @vecs: the vectors
+ * pisteer_steer_report() - fill in the policy and steering of records
+ * @vecs: the records
  * @nr: their number
  *
  * For readers: moves nothing, changes no policy.
  */
-void pisteer_steer_report(struct pisteer_vector *vecs, unsigned int nr)
+void pisteer_steer_report(struct pst_vec *vecs, unsigned int nr)
 {
 	struct steered *s;
 	unsigned int i;
@@ -531,12 +522,9 @@ void pisteer_steer_report(struct pisteer_vector *vecs, unsigned int nr)
 	mutex_lock(&steer_lock);
 	for (i = 0; i < nr; i++) {
 		resolve(&vecs[i], &applied);
-		s = find_steered(vecs[i].host_irq);
-		if (!s || !is_vector(s, &vecs[i]))
-			continue;
-		vecs[i].steer_cpu = s->cpu;
-		vecs[i].steer_moves = s->moves;
-		vecs[i].steer_overridden = s->overridden;
+		s = find_steered(vecs[i].host.irq);
+		if (s && is_vector(s, &vecs[i]))
+			report_steered(s, &vecs[i]);
 	}
 	mutex_unlock(&steer_lock);
 }

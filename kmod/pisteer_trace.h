@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * pisteer's tracepoints: pisteer:vector_add, vector_update, vector_del,
- * emitted when a scan finds a passthrough vector new, changed or gone, and
+ * emitted when a commit to the model finds a record new, changed or gone, and
  * pisteer:steer when a host IRQ is moved (to = -1: its affinity restored).
  */
 #undef TRACE_SYSTEM
@@ -13,8 +13,10 @@
 #include <linux/pisteer.h>
 #include <linux/tracepoint.h>
 
+#include "pisteer_model.h"
+
 DECLARE_EVENT_CLASS(pisteer_vector_class,
-		    TP_PROTO(const struct pisteer_vector *v),
+		    TP_PROTO(const struct pst_vec *v),
 		    TP_ARGS(v),
 		    TP_STRUCT__entry(__field(u32, host_irq)
 				     __field(s32, vm_pid)
@@ -28,18 +30,18 @@ DECLARE_EVENT_CLASS(pisteer_vector_class,
 				     __field(u32, gsi)
 				     __field(s32, vcpu)
 				     __field(u16, reason)),
-		    TP_fast_assign(__entry->host_irq = v->host_irq;
-				   __entry->vm_pid = v->vm_pid;
-				   __entry->vm_fd = v->vm_fd;
-				   __entry->pci_seg = v->pci_seg;
-				   __entry->pci_bus = v->pci_bus;
-				   __entry->pci_devfn = v->pci_devfn;
-				   __entry->guest_vector = v->guest_vector;
-				   __entry->mode = v->mode;
-				   __entry->index = v->index;
-				   __entry->gsi = v->gsi;
-				   __entry->vcpu = v->vcpu;
-				   __entry->reason = v->reason;),
+		    TP_fast_assign(__entry->host_irq = v->host.irq;
+				   __entry->vm_pid = v->vm.pid;
+				   __entry->vm_fd = v->vm.fd;
+				   __entry->pci_seg = v->host.dev.pci_seg;
+				   __entry->pci_bus = v->host.dev.pci_bus;
+				   __entry->pci_devfn = v->host.dev.pci_devfn;
+				   __entry->guest_vector = v->route.vector;
+				   __entry->mode = v->dlv.mode;
+				   __entry->index = v->host.dev.index;
+				   __entry->gsi = v->route.gsi;
+				   __entry->vcpu = v->target.vcpu;
+				   __entry->reason = v->dlv.reason;),
 		    TP_printk("irq=%u vm=%d-%u dev=%04x:%02x:%02x.%u index=%u gsi=%u gvec=0x%02x vcpu=%d mode=%s reason=%u",
 			      __entry->host_irq, __entry->vm_pid, __entry->vm_fd,
 			      __entry->pci_seg, __entry->pci_bus,
@@ -54,17 +56,17 @@ DECLARE_EVENT_CLASS(pisteer_vector_class,
 );
 
 DEFINE_EVENT(pisteer_vector_class, vector_add,
-	     TP_PROTO(const struct pisteer_vector *v),
+	     TP_PROTO(const struct pst_vec *v),
 	     TP_ARGS(v)
 );
 
 DEFINE_EVENT(pisteer_vector_class, vector_update,
-	     TP_PROTO(const struct pisteer_vector *v),
+	     TP_PROTO(const struct pst_vec *v),
 	     TP_ARGS(v)
 );
 
 DEFINE_EVENT(pisteer_vector_class, vector_del,
-	     TP_PROTO(const struct pisteer_vector *v),
+	     TP_PROTO(const struct pst_vec *v),
 	     TP_ARGS(v)
 );
 
