@@ -25,6 +25,7 @@
 
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
+#include <linux/hashtable.h>
 #include <linux/interrupt.h>
 #include <linux/irq.h>
 #include <linux/ktime.h>
@@ -46,7 +47,8 @@
 #define MAX_INTERVAL_US		10000000
 
 struct steered {
-	struct list_head link;
+	struct hlist_node node;		/* in steered_irqs, by irq */
+	u64 seen;			/* the last reconcile that named it */
 	unsigned int irq;
 	struct pst_vfio_id id;		/* the vector the number was */
 	int cpu;
@@ -70,7 +72,11 @@ struct steer_policy {
 
 static struct steer_policy policies[MAX_POLICIES];
 static unsigned int nr_policies;
-static LIST_HEAD(steered_irqs);
+/* The steered IRQs, hashed by number: a lookup per vector, not a list walk. */
+static DEFINE_HASHTABLE(steered_irqs, 8);
+static unsigned int nr_steered;
+/* Which reconcile this is: a steered IRQ not seen in it is forgotten. */
+static u64 reconcile_gen;
 
 /*
  * The default for every vector no policy of its own names (module
@@ -130,7 +136,7 @@ static struct steered *find_steered(unsigned int irq)
 {
 	struct steered *s;
 
-	list_for_each_entry(s, &steered_irqs, link)
+	hash_for_each_possible(steered_irqs, s, node, irq)
 		if (s->irq == irq)
 			return s;
 	return NULL;
@@ -167,7 +173,8 @@ static void forget(struct steered *s)
 	else if (ret != -ESTALE)
 		pr_warn("irq %u: restoring its affinity failed: %d\n",
 			s->irq, ret);
-	list_del(&s->link);
+	hash_del(&s->node);
+	nr_steered--;
 	pst_free_cpumask_var(s->orig);
 	pst_kfree(s);
 }
@@ -197,7 +204,8 @@ static struct steered *start_steering(const struct pst_vec *v, int cpu)
 		pst_kfree(s);
 		return NULL;
 	}
-	list_add(&s->link, &steered_irqs);
+	hash_add(steered_irqs, &s->node, s->irq);
+	nr_steered++;
 	return s;
 }
 
@@ -370,8 +378,10 @@ static void steer_one(const struct pisteer_policy *p, u32 applied,
 	s->moves++;
 	s->last_move_ns = now;
 report:
-	if (s)
+	if (s) {
+		s->seen = reconcile_gen;
 		report_steered(s, v);
+	}
 }
 
 /* The start time of process @pid (its thread group leader): 0 or -ESRCH. */
@@ -439,9 +449,10 @@ static bool moves_irq(u32 applied)
 static void watch_steered(void)
 {
 	struct steered *s;
+	unsigned int bkt;
 
 	pisteer_affwatch_begin();
-	list_for_each_entry(s, &steered_irqs, link)
+	hash_for_each(steered_irqs, bkt, s, node)
 		pisteer_affwatch_add(s->irq);
 	pisteer_affwatch_commit();
 }
@@ -463,14 +474,16 @@ static bool follows_vcpu(u32 applied)
  */
 void pisteer_steer_apply(struct pst_vec *vecs, unsigned int nr)
 {
-	struct steered *s, *tmp;
-	unsigned int i;
+	struct hlist_node *tmp;
+	struct steered *s;
+	unsigned int i, bkt;
 	u64 retry;
 
 	/* Decisions about CPUs with no CPU coming or going meanwhile. */
 	cpus_read_lock();
 	mutex_lock(&steer_lock);
 	retry_at_ns = 0;
+	reconcile_gen++;
 	drop_dead_vm_policies();
 	pisteer_vcpuwatch_begin();
 	for (i = 0; i < nr; i++) {
@@ -488,14 +501,10 @@ void pisteer_steer_apply(struct pst_vec *vecs, unsigned int nr)
 		if (s)
 			forget(s);
 	}
-	/* Steered IRQs no vector names any more. */
-	list_for_each_entry_safe(s, tmp, &steered_irqs, link) {
-		for (i = 0; i < nr && vecs[i].host.irq != s->irq; i++)
-			;
-		if (i < nr && is_vector(s, &vecs[i]))
-			continue;
-		forget(s);
-	}
+	/* Steered IRQs no vector with a moving policy names any more. */
+	hash_for_each_safe(steered_irqs, bkt, tmp, s, node)
+		if (s->seen != reconcile_gen)
+			forget(s);
 	watch_steered();
 	pisteer_vcpuwatch_commit();
 	retry = retry_at_ns;
@@ -697,14 +706,9 @@ int pisteer_steer_set_policy(const struct pisteer_policy *req)
 /* How many host IRQs are steered now (their affinity kept), how many policies. */
 void pisteer_steer_counts(unsigned int *steered, unsigned int *policies)
 {
-	struct steered *s;
-	unsigned int nr = 0;
-
 	mutex_lock(&steer_lock);
 	drop_dead_vm_policies();
-	list_for_each_entry(s, &steered_irqs, link)
-		nr++;
-	*steered = nr;
+	*steered = nr_steered;
 	*policies = nr_policies;
 	mutex_unlock(&steer_lock);
 }
@@ -721,11 +725,13 @@ void pisteer_steer_clear_policies(void)
 /* Module unload: whatever is still steered goes back where it was. */
 void pisteer_steer_exit(void)
 {
-	struct steered *s, *tmp;
+	struct hlist_node *tmp;
+	struct steered *s;
+	unsigned int bkt;
 
 	cpus_read_lock();
 	mutex_lock(&steer_lock);
-	list_for_each_entry_safe(s, tmp, &steered_irqs, link)
+	hash_for_each_safe(steered_irqs, bkt, tmp, s, node)
 		forget(s);
 	watch_steered();
 	pisteer_vcpuwatch_begin();
