@@ -218,20 +218,18 @@ static struct notifier_block module_nb = { .notifier_call = module_cb };
  */
 u64 pisteer_events_missed(void)
 {
-	unsigned int i;
-	u64 n = 0;
+	u64 n;
 
-	mutex_lock(&probe_lock);
-	for (i = 0; i < ARRAY_SIZE(probes); i++)
-		if (registered[i])
-			n += probes[i].nmissed + probes[i].kp.nmissed;
-	mutex_unlock(&probe_lock);
+	pisteer_events_complete(&n);
 	return n;
 }
 
 /**
  * pisteer_events_complete() - does every change reach the VM set
  * @missed: set to pisteer_events_missed()
+ *
+ * Both under one hold of probe_lock, so that the answer and the count
+ * are of the same registrations.
  *
  * Return: true when every event probe is registered (a missed hit shows
  * as a change of @missed).
@@ -240,12 +238,17 @@ bool pisteer_events_complete(u64 *missed)
 {
 	unsigned int i;
 	bool all = true;
+	u64 n = 0;
 
-	*missed = pisteer_events_missed();
 	mutex_lock(&probe_lock);
-	for (i = 0; i < ARRAY_SIZE(probes); i++)
-		all = all && registered[i];
+	for (i = 0; i < ARRAY_SIZE(probes); i++) {
+		if (registered[i])
+			n += probes[i].nmissed + probes[i].kp.nmissed;
+		else
+			all = false;
+	}
 	mutex_unlock(&probe_lock);
+	*missed = n;
 	return all;
 }
 
