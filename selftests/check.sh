@@ -69,6 +69,17 @@ no_raw_ioctl() {
 	[ -z "$hits" ] || { printf '%s\n' "$hits"; return 1; }
 }
 
+# The model's record is the module's own type: only the model fills the
+# uapi struct (pst_vec_export()), chrdev.c copies it out, debugfs.c prints it.
+uapi_vector_at_edge() {
+	local hits
+	hits=$(grep -lw 'struct pisteer_vector' kmod/*.[ch] |
+		grep -vxE 'kmod/pisteer_model\.[ch]|kmod/pisteer_(chrdev|debugfs)\.c')
+	[ -z "$hits" ] || { echo "struct pisteer_vector used in: $hits"; return 1; }
+	grep -q 'TP_PROTO(const struct pst_vec \*v)' kmod/pisteer_trace.h ||
+		{ echo "the vector tracepoints do not take the model's record"; return 1; }
+}
+
 dkms_version() {
 	local want have
 	want=$(cat VERSION)
@@ -295,6 +306,8 @@ stages() {
 	st static - "unit: rdma-lat code" ktap_run build/selftests/rdma_unit build/pisteer
 	st static - "tools/cmd_*.c call no ioctl() (the ioctl layer: tools/lib/pisteer_dev.c)" \
 		ktap_check no_raw_ioctl
+	st static - "kmod/: struct pisteer_vector only at the edge (model export, chrdev, debugfs)" \
+		ktap_check uapi_vector_at_edge
 	st static - "dkms.conf PACKAGE_VERSION equals VERSION" ktap_check dkms_version
 	st static - "debian/changelog version equals VERSION" ktap_check deb_version
 	st static - "man pages: render clean (groff -ww, man --warnings), say what each --help says" \
