@@ -3,21 +3,23 @@
  * scan_bench: what one discovery scan of pisteer.ko costs, and what it
  * grows with.
  *
- * A scan walks every host IRQ (for VFIO's actions) and every open file of
- * every process (for KVM VM files), then the irqfds of each VM found.  It
- * runs for each list ioctl, debugfs read and event, and every 50 ms while
- * a follow policy exists.  With one passthrough VM (an 82574L, 5 vectors
+ * A scan walks every host IRQ (for VFIO's actions), takes the VMs of the
+ * module's VM set (learnt from KVM and VFIO events; every open file of
+ * every process is walked only at load and as a fallback), then the
+ * irqfds of each VM.  It runs for each list ioctl, debugfs read and event;
+ * a follow policy adds a rescan every 50 ms only on a kernel where a
+ * vCPU-watch hook is missing.  With one passthrough VM (an 82574L, 5 vectors
  * routed) this times N calls each of:
  *   version     PISTEER_IOC_VERSION: the ioctl path without a scan
  *   list        PISTEER_IOC_LIST_VECTORS: a scan
  *   list+fds    the same with one more process holding F open files
  *   list+procs  the same with P more (sleeping) processes
  * and prints p50/p99 per call, the ratios, and the share of one CPU that
- * follow's periodic rescan would take at the measured p50.  Then, with a
+ * follow's fallback rescan would take at the measured p50.  Then, with a
  * follow policy on the VM for a few seconds and nothing changing, the
- * module's own account (debugfs pisteer/scans) of its periodic rescans:
- * how many walked every open file and how many reused the VMs found, and
- * the mean duration of each kind.  Last, the cost of one event: E guest
+ * module's own account (debugfs pisteer/scans) of the scans it ran meanwhile:
+ * how many walked every open file and how many took only the VM set, and
+ * the mean duration of each kind (with every hook there: none of either).  Last, the cost of one event: E guest
  * route changes (KVM_SET_GSI_ROUTING, 40 ms apart), each followed by the
  * module's own rescan, timed by its account, on the idle host and then
  * with H more processes holding D open files each (10 000 x 20 = 200 000
@@ -496,12 +498,12 @@ int main(int argc, char **argv)
 	printf("  ratios (p50): list/version %.1f, list+fds/list %.2f (+%d files), list+procs/list %.2f (+%d processes)\n",
 	       ratio(C_LIST, C_VERSION), ratio(C_FDS, C_LIST), fds,
 	       ratio(C_PROCS, C_LIST), procs);
-	printf("  follow's rescan every %d ms at these p50s: %.2f%% / %.2f%% / %.2f%% of one CPU\n",
+	printf("  follow's fallback rescan (every %d ms, only with a vCPU-watch hook missing) at these p50s: %.2f%% / %.2f%% / %.2f%% of one CPU\n",
 	       STEER_PERIOD_MS, result[C_LIST].p50_us / (STEER_PERIOD_MS * 10.0),
 	       result[C_FDS].p50_us / (STEER_PERIOD_MS * 10.0),
 	       result[C_PROCS].p50_us / (STEER_PERIOD_MS * 10.0));
 	printf("  follow for 4 s with the extra files and processes, nothing changing:\n"
-	       "  %lld rescans walked every file (mean %.1f us), %lld reused the VMs found (mean %.1f us): walk/reuse %.1f\n",
+	       "  %lld rescans walked every file (mean %.1f us), %lld took only the VM set (mean %.1f us): walk/set %.1f\n",
 	       periodic.walks, mean_us(periodic.walk_ns, periodic.walks),
 	       periodic.reuses, mean_us(periodic.reuse_ns, periodic.reuses),
 	       mean_us(periodic.reuse_ns, periodic.reuses) > 0 ?
