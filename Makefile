@@ -39,7 +39,7 @@ USER_CFLAGS := $(CPPFLAGS) $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Iuapi \
 LDLIBS_JSON := -ljson-c -lm
 LDLIBS_CLI := $(LDLIBS_JSON) -lhwloc
 
-CLI_SRCS := tools/pisteer.c tools/cmdline.c tools/cmd_version.c tools/cmd_status.c \
+CLI_SRCS := tools/pisteer.c tools/cmdline.c tools/cmd_version.c tools/cmd_status.c tools/status_prom.c \
 	tools/cmd_check.c tools/cmd_steer.c tools/cmd_config.c tools/cmd_pin.c tools/cmd_isolate.c tools/cmd_guest.c tools/cmd_lat.c \
 	tools/lat_hist.c \
 	tools/lib/pisteer_dev.c tools/lib/guest_sysfs.c tools/lib/cpus.c tools/lib/topo.c \

@@ -26,6 +26,8 @@ pkgs=(
 	sparse clang-tidy libjson-c-dev jq groff-base
 	# the man pages' and the bash completion's static stages
 	man-db bash-completion
+	# the status_cli rig test parses status --format prom and openmetrics with its parsers
+	python3 python3-prometheus-client
 	qemu-system-x86 busybox-static util-linux iproute2 hostname
 	# selftests/lib/realvm.sh: the nested guest's agent, and the QMP/QGA client
 	qemu-guest-agent socat

@@ -2,11 +2,13 @@
 /*
  * pisteer status: one row per passthrough vector, as the module sees it now.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -17,6 +19,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: pisteer status [--vm PID] [--device BDF] [--json]\n"
+		"                      [--format table|json|prom|openmetrics] [--output FILE]\n"
 		"\n"
 		"One row per passthrough vector: a VFIO MSI/MSI-X vector of a device\n"
 		"whose eventfd feeds a KVM irqfd.  Read from the module when called.\n"
@@ -24,6 +27,18 @@ static void usage(FILE *out)
 		"  --vm PID       only VMs held by process PID (the QEMU pid)\n"
 		"  --device BDF   only this PCI device (0000:3b:00.1 or 3b:00.1)\n"
 		"  --json         a JSON array of objects instead of the table\n"
+		"  --format FMT   table (the default), json (as --json), prom: the Prometheus\n"
+		"                 text format 0.0.4 that node_exporter's textfile collector\n"
+		"                 reads, or openmetrics: the same samples as OpenMetrics\n"
+		"                 text (info type, # UNIT, # EOF).  Per vector:\n"
+		"                 pisteer_vector_info (1; labels mode, reason, policy),\n"
+		"                 pisteer_vector_posted, pisteer_steer_moves_total,\n"
+		"                 pisteer_steer_overrides_total, pisteer_irq_interrupts_total\n"
+		"                 (/proc/interrupts) and, while pisteer lat samples it,\n"
+		"                 the pisteer_delivery_latency_seconds histogram\n"
+		"  --output FILE  with --format prom or openmetrics: write FILE whole, as a\n"
+		"                 temporary file .FILE.XXXXXX in its directory (mode 0644)\n"
+		"                 renamed over it; a FILE that cannot be written: exit 1\n"
 		"\n"
 		"Columns: VM (pid-fd, as KVM names it in debugfs), DEVICE, VEC (MSI-X or\n"
 		"MSI index), IRQ (host IRQ), GSI, GVEC (guest vector), VCPU (target vCPU;\n"
@@ -323,32 +338,250 @@ int cmd_opt_bdf(const char *cmd, const char *arg, struct pst_bdf *bdf)
 	return -1;
 }
 
+/* The command line of status: 0, 1 after --help, or an exit status. */
+static int status_opts(int argc, char **argv, struct pst_filter *f, int *format,
+		       const char **output)
+{
+	static const struct option opts[] = {
+		{ "vm", required_argument, NULL, 'v' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	struct cmd_operands ops = { 0 };
+	int opt, fmt = -1, json = 0;
+	size_t len;
+
+	while ((opt = cmd_getopt(argc, argv, "v:d:jf:o:h", opts, &ops)) != -1) {
+		switch (opt) {
+		case 'v':
+			if (cmd_opt_pid("status", optarg, &f->pid))
+				return PST_EXIT_USAGE;
+			break;
+		case 'd':
+			if (cmd_opt_bdf("status", optarg, &f->bdf))
+				return PST_EXIT_USAGE;
+			f->has_bdf = true;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'f':
+			fmt = status_parse_format(optarg);
+			if (fmt < 0) {
+				fprintf(stderr, "pisteer status: --format takes table, json, prom or openmetrics, not '%s'\n",
+					optarg);
+				return PST_EXIT_USAGE;
+			}
+			break;
+		case 'o':
+			len = strlen(optarg);
+			if (!len || optarg[len - 1] == '/') {
+				fprintf(stderr, "pisteer status: --output takes a file name, not '%s'\n",
+					optarg);
+				return PST_EXIT_USAGE;
+			}
+			*output = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			usage(stderr);
+			return PST_EXIT_USAGE;
+		}
+	}
+	if (json && fmt >= 0 && fmt != STATUS_FMT_JSON) {
+		fprintf(stderr, "pisteer status: --json is --format json: it conflicts with --format %s\n",
+			status_format_name(fmt));
+		return PST_EXIT_USAGE;
+	}
+	*format = json ? STATUS_FMT_JSON : fmt >= 0 ? fmt : STATUS_FMT_TABLE;
+	if (*output && *format != STATUS_FMT_PROM && *format != STATUS_FMT_OPENMETRICS) {
+		fprintf(stderr, "pisteer status: --output goes with --format prom or openmetrics\n");
+		return PST_EXIT_USAGE;
+	}
+	return cmd_operands_max("status", &ops, 0);
+}
+
+/*
+ * --output FILE: written as the temporary file .FILE.XXXXXX in FILE's
+ * directory (mode 0644; a collector reads only *.prom), renamed over FILE
+ * once whole, so that a reader sees the old file or the new one.
+ */
+struct status_out {
+	const char *path;
+	char *tmp;
+	FILE *f;
+};
+
+/* Create the temporary file: 0, or an exit status after saying why. */
+static int status_out_open(struct status_out *o, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	int dlen = slash ? (int)(slash - path + 1) : 0, tfd, err;
+	struct stat st;
+
+	o->path = path;
+	o->tmp = NULL;
+	o->f = NULL;
+	if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "pisteer status: --output %s: is a directory, not a file\n", path);
+		return PST_EXIT_FAIL;
+	}
+	if (asprintf(&o->tmp, "%.*s.%s.XXXXXX", dlen, path, path + dlen) < 0) {
+		o->tmp = NULL;
+		return PST_EXIT_FAIL;
+	}
+	tfd = mkstemp(o->tmp);
+	if (tfd < 0) {
+		err = errno;
+		fprintf(stderr, "pisteer status: --output %s: cannot create a file in %.*s: %s\n",
+			path, dlen ? dlen : 1, dlen ? path : ".", strerror(err));
+		free(o->tmp);
+		o->tmp = NULL;
+		return PST_EXIT_FAIL;
+	}
+	if (fchmod(tfd, 0644) || !(o->f = fdopen(tfd, "w"))) {
+		err = errno;
+		fprintf(stderr, "pisteer status: --output %s: %s: %s\n", path, o->tmp,
+			strerror(err));
+		close(tfd);
+		unlink(o->tmp);
+		free(o->tmp);
+		o->tmp = NULL;
+		return PST_EXIT_FAIL;
+	}
+	return PST_EXIT_OK;
+}
+
+/* Without the file written: the temporary file goes. */
+static void status_out_discard(struct status_out *o)
+{
+	if (!o->tmp)
+		return;
+	fclose(o->f);
+	unlink(o->tmp);
+	free(o->tmp);
+	o->tmp = NULL;
+}
+
+/* Flush, sync and rename over FILE: 0, or an exit status, nothing left. */
+static int status_out_commit(struct status_out *o)
+{
+	int err = 0;
+
+	if (fflush(o->f) || fsync(fileno(o->f)))
+		err = errno;
+	if (fclose(o->f) && !err)
+		err = errno;
+	o->f = NULL;
+	if (!err && rename(o->tmp, o->path))
+		err = errno;
+	if (err) {
+		fprintf(stderr, "pisteer status: --output %s: %s\n", o->path, strerror(err));
+		unlink(o->tmp);
+	}
+	free(o->tmp);
+	o->tmp = NULL;
+	return err ? PST_EXIT_FAIL : PST_EXIT_OK;
+}
+
+/*
+ * --format prom or openmetrics: the latency samples, if any, and the IRQ
+ * counts, then the text into @out.  0, or -1 when writing failed.
+ */
+static int write_metrics(FILE *out, int fd, int format, const struct pst_filter *filter,
+			 const struct pisteer_vector *vecs, unsigned int n)
+{
+	struct pisteer_lat_vector *lat = NULL;
+	struct pisteer_lat_read hdr;
+	unsigned int nlat = 0, i;
+	uint64_t *counts;
+	unsigned int *irqs;
+	int err;
+
+	if (pst_lat_read(fd, filter, &hdr, &lat, &nlat)) {
+		lat = NULL;
+		nlat = 0;
+	}
+	counts = calloc(n ? n : 1, sizeof(*counts));
+	irqs = calloc(n ? n : 1, sizeof(*irqs));
+	if (!counts || !irqs) {
+		err = -1;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		irqs[i] = vecs[i].host_irq;
+	err = pst_irq_counts(irqs, n, counts);
+	if (err)
+		fprintf(stderr, "pisteer status: warning: /proc/interrupts: %s; no pisteer_irq_interrupts_total\n",
+			strerror(-err));
+	err = status_to_metrics(out, format, vecs, n, err ? NULL : counts, lat, nlat);
+	if (!err && fflush(out))
+		err = -1;
+out:
+	free(irqs);
+	free(counts);
+	free(lat);
+	return err;
+}
+
 int cmd_status(int argc, char **argv)
 {
 	struct pst_filter filter = { 0 };
 	struct pisteer_version ver;
 	struct pisteer_vector *vecs;
+	struct status_out out = { 0 };
+	const char *output = NULL;
 	unsigned int n;
-	int fd, err;
-	bool json = false;
+	int fd, err, werr, format, rc;
 	char *doc;
 
-	err = cmd_filter_opts("status", argc, argv, usage, &filter, &json);
+	err = status_opts(argc, argv, &filter, &format, &output);
 	if (err)
 		return err == 1 ? PST_EXIT_OK : err;
+	/* A file that cannot be written is said before the module is asked. */
+	if (output) {
+		rc = status_out_open(&out, output);
+		if (rc)
+			return rc;
+	}
 
 	fd = pst_dev_open_checked(&ver);
-	if (fd < 0)
+	if (fd < 0) {
+		status_out_discard(&out);
 		return pst_exit_for(-fd);
+	}
 	err = -pst_list_vectors(fd, &filter, &vecs, &n);
-	close(fd);
-	warn_missed(&ver);
 	if (err) {
+		close(fd);
+		warn_missed(&ver);
+		status_out_discard(&out);
 		fprintf(stderr, "pisteer status: listing vectors: %s%s\n", strerror(err),
 			err == ENOTTY ? " (the loaded module is older than this tool)" : "");
 		return pst_exit_for(err);
 	}
-	if (json) {
+	if (format == STATUS_FMT_PROM || format == STATUS_FMT_OPENMETRICS) {
+		err = write_metrics(output ? out.f : stdout, fd, format, &filter, vecs, n);
+		werr = errno;
+		close(fd);
+		warn_missed(&ver);
+		free(vecs);
+		if (err) {
+			fprintf(stderr, "pisteer status: writing %s: %s\n",
+				output ? output : "the metrics", strerror(werr));
+			status_out_discard(&out);
+			return PST_EXIT_FAIL;
+		}
+		return output ? status_out_commit(&out) : PST_EXIT_OK;
+	}
+	close(fd);
+	warn_missed(&ver);
+	if (format == STATUS_FMT_JSON) {
 		doc = status_to_json(vecs, n);
 		if (!doc) {
 			free(vecs);

@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <linux/types.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -120,6 +121,27 @@ int cmd_rdma_lat(int argc, char **argv);
 struct pisteer_vector;
 /* The JSON of pisteer status: a malloc'ed array document, or NULL. */
 char *status_to_json(const struct pisteer_vector *v, unsigned int n);
+
+/* pisteer status --format: table, json, prom or openmetrics; -1 for anything else. */
+enum { STATUS_FMT_TABLE, STATUS_FMT_JSON, STATUS_FMT_PROM, STATUS_FMT_OPENMETRICS };
+int status_parse_format(const char *s);
+/* The --format word of @format, NULL for none. */
+const char *status_format_name(int format);
+/* A label value (both formats), quoted, \\ " and newline escaped. */
+void prom_label_value(FILE *out, const char *s);
+
+/*
+ * The metrics of pisteer status into @out: @format STATUS_FMT_PROM, the
+ * Prometheus text format 0.0.4 (node_exporter's textfile collector), or
+ * STATUS_FMT_OPENMETRICS, OpenMetrics text ending in "# EOF".  Same
+ * samples in both.  @irq_counts (NULL: none known) has one count per
+ * vector, UINT64_MAX where unknown; @lat the latency samples (pisteer
+ * lat), matched to the vectors.  0, or -1 when writing failed or
+ * @format is neither.
+ */
+int status_to_metrics(FILE *out, int format, const struct pisteer_vector *v,
+		      unsigned int n, const uint64_t *irq_counts,
+		      const struct pisteer_lat_vector *lat, unsigned int nlat);
 
 /* Reports of cmd_version, split out so unit tests can check them. */
 void version_print_text(FILE *out, const struct pisteer_version *ver);

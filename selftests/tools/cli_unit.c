@@ -9,8 +9,10 @@
  * usage: cli_unit PATH-TO-pisteer
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <json-c/json.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,8 +315,446 @@ static void test_status_json(void)
 	ktap_result(ok, "status JSON: fields, VM id pid-fd, unknowns as null, posted state (VT-d, AVIC)");
 }
 
+/* The text of status_to_metrics(@format) into a malloc'ed string, or NULL. */
+static char *metrics_text(int format, const struct pisteer_vector *v, unsigned int n,
+			  const uint64_t *counts, const struct pisteer_lat_vector *lat,
+			  unsigned int nlat)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc;
+
+	f = open_memstream(&text, &len);
+	if (!f)
+		return NULL;
+	rc = status_to_metrics(f, format, v, n, counts, lat, nlat);
+	fclose(f);
+	if (rc) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* The escaped, quoted form of @s as prom_label_value() writes it. */
+static bool label_escapes(const char *s, const char *want)
+{
+	char *text = NULL;
+	size_t len = 0;
+	bool ok;
+	FILE *f;
+
+	f = open_memstream(&text, &len);
+	if (!f)
+		return false;
+	prom_label_value(f, s);
+	fclose(f);
+	ok = text && !strcmp(text, want);
+	if (!ok)
+		ktap_diag("label value '%s': %s, want %s", s, text ? text : "(null)", want);
+	free(text);
+	return ok;
+}
+
+static bool streq(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0;
+}
+
+static bool starts(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/*
+ * The lines of @text: every TYPE names a gauge, counter or histogram
+ * (prom) or also an info (openmetrics); a counter's TYPE ends in _total
+ * (prom) or not (openmetrics, its samples _total); every sample belongs
+ * to the family declared last (histogram: _bucket, _count, _sum); the
+ * histogram's le bounds rise, its counts never fall, it ends at +Inf =
+ * _count.  Returns the number of histograms, or -1 with a diagnostic.
+ */
+static int metrics_lines_ok(char *text, bool om)
+{
+	char fam[128] = "", type[16] = "", name[128], *line, *save, *p, *end;
+	double le, prev_le = -1;
+	uint64_t val, prev = 0, inf = UINT64_MAX;
+	int hists = 0, buckets = 0;
+	size_t flen;
+
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (starts(line, "# TYPE ")) {
+			if (sscanf(line, "# TYPE %127s %15s", fam, type) != 2)
+				goto bad;
+			flen = strlen(fam);
+			if (!streq(type, "gauge") && !streq(type, "counter") &&
+			    !streq(type, "histogram") && !(om && streq(type, "info")))
+				goto bad;
+			if (streq(type, "counter") &&
+			    (flen > 6 && streq(fam + flen - 6, "_total")) == om)
+				goto bad;
+			continue;
+		}
+		if (starts(line, "# HELP ") || (om && starts(line, "# UNIT ")) ||
+		    (om && streq(line, "# EOF")))
+			continue;
+		if (line[0] == '#' || !fam[0])
+			goto bad;
+		p = strchr(line, '{');
+		if (!p || (size_t)(p - line) >= sizeof(name))
+			goto bad;
+		snprintf(name, sizeof(name), "%.*s", (int)(p - line), line);
+		flen = strlen(fam);
+		if (strncmp(name, fam, flen) != 0)
+			goto bad;
+		p = name + flen;
+		if (streq(type, "gauge") && *p)
+			goto bad;
+		if ((streq(type, "counter") && !streq(p, om ? "_total" : "")) ||
+		    (streq(type, "info") && !streq(p, "_info")))
+			goto bad;
+		val = strtoull(strrchr(line, ' ') + 1, NULL, 10);
+		if (!streq(type, "histogram"))
+			continue;
+		if (streq(p, "_bucket")) {
+			p = strstr(line, ",le=\"");
+			if (!p)
+				goto bad;
+			le = strtod(p + 5, &end);
+			if (*end != '"' || le <= prev_le || val < prev || inf != UINT64_MAX)
+				goto bad;
+			if (starts(p + 5, "+Inf\""))
+				inf = val;
+			prev_le = le;
+			prev = val;
+			buckets++;
+		} else if (streq(p, "_count")) {
+			if (inf == UINT64_MAX || val != inf || buckets != 64)
+				goto bad;
+			hists++;
+		} else if (streq(p, "_sum")) {
+			/* the next histogram's buckets start again */
+			prev_le = -1;
+			prev = 0;
+			inf = UINT64_MAX;
+			buckets = 0;
+		} else {
+			goto bad;
+		}
+	}
+	return hists;
+bad:
+	ktap_diag("%s: after TYPE %s %s: '%s'", om ? "openmetrics" : "prom", fam, type,
+		  line ? line : "(end)");
+	return -1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char * const *)a, *(char * const *)b);
+}
+
+/* The sample lines of @text (not comments), sorted, one string. */
+static char *sample_lines(const char *text)
+{
+	char *copy = strdup(text), *line, *save, **v = NULL, *out = NULL;
+	size_t n = 0, len = 0, i;
+	FILE *f;
+
+	if (!copy)
+		return NULL;
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char **nv;
+
+		if (line[0] == '#')
+			continue;
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv)
+			goto out;
+		v = nv;
+		v[n++] = line;
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_str);
+	f = open_memstream(&out, &len);
+	if (f) {
+		for (i = 0; i < n; i++)
+			fprintf(f, "%s\n", v[i]);
+		fclose(f);
+	}
+out:
+	free(v);
+	free(copy);
+	return out;
+}
+
+/* Two fabricated vectors, the first sampled by pisteer lat. */
+static void prom_vectors(struct pisteer_vector *v, struct pisteer_lat_vector *lat)
+{
+	memset(v, 0, 2 * sizeof(*v));
+	v[0].vm_pid = 42;
+	v[0].vm_fd = 11;
+	v[0].pci_bus = 0x3b;
+	v[0].pci_devfn = 1;
+	v[0].irq_type = PISTEER_IRQ_MSIX;
+	v[0].index = 3;
+	v[0].host_irq = 77;
+	v[0].vcpu = 1;
+	v[0].mode = PISTEER_MODE_POSTED;
+	v[0].policy = PISTEER_POLICY_FOLLOW;
+	v[0].steer_moves = 5;
+	v[0].steer_overridden = 2;
+	v[1] = v[0];
+	v[1].index = 4;
+	v[1].host_irq = 78;
+	v[1].vcpu = -1;
+	v[1].mode = PISTEER_MODE_REMAPPED;
+	v[1].reason = PISTEER_REASON_NOT_PAIRED;
+	v[1].policy = 0;
+	v[1].steer_moves = 7;
+	v[1].steer_overridden = 0;
+	memset(lat, 0, 2 * sizeof(*lat));
+	lat[0].vm_pid = 42;
+	lat[0].vm_fd = 11;
+	lat[0].pci_bus = 0x3b;
+	lat[0].pci_devfn = 1;
+	lat[0].irq_type = PISTEER_IRQ_MSIX;
+	lat[0].index = 3;
+	lat[0].host_irq = 77;
+	lat[0].hist[0] = 1;
+	lat[0].hist[3] = 2;
+	lat[0].hist[10] = 4;
+	lat[0].hist[63] = 1;
+	lat[0].count = 8;
+	lat[0].sum_ns = 1500000001;
+	/* Vector 1's samples are of a vector gone: no histogram for it. */
+	lat[1] = lat[0];
+	lat[1].index = 4;
+	lat[1].host_irq = 78;
+	lat[1].flags = PISTEER_LAT_F_GONE;
+}
+
+#define L0 "vm=\"42-11\",vm_pid=\"42\",device=\"0000:3b:00.1\",irq=\"77\",index=\"3\",vcpu=\"1\""
+#define L1 "vm=\"42-11\",vm_pid=\"42\",device=\"0000:3b:00.1\",irq=\"78\",index=\"4\",vcpu=\"\""
+
+/* The samples both formats have for prom_vectors(), counts 1234 and unknown. */
+static bool common_samples(const char *text)
+{
+	return strstr(text, "pisteer_vector_info{" L0 ",mode=\"posted\",reason=\"\",policy=\"follow\"} 1\n") &&
+	       strstr(text, "pisteer_vector_info{" L1 ",mode=\"remapped\",reason=\"not paired\",policy=\"\"} 1\n") &&
+	       strstr(text, "pisteer_vector_posted{" L0 "} 1\n") &&
+	       strstr(text, "pisteer_vector_posted{" L1 "} 0\n") &&
+	       strstr(text, "pisteer_steer_moves_total{" L0 "} 5\n") &&
+	       strstr(text, "pisteer_steer_moves_total{" L1 "} 7\n") &&
+	       strstr(text, "pisteer_steer_overrides_total{" L0 "} 2\n") &&
+	       strstr(text, "pisteer_steer_overrides_total{" L1 "} 0\n") &&
+	       strstr(text, "pisteer_irq_interrupts_total{" L0 "} 1234\n") &&
+	       !strstr(text, "pisteer_irq_interrupts_total{" L1) &&
+	       strstr(text, "_bucket{" L0 ",le=\"0.000000001\"} 1\n") &&
+	       strstr(text, "_bucket{" L0 ",le=\"0.000000007\"} 1\n") &&
+	       strstr(text, "_bucket{" L0 ",le=\"0.000000015\"} 3\n") &&
+	       strstr(text, "_bucket{" L0 ",le=\"0.000002047\"} 7\n") &&
+	       strstr(text, "_bucket{" L0 ",le=\"+Inf\"} 8\n") &&
+	       strstr(text, "pisteer_delivery_latency_seconds_count{" L0 "} 8\n") &&
+	       strstr(text, "pisteer_delivery_latency_seconds_sum{" L0 "} 1.500000001\n") &&
+	       !strstr(text, "_bucket{" L1);
+}
+
+/* --format prom and openmetrics on fabricated vectors. */
+static void test_status_prom(void)
+{
+	struct pisteer_lat_vector lat[2];
+	struct pisteer_vector v[2];
+	uint64_t counts[2] = { 1234, UINT64_MAX };
+	char *prom, *om, *copy, *a, *b;
+	size_t len;
+	bool ok;
+
+	ok = label_escapes("a\"b\\c\nd", "\"a\\\"b\\\\c\\nd\"") &&
+	     label_escapes("", "\"\"") && label_escapes("\\", "\"\\\\\"") &&
+	     label_escapes("not paired", "\"not paired\"") &&
+	     label_escapes("\"\n\"", "\"\\\"\\n\\\"\"");
+	ktap_result(ok, "status metrics: label values escape \\, \" and newline, nothing else");
+
+	prom_vectors(v, lat);
+	prom = metrics_text(STATUS_FMT_PROM, v, 2, counts, lat, 2);
+	om = metrics_text(STATUS_FMT_OPENMETRICS, v, 2, counts, lat, 2);
+
+	/* Text format 0.0.4: node_exporter's textfile collector reads it. */
+	ok = prom && common_samples(prom) &&
+	     strstr(prom, "# HELP pisteer_vector_info A passthrough vector") &&
+	     strstr(prom, "\n# TYPE pisteer_vector_info gauge\n") &&
+	     strstr(prom, "\n# TYPE pisteer_vector_posted gauge\n") &&
+	     strstr(prom, "\n# TYPE pisteer_steer_moves_total counter\n") &&
+	     strstr(prom, "\n# TYPE pisteer_steer_overrides_total counter\n") &&
+	     strstr(prom, "\n# TYPE pisteer_irq_interrupts_total counter\n") &&
+	     strstr(prom, "\n# TYPE pisteer_delivery_latency_seconds histogram\n") &&
+	     !strstr(prom, " info\n") && !strstr(prom, "# UNIT") && !strstr(prom, "# EOF");
+	copy = prom ? strdup(prom) : NULL;
+	ok = ok && copy && metrics_lines_ok(copy, false) == 1;
+	free(copy);
+	if (!ok)
+		ktap_diag("prom:\n%s", prom ? prom : "(null)");
+	ktap_result(ok, "status --format prom: text format 0.0.4, gauge info, counters' TYPE *_total, no UNIT/EOF, cumulative le to +Inf = _count");
+
+	ok = om && common_samples(om) &&
+	     strstr(om, "# TYPE pisteer_vector info\n") &&
+	     strstr(om, "\n# TYPE pisteer_vector_posted gauge\n") &&
+	     strstr(om, "\n# TYPE pisteer_steer_moves counter\n") &&
+	     strstr(om, "\n# TYPE pisteer_steer_overrides counter\n") &&
+	     strstr(om, "\n# TYPE pisteer_irq_interrupts counter\n") &&
+	     strstr(om, "\n# TYPE pisteer_delivery_latency_seconds histogram\n"
+		    "# UNIT pisteer_delivery_latency_seconds seconds\n") &&
+	     !strstr(om, "_total counter");
+	len = om ? strlen(om) : 0;
+	ok = ok && len > 6 && !strcmp(om + len - 6, "# EOF\n") && strstr(om, "# EOF") == om + len - 6;
+	copy = om ? strdup(om) : NULL;
+	ok = ok && copy && metrics_lines_ok(copy, true) == 1;
+	free(copy);
+	if (!ok)
+		ktap_diag("openmetrics:\n%s", om ? om : "(null)");
+	ktap_result(ok, "status --format openmetrics: info family, counters' samples *_total, UNIT seconds, cumulative le to +Inf, one # EOF last");
+
+	a = prom ? sample_lines(prom) : NULL;
+	b = om ? sample_lines(om) : NULL;
+	ok = a && b && !strcmp(a, b) && strstr(a, "{") &&
+	     strstr(prom, "# HELP pisteer_steer_moves_total Host IRQ affinity changes") &&
+	     strstr(om, "# HELP pisteer_steer_moves Host IRQ affinity changes");
+	if (!ok)
+		ktap_diag("prom samples:\n%s\nopenmetrics samples:\n%s", a ? a : "(null)", b ? b : "(null)");
+	free(a);
+	free(b);
+	ktap_result(ok, "status metrics: prom and openmetrics have the same samples, only metadata differ");
+	free(prom);
+	free(om);
+
+	prom = metrics_text(STATUS_FMT_PROM, NULL, 0, NULL, NULL, 0);
+	om = metrics_text(STATUS_FMT_OPENMETRICS, NULL, 0, NULL, NULL, 0);
+	len = om ? strlen(om) : 0;
+	ok = prom && om && !strstr(prom, "{") && !strstr(om, "{") &&
+	     strstr(prom, "# TYPE pisteer_irq_interrupts_total counter\n") && !strstr(prom, "# EOF") &&
+	     len > 6 && !strcmp(om + len - 6, "# EOF\n") &&
+	     !metrics_text(STATUS_FMT_JSON, NULL, 0, NULL, NULL, 0);
+	free(prom);
+	free(om);
+	ktap_result(ok, "status metrics: no vectors: the families and no series (openmetrics: # EOF); json is not a metrics format");
+	ktap_result(status_parse_format("table") == STATUS_FMT_TABLE &&
+		    status_parse_format("json") == STATUS_FMT_JSON &&
+		    status_parse_format("prom") == STATUS_FMT_PROM &&
+		    status_parse_format("openmetrics") == STATUS_FMT_OPENMETRICS &&
+		    !strcmp(status_format_name(STATUS_FMT_OPENMETRICS), "openmetrics") &&
+		    status_parse_format("PROM") < 0 && status_parse_format("") < 0 &&
+		    status_parse_format("prometheus") < 0 && status_parse_format("om") < 0,
+		    "status --format: table, json, prom and openmetrics, nothing else");
+}
+
+#undef L0
+#undef L1
+
+/* The names in @dir but . and .., one string "a b ", or NULL. */
+static char *dir_names(const char *dir)
+{
+	char *names = NULL;
+	size_t len = 0;
+	struct dirent *e;
+	FILE *f;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return NULL;
+	f = open_memstream(&names, &len);
+	if (!f) {
+		closedir(d);
+		return NULL;
+	}
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			fprintf(f, "%s ", e->d_name);
+	fclose(f);
+	closedir(d);
+	return names;
+}
+
+/*
+ * status --output FILE without the module: a file that cannot be written
+ * is said first (exit 1, before the module), and nothing is left behind:
+ * no temporary file, an existing FILE as it was.
+ */
+static void test_status_output(void)
+{
+	char dir[] = "/tmp/cli_unit_out.XXXXXX", args[512], buf[16] = "", *names;
+	bool ok, dir_ok;
+	int rc;
+	FILE *f;
+
+	dir_ok = mkdtemp(dir) != NULL;
+	snprintf(args, sizeof(args), "status --output %s/x.prom", dir);
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", args);
+	ok = dir_ok && rc == PST_EXIT_USAGE && strstr(err, "--output goes with --format prom or openmetrics");
+	snprintf(args, sizeof(args), "status --format json --output %s/x.prom", dir);
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", args);
+	ok = ok && rc == PST_EXIT_USAGE;
+	snprintf(args, sizeof(args), "status --format prom --output %s/", dir);
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", args);
+	ok = ok && rc == PST_EXIT_USAGE && strstr(err, "--output takes a file name, not '");
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "status --format prom --output ''");
+	ok = ok && rc == PST_EXIT_USAGE && strstr(err, "--output takes a file name, not ''");
+	if (!ok)
+		ktap_diag("rc %d: %s", rc, err);
+	ktap_result(ok, "status --output: only with prom or openmetrics, a file name (not '' or DIR/), exit 2");
+
+	/* A directory that is not there, one that is a file, FILE a directory. */
+	snprintf(args, sizeof(args), "status --format prom --output %s/no/x.prom", dir);
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", args);
+	snprintf(args, sizeof(args), "--output %s/no/x.prom: cannot create a file in %s/no/: No such file or directory",
+		 dir, dir);
+	ok = dir_ok && rc == PST_EXIT_FAIL && strstr(err, args);
+	if (!ok)
+		ktap_diag("rc %d: %s", rc, err);
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "status --format openmetrics --output /etc/passwd/x.prom");
+	ok = ok && rc == PST_EXIT_FAIL &&
+	     strstr(err, "cannot create a file in /etc/passwd/: Not a directory");
+	snprintf(args, sizeof(args), "status --format prom --output %s", dir);
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", args);
+	ok = ok && rc == PST_EXIT_FAIL && strstr(err, ": is a directory, not a file");
+	names = dir_names(dir);
+	ok = ok && names && !*names;
+	if (!ok)
+		ktap_diag("rc %d: %s; left in %s: %s", rc, err, dir, names ? names : "(none)");
+	free(names);
+	ktap_result(ok, "status --output to a path that cannot be written: exit 1 before the module, says why, nothing created");
+
+	/* Writable, but no module: the old FILE stays, no temporary left. */
+	snprintf(args, sizeof(args), "%s/x.prom", dir);
+	f = fopen(args, "we");
+	ok = f && fputs("old\n", f) >= 0;
+	if (f)
+		ok = !fclose(f) && ok;
+	snprintf(args, sizeof(args), "status --format prom --output %s/x.prom", dir);
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", args);
+	ok = ok && rc == PST_EXIT_NO_MODULE && strstr(err, "not loaded");
+	snprintf(args, sizeof(args), "%s/x.prom", dir);
+	f = fopen(args, "re");
+	ok = ok && f && fgets(buf, sizeof(buf), f) && !strcmp(buf, "old\n");
+	if (f)
+		fclose(f);
+	unlink(args);
+	names = dir_names(dir);
+	ok = ok && names && !*names;
+	if (!ok)
+		ktap_diag("rc %d: %s; read '%s'; left in %s: %s", rc, err, buf, dir,
+			  names ? names : "(none)");
+	free(names);
+	ktap_result(ok, "status --output without the module: exit 3, FILE as it was, no temporary file left");
+	if (dir_ok)
+		rmdir(dir);
+}
+
 static void test_cli(void)
 {
+	bool ok;
 	int rc;
 
 	rc = run("", "--help");
@@ -341,6 +781,23 @@ static void test_cli(void)
 	rc = run("PISTEER_DEV=/nonexistent/pisteer", "status");
 	ktap_result(rc == PST_EXIT_NO_MODULE && strstr(err, "not loaded"),
 		    "status without the module: 'not loaded', exit 3");
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "status --format xml");
+	ok = rc == PST_EXIT_USAGE &&
+	     strstr(err, "--format takes table, json, prom or openmetrics, not 'xml'");
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "status --format");
+	ok = ok && rc == PST_EXIT_USAGE;
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "status --format ''");
+	ok = ok && rc == PST_EXIT_USAGE && strstr(err, "not ''");
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "status --json --format prom");
+	ok = ok && rc == PST_EXIT_USAGE && strstr(err, "conflicts with --format prom");
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "status --json --format openmetrics");
+	ok = ok && rc == PST_EXIT_USAGE && strstr(err, "conflicts with --format openmetrics");
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "status --format json");
+	ok = ok && rc == PST_EXIT_NO_MODULE;
+	rc = run("PISTEER_DEV=/nonexistent/pisteer", "status --format openmetrics");
+	ok = ok && rc == PST_EXIT_NO_MODULE && !out[0];
+	ktap_result(ok, "status --format: bad values and conflicts exit 2 before the module");
+	test_status_output();
 	rc = run("PISTEER_DEV=/nonexistent/pisteer", "status --vm 12x");
 	ktap_result(rc == PST_EXIT_USAGE && strstr(err, "--vm takes a process id"),
 		    "status --vm 12x: refused before anything else, exit 2");
@@ -972,7 +1429,7 @@ int main(int argc, char **argv)
 	close(fd);
 	unlink(out_path);
 
-	ktap_plan(50);
+	ktap_plan(60);
 	test_exit_mapping();
 	test_dev_path();
 	test_abi_check();
@@ -982,6 +1439,7 @@ int main(int argc, char **argv)
 	test_cpulist();
 	test_names();
 	test_status_json();
+	test_status_prom();
 	test_cli();
 	test_getopt();
 	test_option_order();

@@ -148,14 +148,14 @@ subcommands_offered() {
 }
 
 mapfile -t cmds < <("$cli" --help | help_commands)
-ktap_plan $((21 + ${#cmds[@]}))
+ktap_plan $((22 + ${#cmds[@]}))
 ktap_check "pisteer <TAB>: the commands of pisteer --help, and help" commands_offered
 expect "pisteer st<TAB>: status, steer" "status steer" pisteer st
 expect "pisteer -<TAB>: --help, --version" "--help --version" pisteer -
 # shellcheck disable=SC2154 # set by tools/completion/pisteer
 expect "pisteer help <TAB>: the commands" "$_pisteer_commands" pisteer help ""
 expect "pisteer status --j<TAB>: --json" "--json" pisteer status --j
-expect "pisteer status <TAB>: its options" "--vm --device --json --help" pisteer status ""
+expect "pisteer status <TAB>: its options" "--vm --device --json --format --output --help" pisteer status ""
 expect "pisteer status --vm <TAB>: the pids holding a kvm-vm file" "4242 4300" \
 	pisteer status --vm ""
 expect "pisteer status --vm=42<TAB>: 4242" "4242" pisteer status --vm = 42
@@ -169,6 +169,10 @@ expect "pisteer steer --vm 1 static <TAB>: the online CPUs" "0 1 2 5" \
 	pisteer steer --vm 1 static ""
 expect "pisteer steer --vm 1 follow <TAB>: nothing" "" pisteer steer --vm 1 follow ""
 expect "pisteer lat --interval <TAB>: nothing (a number)" "" pisteer lat --interval ""
+# The --format values of status --help's synopsis (table|json|...).
+formats=$("$cli" help status | help_synopsis | grep -oE -- '--format [a-z|]+' | cut -d' ' -f2 | tr '|' ' ')
+expect "pisteer status --format <TAB>: the formats of status --help (${formats:-none})" \
+	"${formats:-no --format in status --help}" pisteer status --format ""
 expect "pisteer rdma-lat --ib-dev <TAB>: the RDMA devices" "mlx5_0 rxe0" \
 	pisteer rdma-lat --ib-dev ""
 ktap_check "pisteer guest <TAB>: the subcommands of guest --help" subcommands_offered

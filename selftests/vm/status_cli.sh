@@ -8,10 +8,10 @@
 
 mapfile -t bdfs < <(vfio_82574l_bdfs)
 
-ktap_plan 20
+ktap_plan 25
 if [ "${#bdfs[@]}" -lt 2 ]; then
 	ktap_diag "needs two 82574Ls bound to vfio-pci, found ${#bdfs[@]}"
-	ktap_skip_rest() { while [ "$__ktap_n" -lt 20 ]; do ktap_skip "$1"; done; }
+	ktap_skip_rest() { while [ "$__ktap_n" -lt 25 ]; do ktap_skip "$1"; done; }
 	ktap_skip_rest "two 82574Ls"
 	ktap_finish
 fi
@@ -149,6 +149,258 @@ check_two() {
 	[ "$(json --device "${bdfs[0]#0000:}" | jq length)" -eq 5 ]
 }
 ktap_check "a VM started after load is found too; --vm and --device select each" check_two
+
+# metrics_json FMT: pisteer status --format FMT on stdin, parsed by
+# prometheus_client: prom with the text format 0.0.4 parser (what
+# node_exporter's textfile collector reads), openmetrics with the
+# OpenMetrics parser (strict: # EOF, grouping, suffixes, le buckets).
+# The 0.0.4 parser takes any TYPE word and makes a sample its TYPE line
+# does not name an untyped family of its own: so the types are checked
+# here, and the raw lines for what 0.0.4 lacks (info, # UNIT, # EOF).
+# Reduced to JSON: the family types, one record per vector (key
+# vm/device/index) with its labels and the value of each series, the
+# histograms by host IRQ.
+metrics_json() {
+	/usr/bin/python3 -c '
+import json, sys
+fmt = sys.argv[1]
+if fmt == "prom":
+    from prometheus_client.parser import text_string_to_metric_families
+    allowed = {"gauge", "counter", "histogram"}
+else:
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families
+    allowed = {"info", "gauge", "counter", "histogram"}
+text = sys.stdin.read()
+for line in text.splitlines():
+    if line.startswith("# TYPE "):
+        _, _, name, typ = line.split(" ", 3)
+        if typ not in allowed:
+            sys.exit(f"{fmt}: TYPE {typ}: {line}")
+        if fmt == "prom" and typ == "counter" and not name.endswith("_total"):
+            sys.exit(f"prom: a counter TYPE line names its _total sample: {line}")
+    if fmt == "prom" and (line.startswith("# UNIT") or line.startswith("# EOF")):
+        sys.exit(f"prom: not in text format 0.0.4: {line}")
+if fmt == "openmetrics" and not text.endswith("\n# EOF\n"):
+    sys.exit("openmetrics: does not end in # EOF")
+series = {"pisteer_vector_info": "info", "pisteer_vector_posted": "posted",
+          "pisteer_steer_moves_total": "moves", "pisteer_steer_overrides_total": "overrides",
+          "pisteer_irq_interrupts_total": "irqs"}
+types, vecs, hist = {}, {}, {}
+for fam in text_string_to_metric_families(text):
+    if fam.name in types:
+        sys.exit(f"{fmt}: family {fam.name} twice")
+    types[fam.name] = fam.type
+    if fam.type not in allowed:
+        sys.exit(f"{fmt}: {fam.name} is {fam.type}: {[s.name for s in fam.samples][:3]}")
+    for s in fam.samples:
+        key = "/".join((s.labels["vm"], s.labels["device"], s.labels["index"]))
+        if s.name in series:
+            v = vecs.setdefault(key, {})
+            for l in ("vm", "vm_pid", "device", "index", "irq", "vcpu"):
+                if v.setdefault(l, s.labels[l]) != s.labels[l]:
+                    sys.exit(f"{fmt}: {key}: label {l} differs between series")
+            if s.name == "pisteer_vector_info":
+                v.update({l: s.labels[l] for l in ("mode", "reason", "policy")})
+            if series[s.name] in v:
+                sys.exit(f"{fmt}: {key}: {s.name} twice")
+            v[series[s.name]] = s.value
+        elif s.name.startswith("pisteer_delivery_latency_seconds_"):
+            h = hist.setdefault(s.labels["irq"], {"buckets": []})
+            if s.name.endswith("_bucket"):
+                h["buckets"].append([float(s.labels["le"]), s.value])
+            else:
+                h[s.name.rsplit("_", 1)[1]] = s.value
+        else:
+            sys.exit(f"{fmt}: unexpected sample {s.name}")
+print(json.dumps({"types": types, "vectors": vecs, "hist": hist}))
+' "$1"
+}
+
+# The families of each format as prometheus_client names and types them.
+types_prom='{"pisteer_vector_info": "gauge", "pisteer_vector_posted": "gauge",
+	"pisteer_steer_moves": "counter", "pisteer_steer_overrides": "counter",
+	"pisteer_irq_interrupts": "counter", "pisteer_delivery_latency_seconds": "histogram"}'
+types_openmetrics='{"pisteer_vector": "info", "pisteer_vector_posted": "gauge",
+	"pisteer_steer_moves": "counter", "pisteer_steer_overrides": "counter",
+	"pisteer_irq_interrupts": "counter", "pisteer_delivery_latency_seconds": "histogram"}'
+
+# metrics_match FMT DOC JSON: the parsed metrics DOC say for each vector
+# what status --json JSON says (read in the same quiet state): the same
+# set of vectors, labels, mode/reason/policy, posted, the STEER counters.
+metrics_match() {
+	local fmt=$1 doc=$2 js=$3 types
+	[ "$fmt" = prom ] && types=$types_prom || types=$types_openmetrics
+	jq -e --argjson j "$js" --argjson t "$types" '. as $d |
+		.types == $t and (.vectors | length) == ($j | length) and ($j | length) > 0 and
+		all($j[]; . as $v | ($v.vm + "/" + $v.device + "/" + ($v.index | tostring)) as $k |
+		    $d.vectors[$k] as $m | $m != null
+		    and $m.vm_pid == ($v.vm_pid | tostring) and $m.irq == ($v.host_irq | tostring)
+		    and $m.vcpu == (if $v.vcpu_unknown != null or $v.vcpu == null then ""
+				    else ($v.vcpu | tostring) end)
+		    and $m.info == 1 and $m.mode == $v.mode and $m.reason == ($v.reason // "")
+		    and $m.policy == ($v.policy // "")
+		    and $m.posted == (if $v.mode == "posted" then 1 else 0 end)
+		    and $m.moves == $v.steer_moves and $m.overrides == $v.steer_overridden
+		    and ($m.irqs | type) == "number")' <<<"$doc" >/dev/null && return 0
+	echo "$fmt, parsed:"
+	jq -c '.types, (.vectors | to_entries[] | [.key, .value])' <<<"$doc"
+	echo "status --json:"
+	jq -c '.[] | {vm, device, index, vm_pid, host_irq, vcpu, vcpu_unknown, mode, reason, policy,
+		steer_moves, steer_overridden}' <<<"$js"
+	return 1
+}
+
+# VM A's host IRQs steered to CPU 1 first: STEER counters that are not
+# all 0 (a move per vector), the same in --json and in the metrics once
+# the moves are done.
+steer_a_once() {
+	local i
+	[ -n "${steered_a:-}" ] && return 0
+	"$cli" steer --vm "$pid_a" static 1 >/dev/null || return 1
+	for i in $(seq 100); do
+		json --vm "$pid_a" | jq -e 'length == 5 and all(.[]; .steer_moves >= 1)' >/dev/null &&
+			{ steered_a=1; return 0; }
+		sleep 0.02
+	done
+	json --vm "$pid_a" | jq -c '.[] | {index, policy, steer_cpu, steer_moves}'
+	return 1
+}
+
+# What the metrics carry of status --json, sorted: equal in two reads
+# means nothing they show changed in between.
+shown() {
+	jq -c 'map({vm, device, index, vm_pid, host_irq, vcpu, vcpu_unknown, mode, reason,
+		policy, steer_moves, steer_overridden}) | sort_by(.vm, .device, .index)'
+}
+
+# metrics_read FMT [ARGS]: status --json, then --format FMT ARGS, then
+# --json again, until both --json reads agree (a vCPU thread may move a
+# followed IRQ meanwhile): "$js" and "$text" set.
+metrics_read() {
+	local fmt=$1 try js2
+	shift
+	for try in 1 2 3 4 5; do
+		js=$(json | shown) || return 1
+		text=$("$cli" status --format "$fmt" "$@"; echo x) || return 1
+		text=${text%x}
+		js2=$(json | shown) || return 1
+		[ "$js" = "$js2" ] && return 0
+		echo "# status --json changed while reading --format $fmt (try $try)"
+	done
+	return 1
+}
+
+check_metrics() {
+	local fmt=$1 text doc js
+	/usr/bin/python3 -c 'import prometheus_client' ||
+		{ echo "no python3-prometheus-client (scripts/deps.sh)"; return 1; }
+	steer_a_once || return 1
+	metrics_read "$fmt" || return 1
+	doc=$(printf '%s' "$text" | metrics_json "$fmt") || { printf '%s' "$text" | head -30; return 1; }
+	metrics_match "$fmt" "$doc" "$js" &&
+		jq -e '(.vectors | length) == 10 and .hist == {}
+			and ([.vectors[] | .moves] | add) >= 5
+			and ([.vectors[] | .irqs] | length) == 10' <<<"$doc" >/dev/null ||
+		{ jq -c '[.vectors[] | .moves], .hist' <<<"$doc"; return 1; }
+}
+ktap_check "status --format prom parses as text format 0.0.4 (prometheus_client): families typed, per vector the labels, mode, posted and STEER counters of --json" \
+	check_metrics prom
+ktap_check "status --format openmetrics parses as OpenMetrics (prometheus_client): info family, per vector what --json says" \
+	check_metrics openmetrics
+
+# --output FILE: the whole file renamed into place over a stale one, mode
+# 0644, no temporary file left; a path that cannot be written: exit 1,
+# said, nothing created, the old file kept.
+check_metrics_output() {
+	local dir f fmt rc err left um text js
+	dir=$(mktemp -d) && f=$dir/pisteer.prom || return 1
+	for fmt in prom openmetrics; do
+		echo stale >"$f" && chmod 600 "$f" || return 1
+		um=$(umask)
+		umask 077
+		metrics_read "$fmt" --output "$f"; rc=$?
+		umask "$um"
+		[ $rc -eq 0 ] || return 1
+		[ -z "$text" ] || { echo "$fmt --output: wrote to stdout too"; return 1; }
+		metrics_match "$fmt" "$(metrics_json "$fmt" <"$f")" "$js" || return 1
+		[ "$(stat -c %a "$f")" = 644 ] || { echo "$fmt: mode $(stat -c %a "$f")"; return 1; }
+		left=$(find "$dir" -mindepth 1 ! -name pisteer.prom)
+		[ -z "$left" ] || { echo "$fmt: temporary file left: $left"; return 1; }
+	done
+	# The root file system is read-only in the rig: EROFS; a missing
+	# directory; FILE a directory.
+	err=$("$cli" status --format prom --output /usr/pisteer.prom 2>&1 >/dev/null); rc=$?
+	[ $rc -eq 1 ] && [[ $err == *"--output /usr/pisteer.prom: cannot create a file in /usr/: Read-only file system"* ]] ||
+		{ echo "read-only: exit $rc: $err"; return 1; }
+	err=$("$cli" status --format prom --output "$dir/no/x.prom" 2>&1 >/dev/null); rc=$?
+	[ $rc -eq 1 ] && [[ $err == *"cannot create a file in $dir/no/: No such file or directory"* ]] ||
+		{ echo "missing directory: exit $rc: $err"; return 1; }
+	err=$("$cli" status --format openmetrics --output "$dir" 2>&1 >/dev/null); rc=$?
+	[ $rc -eq 1 ] && [[ $err == *"is a directory, not a file"* ]] ||
+		{ echo "a directory: exit $rc: $err"; return 1; }
+	left=$(find "$dir" -mindepth 1 ! -name pisteer.prom)
+	[ -z "$left" ] && [ ! -e /usr/pisteer.prom ] || { echo "left: $left"; return 1; }
+	metrics_json openmetrics <"$f" >/dev/null || return 1
+	rm -rf "$dir"
+}
+ktap_check "status --output FILE: whole, renamed over the old FILE, mode 0644 whatever the umask, no temporary file; unwritable paths: exit 1, said, nothing left" \
+	check_metrics_output
+"$cli" steer --vm "$pid_a" none >/dev/null || ktap_diag "steer --vm $pid_a none failed"
+
+check_prom_irqs() {
+	local before after irq want
+	before=$("$cli" status --format prom --vm "$pid_b" | metrics_json prom) || return 1
+	tell B t raised || return 1
+	after=$("$cli" status --format prom --vm "$pid_b" | metrics_json prom) || return 1
+	[ "$(jq '[.vectors[] | .irqs] | length' <<<"$after")" -eq 5 ] || { echo "$after"; return 1; }
+	for irq in $(jq -r '.vectors[] | .irq' <<<"$after"); do
+		jq -e --argjson b "$before" --arg i "$irq" '
+			(.vectors[] | select(.irq == $i) | .irqs) >
+			($b.vectors[] | select(.irq == $i) | .irqs)' <<<"$after" >/dev/null ||
+			{ echo "IRQ $irq: before $(jq -c '[.vectors[] | [.irq, .irqs]]' <<<"$before"), after $(jq -c '[.vectors[] | [.irq, .irqs]]' <<<"$after")"; return 1; }
+		want=$(awk -v i="$irq:" '$1 == i { s = 0; for (c = 2; c <= NF && $c ~ /^[0-9]+$/; c++) s += $c; print s }' /proc/interrupts)
+		[ "$want" -ge "$(jq --arg i "$irq" '.vectors[] | select(.irq == $i) | .irqs' <<<"$after")" ] ||
+			{ echo "IRQ $irq: /proc/interrupts $want now, prom said more"; return 1; }
+	done
+}
+ktap_check "pisteer_irq_interrupts_total grows for each of the VM's vectors after it raised them, never past /proc/interrupts" \
+	check_prom_irqs
+
+# With pisteer lat sampling the VM: a histogram per vector in both
+# formats, the module's log2 buckets as cumulative le bounds (2^(k+1)-1
+# ns), +Inf = _count = what pisteer lat counts (read before and after:
+# QEMU may send a duplicate MSI-X meanwhile), _sum its sum.
+check_prom_hist() {
+	local prom om lat1 lat2 doc
+	"$cli" lat --enable --vm "$pid_b" || return 1
+	if ! tell B t raised || ! tell B t raised; then
+		"$cli" lat --disable --vm "$pid_b"
+		return 1
+	fi
+	lat1=$("$cli" lat --vm "$pid_b" --json)
+	prom=$("$cli" status --format prom --vm "$pid_b" | metrics_json prom)
+	om=$("$cli" status --format openmetrics --vm "$pid_b" | metrics_json openmetrics)
+	lat2=$("$cli" lat --vm "$pid_b" --json)
+	"$cli" lat --disable --vm "$pid_b" || return 1
+	for doc in "$prom" "$om"; do
+		jq -e --argjson l1 "$lat1" --argjson l2 "$lat2" '. as $d |
+			(.hist | length) == 5 and ($l1.vectors | length) == 5 and
+			all($l1.vectors[]; . as $v | ($v.host_irq | tostring) as $i | $d.hist[$i] as $h |
+			    ([$l2.vectors[] | select(.host_irq == $v.host_irq)][0]) as $w |
+			    $v.count > 0 and $h != null and $w != null
+			    and $h.count >= $v.count and $h.count <= $w.count
+			    and $h.sum * 1e9 > $v.sum_ns - 1000 and $h.sum * 1e9 < $w.sum_ns + 1000
+			    and ($h.buckets | length) == 64 and $h.buckets[-1][1] == $h.count
+			    and $h.buckets[-1][0] == infinite
+			    and ($h.buckets[0][0] | . * 1e9 | round) == 1
+			    and ($h.buckets[9][0] | . * 1e9 | round) == 1023
+			    and ([range(1; 64) as $k | $h.buckets[$k][1] >= $h.buckets[$k - 1][1]
+				  and $h.buckets[$k][0] > $h.buckets[$k - 1][0]] | all))' <<<"$doc" >/dev/null ||
+			{ echo "$doc" | jq -c '.hist | map_values({count, sum})'; echo "$lat1" | jq -c '.vectors[] | {host_irq, count, sum_ns}'; return 1; }
+	done
+}
+ktap_check "sampled by pisteer lat: pisteer_delivery_latency_seconds per vector in prom and openmetrics, cumulative le in seconds, +Inf = _count = lat's count" \
+	check_prom_hist
 
 check_msix_cycle() {
 	tell B d disabled && wait_trace vector_del "$vm_b" 5 &&

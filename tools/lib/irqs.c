@@ -172,3 +172,49 @@ int pst_find_process(const char *comm)
 	closedir(d);
 	return found;
 }
+
+int pst_irq_counts(const unsigned int *irqs, unsigned int n, uint64_t *counts)
+{
+	char *line = NULL, *p, *end;
+	unsigned long long c;
+	unsigned long irq;
+	uint64_t sum;
+	size_t cap = 0;
+	unsigned int i;
+	int cpus = 0, col;
+	FILE *f;
+
+	for (i = 0; i < n; i++)
+		counts[i] = UINT64_MAX;
+	f = fopen("/proc/interrupts", "re");
+	if (!f)
+		return -errno;
+	if (getline(&line, &cap, f) > 0)
+		for (p = strtok(line, " \t\n"); p; p = strtok(NULL, " \t\n"))
+			cpus++;
+	while (getline(&line, &cap, f) > 0) {
+		p = line + strspn(line, " ");
+		if (!isdigit((unsigned char)*p))
+			continue;
+		irq = strtoul(p, &end, 10);
+		if (*end != ':')
+			continue;
+		p = end + 1;
+		sum = 0;
+		/* One count column per CPU of the header. */
+		for (col = 0; col < cpus; col++) {
+			p += strspn(p, " ");
+			if (!isdigit((unsigned char)*p))
+				break;
+			c = strtoull(p, &end, 10);
+			sum += c;
+			p = end;
+		}
+		for (i = 0; i < n; i++)
+			if (irqs[i] == irq)
+				counts[i] = sum;
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}

@@ -7,6 +7,7 @@
 #define PISTEER_IRQS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "cpus.h"
 
@@ -30,6 +31,13 @@ int pst_irq_set_affinity(unsigned int irq, const struct pst_cpus *set);
 
 /* Read /proc/irq/N/smp_affinity_list: 0 or -errno. */
 int pst_irq_get_affinity(unsigned int irq, struct pst_cpus *set);
+
+/*
+ * Interrupts of each of @irqs[0..@n) so far, summed over the CPUs of
+ * /proc/interrupts, into @counts: UINT64_MAX for an IRQ not listed.
+ * 0, or -errno when /proc/interrupts cannot be read.
+ */
+int pst_irq_counts(const unsigned int *irqs, unsigned int n, uint64_t *counts);
 
 /* Pid of a running process named @comm, 0 if none. */
 int pst_find_process(const char *comm);
