@@ -14,6 +14,8 @@ cd "$top" || exit 1
 . scripts/kernels.sh
 # shellcheck source=lib/ktap.sh
 . selftests/lib/ktap.sh
+# shellcheck source=lib/debinst.sh
+. selftests/lib/debinst.sh
 cache=${PISTEER_CACHE:-/var/cache/pisteer}
 checkpatch=$cache/linux-source-6.12/scripts/checkpatch.pl
 vm_timeout=${PISTEER_VM_TIMEOUT:-900}
@@ -305,6 +307,8 @@ stages() {
 		ktap_check install_roundtrip
 	st static - "packages build (make deb)" ktap_check make --no-print-directory deb
 	st static - "lintian clean on the packages" ktap_check lintian_check
+	st static - "packages: apt-get install in a clean bookworm chroot, DKMS builds, purge leaves nothing" \
+		ktap_run debinst_check
 	st static "$KVER_61" "pisteer-dkms: dkms builds both modules for $KVER_61" \
 		ktap_check dkms_build "$KVER_61"
 	st static "$KVER_612" "pisteer-dkms: dkms builds both modules for $KVER_612" \
