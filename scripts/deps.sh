@@ -12,6 +12,8 @@
 # under the cache (the machine's own apt sources are never edited), and its
 # headers, built with gcc-14, are installed in a trixie chroot
 # ($PISTEER_CACHE/trixie) in which scripts/kbuild.sh builds modules for it.
+# A bookworm root ($PISTEER_CACHE/bookworm, scripts/bookworm-root.sh) is
+# where make check installs the built packages.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -109,6 +111,9 @@ for kver in "$KVER_61" "$KVER_612"; do
 	unpack_kernel_debs "$dir" "$kver"
 	as_root touch "$dir/.complete-$pv"
 done
+
+# The clean Debian 12 that make check installs the packages into.
+bash "$top/scripts/bookworm-root.sh"
 
 # --- 7.x from trixie-backports -------------------------------------------
 resolved=$cache/kernels.resolved.env

@@ -14,6 +14,8 @@ cd "$top" || exit 1
 . scripts/kernels.sh
 # shellcheck source=lib/ktap.sh
 . selftests/lib/ktap.sh
+# shellcheck source=lib/debinst.sh
+. selftests/lib/debinst.sh
 cache=${PISTEER_CACHE:-/var/cache/pisteer}
 checkpatch=$cache/linux-source-6.12/scripts/checkpatch.pl
 vm_timeout=${PISTEER_VM_TIMEOUT:-900}
@@ -196,7 +198,7 @@ dkms_build() {
 
 dkms_build_in() {
 	local kver=$1 deb=$2 t=$3 ver m f ko rc root=$cache/trixie
-	local -a args
+	local -a args kos=()
 	ver=$(cat VERSION)
 	dpkg-deb -x "$deb" "$t/root" || return 1
 	mkdir "$t/dkms" || return 1
@@ -235,8 +237,11 @@ dkms_build_in() {
 		[ -n "$ko" ] || { cat "$t/log"; echo "dkms built no $m.ko for $kver"; return 1; }
 		f=$(modinfo -F vermagic "$ko")
 		[ "${f%% *}" = "$kver" ] || { echo "$ko: vermagic '$f', not $kver"; return 1; }
+		kos+=("$ko")
 	done
 	[ ! -e /var/lib/dkms/pisteer ] || { echo "dkms wrote into /var/lib/dkms/pisteer"; return 1; }
+	# What DKMS built, for the rig's dkms_module test.
+	rm -rf "build/dkms/$kver" && mkdir -p "build/dkms/$kver" && cp "${kos[@]}" "build/dkms/$kver/"
 }
 
 vm_suite() {
@@ -318,6 +323,8 @@ stages() {
 		ktap_check install_roundtrip
 	st static - "packages build (make deb)" ktap_check make --no-print-directory deb
 	st static - "lintian clean on the packages" ktap_check lintian_check
+	st static - "packages: apt-get install in a clean bookworm chroot, DKMS builds, purge leaves nothing" \
+		ktap_run debinst_check
 	st static "$KVER_61" "pisteer-dkms: dkms builds both modules for $KVER_61" \
 		ktap_check dkms_build "$KVER_61"
 	st static "$KVER_612" "pisteer-dkms: dkms builds both modules for $KVER_612" \

@@ -44,6 +44,7 @@ t() {
 
 tests() {
 	t module_lifecycle "$top/selftests/vm/module_lifecycle.sh"
+	t dkms_module "$top/selftests/vm/dkms_module.sh"
 	t late_load "$top/selftests/vm/late_load.sh"
 	t irte_store "$top/selftests/vm/irte_store.sh"
 	t vm_events "$top/selftests/vm/vm_events.sh"
