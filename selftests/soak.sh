@@ -5,7 +5,8 @@
 # (KERNEL=6.1|6.12|7.x picks one; default all), every count times
 # SOAK_SCALE (default 1).  Writes build/soak/summary.json (jq) and keeps
 # each kernel's stage logs and console log in build/soak/KVER/
-# (SOAK_OUT=DIR: there instead of build/soak).
+# (SOAK_OUT=DIR: there instead of build/soak).  SOAK_STAGES="fuzzing
+# cpu_hotplug" runs only those (the others then show as not run).
 # Exit status 0 only when every stage that ran passed on every kernel.
 # (Documentation/testing.md, "make soak".)
 set -uo pipefail
@@ -24,6 +25,15 @@ kernels=${KERNEL:-"6.1 6.12 $K7_SERIES"}
 for k in $kernels; do
 	pisteer_kver "$k" >/dev/null ||
 		{ echo "soak: KERNEL must be 6.1, 6.12 or $K7_SERIES (got '$k')" >&2; exit 2; }
+done
+
+all_stages="vm_lifetimes module_reloads fuzzing cpu_hotplug"
+stages_run=${SOAK_STAGES:-$all_stages}
+for s in $stages_run; do
+	case " $all_stages " in
+	*" $s "*) ;;
+	*) echo "soak: SOAK_STAGES: no stage '$s' (stages: $all_stages)" >&2; exit 2 ;;
+	esac
 done
 
 # Every stage has a time cap of BASE x SCALE (at least 120 s; rig.sh):
@@ -50,16 +60,18 @@ soak_kernel() {
 	echo "soak: kernel $kver, scale $scale, rig timeout ${timeout}s; logs in $d"
 	t0=$SECONDS
 	selftests/rig/vm-run --kernel "$k" --nics 3 --timeout "$timeout" \
-		--log "$d/console.log" --out "$d" -- selftests/soak/rig.sh "$scale" |
+		--log "$d/console.log" --out "$d" -- selftests/soak/rig.sh "$scale" $stages_run |
 		tee "$d/rig.log"
 	rc=${PIPESTATUS[0]}
 	secs=$((SECONDS - t0))
 	# A stage that wrote no result (the rig died or timed out in it, or
 	# before it) failed; the one running then is named.
 	stages='{}'
-	for s in vm_lifetimes module_reloads fuzzing cpu_hotplug; do
+	for s in $all_stages; do
 		if [ -f "$d/$s.json" ]; then
 			stages=$(jq --arg s "$s" --slurpfile r "$d/$s.json" '.[$s] = $r[0]' <<< "$stages")
+		elif [[ " $stages_run " != *" $s "* ]]; then
+			stages=$(jq --arg s "$s" --argjson nr "$not_run" '.[$s] = $nr' <<< "$stages")
 		else
 			stages=$(jq --arg s "$s" --argjson rc "$rc" \
 				--arg why "$( [ "$(cat "$d/current" 2>/dev/null)" = "$s" ] &&

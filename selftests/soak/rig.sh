@@ -4,8 +4,9 @@
 # The soak stages, inside the rig (selftests/rig/vm-run, 3 NICs): run by
 # selftests/soak/soak.sh, one rig boot per kernel.
 #
-#   selftests/soak/rig.sh SCALE
+#   selftests/soak/rig.sh SCALE [STAGE...]
 #
+# (the stages named, default all four, in their order)
 # Each stage writes $PISTEER_RIG_DIR/out/STAGE.json (verdict, count,
 # target, seconds, leaks, splats and its own figures, made with jq) and
 # STAGE.log (its output and the kernel log it caused); soak.sh merges them
@@ -92,7 +93,7 @@ irq_affinities() {
 	done
 }
 
-ktap_plan 4
+ktap_plan $(( $# > 1 ? $# - 1 : 4 ))
 ktap_diag "kernel $(uname -r), scale $scale, NICs ${bdfs[*]}"
 if [ "${#bdfs[@]}" -lt 3 ] || [ ! -f "$ko" ]; then
 	ktap_diag "needs 3 82574Ls on vfio-pci (vm-run --nics 3) and $ko"
@@ -372,7 +373,9 @@ cpu_hotplug() {
 
 main() {
 	local s v
-	for s in vm_lifetimes module_reloads fuzzing cpu_hotplug; do
+	shift
+	[ $# -gt 0 ] || set -- vm_lifetimes module_reloads fuzzing cpu_hotplug
+	for s in "$@"; do
 		echo "$s" > "$out/current"
 		ktap_diag "stage $s"
 		$s
