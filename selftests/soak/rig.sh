@@ -202,8 +202,8 @@ vm_lifetimes() {
 # what they were, interrupts without the module.
 module_reloads() {
 	local log=$out/module_reloads.log t0=$SECONDS cap n i ok=1 cycles=0 raised=0 lost=0
-	local fuzzed=0 c fz leaks=0 splats before_all after_all mine kref restored=1 kin steered=0
-	local held= held_before= h
+	local fuzzed=0 c fz leaks=0 splats before_all after_all mine kref restored=1 steered=0
+	local held='' held_before='' h
 	cap=$(scaled 900 120)
 	n=$(scaled 100)
 	exec 3>>"$log"
@@ -225,7 +225,7 @@ module_reloads() {
 		"$cli" steer --vm "$A_pid" follow >&3 && "$cli" steer --vm "$B_pid" follow >&3 ||
 			{ echo "cycle $i: steer follow failed" >&3; ok=0; }
 		# Steered: every vector of both VMs has a steer CPU.
-		for kin in $(seq 40); do
+		for _ in $(seq 40); do
 			c=$( { "$cli" status --vm "$A_pid" --json; "$cli" status --vm "$B_pid" --json; } |
 				jq -s '[.[][] | select(.steer_cpu >= 0)] | length')
 			[ "$c" = 10 ] && break
@@ -323,7 +323,7 @@ fuzzing() {
 # IRQs must follow vCPU 1 to CPU 0; online, re-pinned, back on CPU 1.
 cpu_hotplug() {
 	local log=$out/cpu_hotplug.log t0=$SECONDS cap n i ok=1 cycles=0 raised=0 lost=0 leaks=0
-	local splats tid0 tid1 json before k
+	local splats tid0 tid1 before k
 	cap=$(scaled 300 120)
 	n=$(scaled 50)
 	exec 3>>"$log"
