@@ -7,6 +7,7 @@
 #   make check         everything make check does (Documentation/testing.md)
 #   make demo          the main job on the emulated host
 #   make bench         interrupt round-trip benchmark (figures, not a test)
+#   make soak          long soak stages in the rig (KERNEL=, SOAK_SCALE=; not in check)
 #   make install       CLI, man pages, completion, DKMS sources, boot unit, libvirt hook
 #   make uninstall     removes what make install put there
 #   make deb           the Debian packages pisteer and pisteer-dkms, in build/deb/
@@ -73,12 +74,12 @@ VM_TEST_BINS := $(addprefix $(B)/selftests/,$(VM_TESTS)) $(B)/selftests/ptvm_dem
 UNIT_TEST_BINS := $(B)/selftests/cli_unit $(B)/selftests/guest_unit $(B)/selftests/pin_unit \
 	$(B)/selftests/pin_qemu $(B)/selftests/rdma_unit
 
-.PHONY: all cli tests modules modules-all deps check demo bench clean help install uninstall deb
+.PHONY: all cli tests modules modules-all deps check demo bench soak clean help install uninstall deb
 
 all: cli tests modules
 
 help:
-	@sed -n '3,16p' Makefile
+	@sed -n '3,17p' Makefile
 
 cli: $(B)/pisteer
 tests: $(VM_TEST_BINS) $(UNIT_TEST_BINS)
@@ -306,6 +307,12 @@ demo: deps
 bench: deps
 	$(MAKE) cli tests modules-all
 	bash selftests/bench.sh
+
+# Not part of check: thousands of VM lifetimes, module reloads under load,
+# a million fuzzed ioctls, CPU hotplug; build/soak/summary.json.
+soak: deps
+	$(MAKE) cli tests modules-all
+	SOAK_SCALE="$(SOAK_SCALE)" KERNEL="$(KERNEL)" bash selftests/soak.sh
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null

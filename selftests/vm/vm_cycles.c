@@ -2,7 +2,7 @@
 /*
  * vm_cycles: VMs that come and go leave nothing behind in pisteer.ko.
  *
- * usage: vm_cycles [-n CYCLES] [-d BDF]
+ * usage: vm_cycles [-n CYCLES] [-d BDF] [-P POLICY] [-S]
  *
  * CYCLES times (default 50): start a 2-vCPU VM with an 82574L assigned
  * and its five MSI-X vectors routed, wait until the list ioctl shows the
@@ -18,6 +18,12 @@
  * disabled, and the module holds no record and every count is again what
  * it was before the first cycle.  Needs pisteer.ko loaded, no policy set
  * and latency sampling off.
+ *
+ * -P names the second half's policy instead of follow: housekeeping,
+ * static (CPU 0), auto or off (make soak runs each).  -S: the module is
+ * shared with another process starting VMs meanwhile (make soak races two
+ * vm_cycles on two NICs): only this process's vectors are checked, and
+ * the module-wide counts only by the caller once both are done.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,6 +50,8 @@
 static int fd;
 static const char *bdf;
 static bool steered;	/* the second half: policy and sampling on */
+static unsigned int policy = PISTEER_POLICY_FOLLOW;	/* -P */
+static bool shared;	/* -S */
 
 /* Are @v's @n vectors exactly @vm's five, with the routes set? */
 static bool vectors_right(const struct pisteer_vector *v, int n,
@@ -59,7 +67,7 @@ static bool vectors_right(const struct pisteer_vector *v, int n,
 		    v->irq_type != PISTEER_IRQ_MSIX || v->gsi != GSI_BASE + v->index ||
 		    v->guest_vector != GUEST_VEC(v->index) ||
 		    v->vcpu != (int)(v->index % NR_VCPUS) ||
-		    v->policy != (steered ? PISTEER_POLICY_FOLLOW : PISTEER_POLICY_NONE))
+		    v->policy != (steered ? policy : PISTEER_POLICY_NONE))
 			return false;
 		seen |= 1U << v->index;
 	}
@@ -124,12 +132,19 @@ out:
 	return ok && wait_vectors(NULL, i);
 }
 
-/* A follow policy and latency sampling for this process's VMs: on or off. */
+static const char * const policy_names[] = {
+	[PISTEER_POLICY_OFF] = "off", [PISTEER_POLICY_FOLLOW] = "follow",
+	[PISTEER_POLICY_STATIC] = "static", [PISTEER_POLICY_HOUSEKEEPING] = "housekeeping",
+	[PISTEER_POLICY_AUTO] = "auto",
+};
+
+/* The -P policy and latency sampling for this process's VMs: on or off. */
 static int set_policy_and_sampling(bool on)
 {
 	struct pisteer_policy p = {
 		.size = sizeof(p), .scope = PISTEER_SCOPE_VM, .pid = getpid(),
-		.policy = on ? PISTEER_POLICY_FOLLOW : PISTEER_POLICY_NONE,
+		.policy = on ? policy : PISTEER_POLICY_NONE,
+		.cpu = 0,
 	};
 	struct pisteer_lat_ctl lc = {
 		.size = sizeof(lc), .scope = PISTEER_LAT_SCOPE_VM, .pid = getpid(),
@@ -137,7 +152,8 @@ static int set_policy_and_sampling(bool on)
 	};
 
 	if (ioctl(fd, PISTEER_IOC_SET_POLICY, &p)) {
-		ktap_diag("policy %s: %s", on ? "follow" : "removal", strerror(errno));
+		ktap_diag("policy %s: %s", on ? policy_names[policy] : "removal",
+			  strerror(errno));
 		return -1;
 	}
 	if (ioctl(fd, PISTEER_IOC_LAT_CTL, &lc)) {
@@ -155,7 +171,7 @@ int main(int argc, char **argv)
 	int n = 50, i, opt, done = 0;
 	bool ok = true, on;
 
-	while ((opt = getopt(argc, argv, "n:d:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:d:P:S")) != -1) {
 		switch (opt) {
 		case 'n':
 			n = atoi(optarg);
@@ -163,8 +179,22 @@ int main(int argc, char **argv)
 		case 'd':
 			bdf = optarg;
 			break;
+		case 'P':
+			for (policy = PISTEER_POLICY_OFF; policy <= PISTEER_POLICY_AUTO; policy++)
+				if (!strcmp(optarg, policy_names[policy]))
+					break;
+			if (policy > PISTEER_POLICY_AUTO) {
+				fprintf(stderr, "%s: -P: off, follow, static, housekeeping or auto\n",
+					argv[0]);
+				return 2;
+			}
+			break;
+		case 'S':
+			shared = true;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-n CYCLES] [-d BDF]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-n CYCLES] [-d BDF] [-P POLICY] [-S]\n",
+				argv[0]);
 			return 2;
 		}
 	}
@@ -181,7 +211,7 @@ int main(int argc, char **argv)
 		ktap_skip_rest("no module");
 	}
 	modcounts_diag("before", &base);
-	ktap_result(modstate_list(fd, 0, NULL, 0) == 0,
+	ktap_result(modstate_list(fd, shared ? getpid() : 0, NULL, 0) == 0,
 		    "pisteer.ko loaded, no vector listed before the first VM");
 	if (!bdf) {
 		if (ptdev_find(E1000E_VENDOR, E1000E_DEVICE, bdfs, 8) < 1)
@@ -195,7 +225,7 @@ int main(int argc, char **argv)
 		if (up > up_max)
 			up_max = up;
 	}
-	ok = ok && modcounts_wait_same(&base, &now, 2000);
+	ok = ok && (shared || modcounts_wait_same(&base, &now, 2000));
 	modcounts_diag("after the plain half", &now);
 	ktap_result(ok, "%d plain VM start/stop cycles with %s: 5 vectors listed as routed, then none; counts as before",
 		    n / 2, bdf);
@@ -206,16 +236,16 @@ int main(int argc, char **argv)
 	steered = true;
 	for (i = n / 2 + 1; i <= n && ok; i++, done++) {
 		ok = cycle(i, &up) && !modcounts_read(&now) &&
-		     modcounts_get(&now, "steered_irqs") == 0 &&
-		     modcounts_get(&now, "lat_vcpus") == 0;
+		     (shared || (modcounts_get(&now, "steered_irqs") == 0 &&
+				 modcounts_get(&now, "lat_vcpus") == 0));
 		if (!ok)
 			modcounts_diag("after the cycle", &now);
 		if (up > up_max)
 			up_max = up;
 	}
 	modcounts_diag("after the steered half", &now);
-	ktap_result(ok, "%d cycles under a follow policy and sampling: vectors listed with the policy, then none, no IRQ left steered",
-		    n - n / 2);
+	ktap_result(ok, "%d cycles under a %s policy and sampling: vectors listed with the policy, then none%s",
+		    n - n / 2, policy_names[policy], shared ? "" : ", no IRQ left steered");
 	dt = ptvm_now_ns() - t0;
 	ktap_diag("%d cycles in %.1f s (%.0f ms each); vectors listed at most %.0f ms after routing",
 		  done, (double)dt / 1e9, (double)dt / 1e6 / (done ? done : 1),
@@ -223,13 +253,19 @@ int main(int argc, char **argv)
 	ktap_result(on && !set_policy_and_sampling(false), "policy removed, sampling disabled");
 
 	/* Listing scans and updates the records: nothing may stay. */
-	ok = modstate_list(fd, 0, NULL, 0) == 0 && !modcounts_read(&now) &&
-	     modcounts_get(&now, "records") == 0;
-	ktap_result(ok, "no record left (records %ld)", modcounts_get(&now, "records"));
+	if (shared) {
+		ok = modstate_list(fd, getpid(), NULL, 0) == 0 && !modcounts_read(&now);
+		ktap_result(ok, "no vector of this process left (shared: the caller checks records)");
+	} else {
+		ok = modstate_list(fd, 0, NULL, 0) == 0 && !modcounts_read(&now) &&
+		     modcounts_get(&now, "records") == 0;
+		ktap_result(ok, "no record left (records %ld)", modcounts_get(&now, "records"));
+	}
 
-	ok = modcounts_wait_same(&base, &now, 2000);
+	ok = shared || modcounts_wait_same(&base, &now, 2000);
 	modcounts_diag("after", &now);
-	ktap_result(ok, "allocation counts equal to those before the first cycle");
+	ktap_result(ok, "allocation counts equal to those before the first cycle%s",
+		    shared ? " (shared: left to the caller)" : "");
 	close(fd);
 	ktap_finish();
 }
