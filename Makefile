@@ -213,6 +213,14 @@ $(B)/modules/%/.built: $(MOD_SRCS) $(TEST_MOD_SRCS)
 		> $(B)/modules/$*/build.log 2>&1 || { cat $(B)/modules/$*/build.log; exit 1; }
 	@touch $@
 
+# make check's sparse stage builds in a copy of its own (C=2 rebuilds with
+# other flags), so that it can run beside the W=1 build of the same kernel.
+$(B)/sparse/%/.copied: $(MOD_SRCS) $(TEST_MOD_SRCS)
+	@rm -rf $(B)/sparse/$*
+	@mkdir -p $(B)/sparse/$*
+	@cp --parents $(MOD_SRCS) $(TEST_MOD_SRCS) $(B)/sparse/$*/
+	@touch $@
+
 # make install: for people who do not use the packages (make deb).  The
 # CLI, its man pages (section 8: sbin) and its bash completion (where
 # bash-completion looks: $(PREFIX)/share/bash-completion/completions, which

@@ -28,9 +28,13 @@ modules_build() {
 	fi
 }
 
+# In build/sparse/KVER, a copy of the sources of its own: sparse does not
+# share objects with the W=1 build of the same kernel, so the two can run
+# beside each other (and the suite's modules stay the W=1 ones).
 sparse_check() {
 	local kver=$1 out
-	out=$(scripts/kbuild.sh "$kver" "build/modules/$kver" C=2 modules 2>&1) ||
+	make --no-print-directory "build/sparse/$kver/.copied" || return 1
+	out=$(scripts/kbuild.sh "$kver" "build/sparse/$kver" C=2 modules 2>&1) ||
 		{ printf '%s\n' "$out"; return 1; }
 	if printf '%s\n' "$out" | grep -E ': (warning|error):'; then
 		return 1
@@ -54,12 +58,27 @@ checkpatch_all() {
 	return $bad
 }
 
+# One clang-tidy per file, $check_jobs at a time; their outputs in file
+# order.  Nearly all of its time is the static analyzer
+# (clang-analyzer-*) in each file's own functions: the headers take
+# 0.1 s a file.
 clang_tidy_all() {
-	local out
-	# shellcheck disable=SC2046
-	out=$(clang-tidy --quiet $(git ls-files 'tools/*.c' 'selftests/*.c' ':!selftests/kmod/') -- \
-		-std=gnu11 -Iuapi -DPISTEER_RELEASE="\"$(cat VERSION)\"" 2>&1)
-	if printf '%s\n' "$out" | grep -E '(warning|error):'; then
+	local d f out rc=0
+	d=$(mktemp -d) || return 1
+	git ls-files 'tools/*.c' 'selftests/*.c' ':!selftests/kmod/' >"$d/files" || rc=1
+	# shellcheck disable=SC2016
+	[ "$rc" -ne 0 ] || xargs -d '\n' -P "$check_jobs" -n 1 bash -c '
+		d=$1 v=$2 f=$3 log=$d/${f//\//_}.log
+		clang-tidy --quiet "$f" -- -std=gnu11 -Iuapi -DPISTEER_RELEASE="\"$v\"" >"$log" 2>&1 ||
+			{ echo "clang-tidy $f: exit status $?" >>"$log"; exit 1; }
+		' clang-tidy "$d" "$(cat VERSION)" <"$d/files" || rc=1
+	# (Without the "N warnings generated." each file's run ends with.)
+	out=$(while read -r f; do
+		grep -vE '^[0-9]+ warnings? generated\.$' "$d/${f//\//_}.log"
+	done <"$d/files")
+	rm -rf "$d"
+	[ -z "$out" ] || printf '%s\n' "$out"
+	if [ "$rc" -ne 0 ] || printf '%s\n' "$out" | grep -qE '(warning|error):'; then
 		return 1
 	fi
 }
@@ -98,7 +117,15 @@ deb_version() {
 
 # A package make deb built; built (again) when it is not there or a file
 # of the tree is newer than it, so that a stage run alone checks this tree.
+# Under a lock: the stages of a group that want one build it once.
 deb_file() {
+	(
+		flock 9 || exit 1
+		deb_file_locked "$@"
+	) 9>build/.deb.lock
+}
+
+deb_file_locked() {
 	local f newer
 	f=build/deb/$1_$(cat VERSION)_$2.deb
 	[ ! -f "$f" ] || newer=$(git ls-files -co --exclude-standard | while read -r g; do
@@ -279,35 +306,118 @@ if [ -n "$want_kver" ] && [ "$want_kver" != "$KVER_61" ] &&
 	exit 2
 fi
 
-# st KIND KVER DESC CMD...: one stage of KIND (static or vm), for kernel
-# KVER (- for none); counted when $counting, else run if selected.
+# The runner.  st KIND KVER DESC CMD...: one stage of KIND (static or vm),
+# for kernel KVER (- for none); counted when $counting, else run if
+# selected.  A stage runs alone (after every stage before it has ended,
+# before any after it starts) unless a `group NAME` line is above it: the
+# stages from there to the next `group` line run beside each other,
+# $check_jobs at a time, started in their order; each one's output is held
+# until it has ended and printed in stage order, so the KTAP document is
+# the one a run of one stage after another prints (numbers, results,
+# `took N s`).  `group -` ends a group: the stages after it run alone again.
+# PISTEER_CHECK_JOBS=1 runs every stage alone.
 counting=1
 nr_stages=0
-st() {
+check_jobs=${PISTEER_CHECK_JOBS:-$(nproc)}
+[[ $check_jobs =~ ^[1-9][0-9]*$ ]] ||
+	{ echo "make check: PISTEER_CHECK_JOBS is a number, not '$check_jobs'" >&2; exit 2; }
+vm_kvers=()
+
+selected() {
 	local kind=$1 kver=$2 desc=$3
-	shift 3
-	[ -z "${STAGE:-}" ] || [ "$STAGE" = "$kind" ] || return 0
+	[ -z "${STAGE:-}" ] || [ "$STAGE" = "$kind" ] || return 1
 	if [ -n "$want_kver" ] && [ "$kver" != - ] && [ "$kver" != "$want_kver" ]; then
-		return 0
+		return 1
 	fi
 	if [ -n "$want_kver" ] && [ "$kver" = - ] && [ "$kind" = vm ]; then
-		return 0
+		return 1
 	fi
 	if [ -n "${TEST:-}" ] && [ "$kind" = static ] && [[ $desc != *"$TEST"* ]]; then
-		return 0
+		return 1
 	fi
+}
+
+st() {
+	local kind=$1 kver=$2 desc=$3 t0=$SECONDS
+	shift 3
+	selected "$kind" "$kver" "$desc" || return 0
 	if [ -n "$counting" ]; then
 		nr_stages=$((nr_stages + 1))
+		[ "$kind" != vm ] || vm_kvers+=("$kver")
 		return 0
 	fi
-	local t0=$SECONDS
+	nr_started=$((nr_started + 1))
+	if [ -z "$grp" ] || [ "$check_jobs" -le 1 ]; then
+		"$1" "$desc" "${@:2}"
+		ktap_diag "took $((SECONDS - t0)) s"
+		grp_next=$((nr_started + 1))
+		return 0
+	fi
+	while [ "$(jobs -rp | wc -l)" -ge "$check_jobs" ]; do
+		wait -n
+		group_print
+	done
+	grp_desc[nr_started]=$desc
+	stage_bg "$nr_started" "$desc" "$@" >"$grp_dir/$nr_started.out" 2>&1 </dev/null &
+}
+
+# group NAME | group -: see st.
+group() {
+	[ -z "$counting" ] || return 0
+	group_end
+	[ "$1" = - ] || grp=$1
+}
+
+# A stage of a group, in the background: its KTAP result numbered as it
+# would be in order; what it counted goes to N.end.
+stage_bg() {
+	local n=$1 desc=$2 t0=$SECONDS
+	shift 2
+	__ktap_n=$((n - 1)) __ktap_pass=0 __ktap_fail=0 __ktap_skip=0
 	"$1" "$desc" "${@:2}"
 	ktap_diag "took $((SECONDS - t0)) s"
+	echo "$__ktap_pass $__ktap_fail $__ktap_skip" >"$grp_dir/$n.tmp" &&
+		mv "$grp_dir/$n.tmp" "$grp_dir/$n.end"
+}
+
+# Print the group's stages that have ended, in order, up to the first one
+# still running.  group_print all: after every one has ended; a stage that
+# left no count (its shell died) is a failure, with what it printed.
+group_print() {
+	local p f s
+	while [ "$grp_next" -le "$nr_started" ]; do
+		if [ -e "$grp_dir/$grp_next.end" ]; then
+			cat "$grp_dir/$grp_next.out"
+			read -r p f s <"$grp_dir/$grp_next.end"
+			__ktap_n=$grp_next
+			__ktap_pass=$((__ktap_pass + p)) __ktap_fail=$((__ktap_fail + f))
+			__ktap_skip=$((__ktap_skip + s))
+		elif [ "${1:-}" = all ]; then
+			cat "$grp_dir/$grp_next.out"
+			__ktap_n=$((grp_next - 1))
+			ktap_diag "the stage ended without a result"
+			ktap_fail "${grp_desc[grp_next]}"
+		else
+			break
+		fi
+		rm -f "$grp_dir/$grp_next".*
+		grp_next=$((grp_next + 1))
+	done
+}
+
+group_end() {
+	[ -n "$grp" ] || return 0
+	wait
+	group_print all
+	grp=
 }
 
 stages() {
 	st static - "build: CLI, test programs, modules against KDIR (make)" \
-		ktap_check make --no-print-directory all
+		ktap_check make --no-print-directory -j"$check_jobs" all
+	# What reads the build stage's files and writes only its own: beside
+	# each other (see st).
+	group built
 	st static - "unit: CLI code" ktap_run build/selftests/cli_unit build/pisteer
 	st static - "unit: pisteer guest against a sysfs fixture" \
 		ktap_run build/selftests/guest_unit build/pisteer
@@ -329,6 +439,8 @@ stages() {
 	st static - "make install/uninstall with DESTDIR round-trips (install puts the files, uninstall leaves nothing)" \
 		ktap_check install_roundtrip
 	st static - "packages build (make deb)" ktap_check make --no-print-directory deb
+	# What needs make deb's packages or builds in a directory of its own.
+	group packaged
 	st static - "lintian clean on the packages" ktap_check lintian_check
 	st static - "packages: apt-get install in a clean bookworm chroot, DKMS builds, purge leaves nothing" \
 		ktap_run debinst_check
@@ -349,6 +461,8 @@ stages() {
 	st static "$KVER_7" "sparse clean on $KVER_7 (C=2)" ktap_check sparse_check "$KVER_7"
 	st static - "checkpatch --strict clean: kmod/ guest/ uapi/" ktap_check checkpatch_all
 	st static - "clang-tidy clean: tools/ selftests/" ktap_check clang_tidy_all
+	# The rig (self-test, VM suites) runs alone: the VM suites measure time.
+	group -
 	st static - "rig self-test: exit status, kernel-log bug detection, timeout" \
 		ktap_run selftests/rig/selftest.sh
 	st vm "$KVER_61" "vm suite on $KVER_61" ktap_run vm_suite 6.1 "$KVER_61"
@@ -357,15 +471,26 @@ stages() {
 }
 
 run_all() {
+	local -a want
+	local k
 	stages
 	counting=
-	# A VM stage alone needs what the build stage makes.
+	# A stage run alone needs what the build stage makes, a VM stage the
+	# modules for its kernel.
 	if [ -n "${STAGE:-}${TEST:-}${KERNEL:-}" ]; then
-		make --no-print-directory all modules-all >build/check-build.log 2>&1 ||
+		want=(all)
+		for k in "${vm_kvers[@]}"; do
+			want+=("build/modules/$k/.built")
+		done
+		make --no-print-directory -j"$check_jobs" "${want[@]}" >build/check-build.log 2>&1 ||
 			{ cat build/check-build.log; echo "# make check: the build failed"; return 1; }
 	fi
+	grp='' grp_next=1 nr_started=0 grp_desc=()
+	grp_dir=$(mktemp -d build/check-stages.XXXXXX) || return 1
+	trap 'rm -rf "$grp_dir"' EXIT
 	ktap_plan "$nr_stages"
 	stages
+	group_end
 	ktap_finish
 }
 
