@@ -31,6 +31,8 @@ modules_build() {
 # In build/sparse/KVER, a copy of the sources of its own: sparse does not
 # share objects with the W=1 build of the same kernel, so the two can run
 # beside each other (and the suite's modules stay the W=1 ones).
+# sparse_check KVER: 0 clean, 1 a warning or a failed build, 4 sparse did
+# not run (Kbuild found no usable checker: said, never a pass).
 sparse_check() {
 	local kver=$1 out
 	make --no-print-directory "build/sparse/$kver/.copied" || return 1
@@ -39,6 +41,27 @@ sparse_check() {
 	if printf '%s\n' "$out" | grep -E ': (warning|error):'; then
 		return 1
 	fi
+	if printf '%s\n' "$out" | grep -q 'specified, but .* is not available'; then
+		echo "sparse did not run for $kver; Kbuild said:"
+		printf '%s\n' "$out" | grep 'specified, but' | sed 's/^.*Makefile:[0-9]*: //'
+		return 4
+	fi
+}
+
+# sparse_stage DESC KVER: the sparse stage, a skip with its reason when
+# sparse did not run (7.x: the headers package has no
+# scripts/checker-valid.sh, and trixie's sparse 0.6.4 cannot parse those
+# headers' __typeof_unqual__ anyway).
+sparse_stage() {
+	local desc=$1 out rc=0
+	out=$(sparse_check "$2" 2>&1) || rc=$?
+	case $rc in
+	0) ktap_ok "$desc" ;;
+	4) printf '%s\n' "$out" | sed 's/^/# /'
+	   ktap_skip "$desc" ;;
+	*) [ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/# /'
+	   ktap_fail "$desc" ;;
+	esac
 }
 
 checkpatch_all() {
@@ -456,9 +479,9 @@ stages() {
 		ktap_check modules_build "$KVER_612"
 	st static "$KVER_7" "modules build for $KVER_7 with W=1, no warnings (trixie chroot)" \
 		ktap_check modules_build "$KVER_7"
-	st static "$KVER_61" "sparse clean on $KVER_61 (C=2)" ktap_check sparse_check "$KVER_61"
-	st static "$KVER_612" "sparse clean on $KVER_612 (C=2)" ktap_check sparse_check "$KVER_612"
-	st static "$KVER_7" "sparse clean on $KVER_7 (C=2)" ktap_check sparse_check "$KVER_7"
+	st static "$KVER_61" "sparse clean on $KVER_61 (C=2)" sparse_stage "$KVER_61"
+	st static "$KVER_612" "sparse clean on $KVER_612 (C=2)" sparse_stage "$KVER_612"
+	st static "$KVER_7" "sparse clean on $KVER_7 (C=2)" sparse_stage "$KVER_7"
 	st static - "checkpatch --strict clean: kmod/ guest/ uapi/" ktap_check checkpatch_all
 	st static - "clang-tidy clean: tools/ selftests/" ktap_check clang_tidy_all
 	# The rig (self-test, VM suites) runs alone: the VM suites measure time.
