@@ -6,7 +6,7 @@
 #   make modules-all   both modules against every pinned kernel (kernels.env)
 #   make check         everything make check does (Documentation/testing.md)
 #   make demo          the main job on the emulated host
-#   make bench         interrupt round-trip benchmark (figures, not a test)
+#   make bench         round-trip and mechanism benchmarks (figures, not a test)
 #   make soak          long soak stages in the rig (KERNEL=, SOAK_SCALE=; not in check)
 #   make install       CLI, man pages, completion, DKMS sources, boot unit, libvirt hook
 #   make uninstall     removes what make install put there
@@ -69,7 +69,7 @@ VM_TESTS := passthrough_irq passthrough_multi version_ioctl list_ioctl lat_ioctl
 	vm_cycles
 VM_TEST_BINS := $(addprefix $(B)/selftests/,$(VM_TESTS)) $(B)/selftests/ptvm_demo \
 	$(B)/selftests/irq_bench $(B)/selftests/scan_bench $(B)/selftests/entry_bench \
-	$(B)/selftests/rdma_fakepeer \
+	$(B)/selftests/mech_bench $(B)/selftests/rdma_fakepeer \
 	$(B)/selftests/thread_bounce $(B)/selftests/repin_lat $(B)/selftests/with_pid
 UNIT_TEST_BINS := $(B)/selftests/cli_unit $(B)/selftests/guest_unit $(B)/selftests/pin_unit \
 	$(B)/selftests/pin_qemu $(B)/selftests/rdma_unit
@@ -132,6 +132,10 @@ $(B)/selftests/passthrough_multi: selftests/vm/passthrough_multi.c $(PTVM_SRCS) 
 	$(CC) $(USER_CFLAGS) -pthread -o $@ $< $(PTVM_SRCS) $(KTAP_SRCS)
 
 $(B)/selftests/irq_bench: selftests/bench/irq_bench.c $(PTVM_SRCS) $(TEST_LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -pthread -o $@ $< $(PTVM_SRCS) $(LDLIBS_JSON)
+
+$(B)/selftests/mech_bench: selftests/bench/mech_bench.c $(PTVM_SRCS) $(TEST_LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -pthread -o $@ $< $(PTVM_SRCS) $(LDLIBS_JSON)
 

@@ -5,10 +5,12 @@
  * addresses of ptvm_layout.h.
  *
  * Each vCPU enables its local APIC, reports ready and then waits for
- * interrupts (halting, spinning or executing CPUID, as the mailbox says).  Every vector has
- * a 10-byte stub that pushes its number and jumps to one handler, which
- * counts the arrival per (APIC ID, vector) and EOIs.  An exception is fatal:
- * it is recorded in the mailbox and reported to the VMM through an OUT.
+ * interrupts (halting, spinning or executing CPUID, as the mailbox says;
+ * a spinning vCPU counts its rounds, so the host can tell it runs guest
+ * code).  Every vector has a 10-byte stub that pushes its number and jumps
+ * to one handler, which counts the arrival per (APIC ID, vector) and EOIs.
+ * An exception is fatal: it is recorded in the mailbox and reported to the
+ * VMM through an OUT.
  */
 #include "ptvm_layout.h"
 
@@ -27,6 +29,7 @@ ptvm_guest_entry:
 	movl	$(0x100 | PTVM_SPURIOUS_VECTOR), 0xf0(%ebx)	/* SVR: enable */
 	movl	0x20(%ebx), %eax			/* APIC ID */
 	shrl	$24, %eax
+	movl	%eax, %esi				/* APIC ID, kept (CPUID spares it) */
 	movl	$1, (PTVM_MBOX_GPA + PTVM_MBOX_READY)(,%eax,4)
 1:
 	cmpl	$0, (PTVM_MBOX_GPA + PTVM_MBOX_MODE)
@@ -38,6 +41,7 @@ ptvm_guest_entry:
 	cmpl	$PTVM_MODE_CPUID, (PTVM_MBOX_GPA + PTVM_MBOX_MODE)
 	je	5f
 	sti
+	incl	(PTVM_MBOX_GPA + PTVM_MBOX_SPINS)(,%esi,4)
 	pause
 	jmp	1b
 5:

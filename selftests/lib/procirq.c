@@ -17,6 +17,50 @@ static int ends_with_name(const char *line, size_t len, const char *name)
 	return len == nlen || isspace((unsigned char)line[len - nlen - 1]);
 }
 
+/* The per-CPU counts that follow @p into @pi. */
+static void read_counts(const char *p, struct procirq *pi)
+{
+	char *end;
+
+	for (;;) {
+		long long v = strtoll(p, &end, 10);
+
+		if (end == p)
+			break;
+		if (pi->nr_cpus < PROCIRQ_MAX_CPUS)
+			pi->percpu[pi->nr_cpus++] = v;
+		pi->total += v;
+		p = end;
+	}
+}
+
+int procirq_read_row(const char *label, struct procirq *pi)
+{
+	size_t cap = 0, llen = strlen(label);
+	char *line = NULL;
+	int found = -1;
+	FILE *f;
+
+	f = fopen("/proc/interrupts", "re");
+	if (!f)
+		return -1;
+	while (found && getline(&line, &cap, f) > 0) {
+		const char *p = line;
+
+		while (isspace((unsigned char)*p))
+			p++;
+		if (strncmp(p, label, llen) != 0 || p[llen] != ':')
+			continue;
+		memset(pi, 0, sizeof(*pi));
+		pi->irq = -1;
+		read_counts(p + llen + 1, pi);
+		found = 0;
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
 int procirq_read(const char *name, struct procirq *pi)
 {
 	size_t cap = 0;
@@ -41,17 +85,7 @@ int procirq_read(const char *name, struct procirq *pi)
 			continue;
 		memset(pi, 0, sizeof(*pi));
 		pi->irq = (int)num;
-		p = end + 1;
-		for (;;) {
-			long long v = strtoll(p, &end, 10);
-
-			if (end == p)
-				break;
-			if (pi->nr_cpus < PROCIRQ_MAX_CPUS)
-				pi->percpu[pi->nr_cpus++] = v;
-			pi->total += v;
-			p = end;
-		}
+		read_counts(end + 1, pi);
 		found = 0;
 	}
 	free(line);

@@ -18,6 +18,13 @@ struct procirq {
 /* Fill @pi for the IRQ named @name: 0, or -1 when there is no such IRQ. */
 int procirq_read(const char *name, struct procirq *pi);
 
+/*
+ * Fill @pi (irq -1) for the row labelled @label, e.g. "RES" or "CAL": the
+ * architecture's rows of IPIs and other interrupts without an IRQ number.
+ * 0, or -1 when there is no such row.
+ */
+int procirq_read_row(const char *label, struct procirq *pi);
+
 /* Total count over all CPUs, or -1 when there is no such IRQ. */
 long long procirq_count(const char *name, int *irq);
 

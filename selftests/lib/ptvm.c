@@ -451,6 +451,14 @@ uint32_t ptvm_count(const struct ptvm *vm, int vcpu, uint8_t vector)
 			       __ATOMIC_ACQUIRE);
 }
 
+uint32_t ptvm_spins(const struct ptvm *vm, int vcpu)
+{
+	if (vcpu < 0 || vcpu >= PTVM_MAX_VCPUS)
+		return 0;
+	return __atomic_load_n(guest_u32(vm, PTVM_MBOX_GPA + PTVM_MBOX_SPINS + 4 * vcpu),
+			       __ATOMIC_RELAXED);
+}
+
 uint32_t ptvm_count_total(const struct ptvm *vm, uint8_t vector)
 {
 	uint32_t sum = 0;

@@ -57,6 +57,9 @@ void ptvm_set_wait_mode(struct ptvm *vm, enum ptvm_wait_mode mode);
 /* Arrivals of @vector on @vcpu since the VM started. */
 uint32_t ptvm_count(const struct ptvm *vm, int vcpu, uint8_t vector);
 
+/* Rounds of the spin loop @vcpu ran (PTVM_WAIT_SPIN): it runs guest code. */
+uint32_t ptvm_spins(const struct ptvm *vm, int vcpu);
+
 /* Arrivals of @vector on all vCPUs together. */
 uint32_t ptvm_count_total(const struct ptvm *vm, uint8_t vector);
 

@@ -26,6 +26,7 @@
 #define PTVM_MBOX_READY		0x10	/* u32 [PTVM_MAX_VCPUS], set by each vCPU */
 #define PTVM_MBOX_FATAL		0x20	/* u32 [PTVM_MAX_VCPUS], 0x100 | exception */
 #define PTVM_MBOX_LAST		0x30	/* u32 [PTVM_MAX_VCPUS], last vector seen */
+#define PTVM_MBOX_SPINS		0x40	/* u32 [PTVM_MAX_VCPUS], spin-loop rounds */
 
 #define PTVM_LAPIC_BASE		0xfee00000
 #define PTVM_SPURIOUS_VECTOR	0xff

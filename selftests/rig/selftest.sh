@@ -3,7 +3,8 @@
 #
 # The rig's own checks, run on the host: vm-run returns the inner exit
 # status, fails a run whose guest kernel log shows a warning even when the
-# command succeeded, and kills QEMU on timeout.  Each boots the rig once.
+# command succeeded, kills QEMU on timeout, and boots as many CPUs as
+# --cpus asks.  Each boots the rig once.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/selftests/lib/ktap.sh"
@@ -22,7 +23,7 @@ expect_status() {
 	[ "$rc" -eq "$want" ]
 }
 
-ktap_plan 3
+ktap_plan 4
 ktap_check "the command's exit status comes back (7)" \
 	expect_status 7 --kernel 6.12 -- bash -c 'exit 7'
 # /dev/kmsg puts the line into the kernel log as a driver's WARN would.
@@ -31,4 +32,6 @@ ktap_check "a WARNING in the guest kernel log fails a successful run (126)" \
 	bash -c 'echo "<4>WARNING: CPU: 0 PID: 1 at pisteer rig self-test" > /dev/kmsg'
 ktap_check "a hung command is killed at --timeout (124)" \
 	expect_status 124 --kernel 6.12 --timeout 25 -- sleep 600
+ktap_check "--cpus 3 boots three online CPUs" \
+	expect_status 0 --kernel 6.12 --cpus 3 -- bash -c '[ "$(nproc)" = 3 ]'
 ktap_finish
