@@ -60,7 +60,7 @@ LDLIBS_RDMA := -libverbs -lm
 
 PTVM_SRCS := selftests/lib/ptvm.c selftests/lib/ptdev.c selftests/lib/e1000e.c \
 	selftests/lib/procirq.c selftests/lib/stats.c selftests/lib/guest.S \
-	selftests/lib/kvmstats.c
+	selftests/lib/kvmstats.c selftests/lib/hostctl.c
 TEST_LIB_HDRS := $(wildcard selftests/lib/*.h)
 KTAP_SRCS := selftests/lib/ktap.c
 PRIVS_SRCS := selftests/lib/privs.c

@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "../../tools/lib/pisteer_dev.h"
+#include "../lib/hostctl.h"
 #include "../lib/kvmstats.h"
 #include "../lib/ptvm.h"
 
@@ -92,47 +93,6 @@ static double median(const double *v, int n)
 	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
-static int pin(pid_t tid, int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(tid, sizeof(set), &set);
-}
-
-/* --- the module ----------------------------------------------------- */
-
-static int unload_module(void)
-{
-	if (syscall(SYS_delete_module, "pisteer", O_NONBLOCK) && errno != ENOENT) {
-		fprintf(stderr, "rmmod pisteer: %s\n", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* insmod @ko and open /dev/pisteer (it appears shortly after). */
-static int load_module(const char *ko)
-{
-	int kfd = open(ko, O_RDONLY | O_CLOEXEC), fd = -1, i;
-
-	if (kfd < 0 || syscall(SYS_finit_module, kfd, "", 0)) {
-		fprintf(stderr, "insmod %s: %s\n", ko, strerror(errno));
-		if (kfd >= 0)
-			close(kfd);
-		return -1;
-	}
-	close(kfd);
-	for (i = 0; i < 200 && fd < 0; i++) {
-		fd = open("/dev/pisteer", O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			ptvm_sleep_us(10000);
-	}
-	if (fd < 0)
-		perror("/dev/pisteer");
-	return fd;
-}
 
 static int lat_ctl(int fd, uint32_t op, uint32_t scope, pid_t pid)
 {
@@ -532,7 +492,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "no 82574L bound to vfio-pci\n");
 		return 1;
 	}
-	if (unload_module())
+	if (host_module_unload())
 		return 1;
 	if (nr_bdfs >= 2) {
 		other = spawn_other_vm(bdfs[1], &wfd);
@@ -555,10 +515,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "route: %s\n", ptvm_strerror());
 			goto out;
 		}
-	pin(getpid(), 0);
+	host_pin_thread(getpid(), 0);
 	for (v = 0; v < NR_VCPUS; v++) {
 		st[v] = kvmstats_open(ptvm_vcpu_stats_fd(vm, v));
-		if (!st[v] || pin(ptvm_vcpu_tid(vm, v), v % 2)) {
+		if (!st[v] || host_pin_thread(ptvm_vcpu_tid(vm, v), v % 2)) {
 			fprintf(stderr, "vCPU %d: stats or pinning: %s\n", v, strerror(errno));
 			goto out;
 		}
@@ -576,7 +536,7 @@ int main(int argc, char **argv)
 	for (k = 0; k < repeats; k++) {
 		for (c = 0; c < NR_CONFIGS; c++) {
 			if (c == C_MODULE) {
-				fd = load_module(ko);
+				fd = host_module_load(ko);
 				if (fd < 0)
 					goto out;
 			} else if (c == C_LAT_OTHER) {
@@ -606,7 +566,7 @@ int main(int argc, char **argv)
 			goto out;
 		close(fd);
 		fd = -1;
-		if (unload_module())
+		if (host_module_unload())
 			goto out;
 		fprintf(stderr, "entry_bench: round %d of %d done\n", k + 1, repeats);
 	}
@@ -637,7 +597,7 @@ out:
 	if (fd >= 0) {
 		lat_ctl(fd, PISTEER_LAT_DISABLE, PISTEER_LAT_SCOPE_ALL, 0);
 		close(fd);
-		unload_module();
+		host_module_unload();
 	}
 	return rc;
 }

@@ -48,6 +48,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "../lib/hostctl.h"
 #include "../lib/kvmstats.h"
 #include "../lib/procirq.h"
 #include "../lib/ptvm.h"
@@ -131,50 +132,6 @@ struct ctx {
 
 static struct result res[NR_CONFIGS];
 
-static int pin(pid_t tid, int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(tid, sizeof(set), &set);
-}
-
-/* --- the module ----------------------------------------------------- */
-
-static int unload_module(void)
-{
-	if (syscall(SYS_delete_module, "pisteer", O_NONBLOCK) && errno != ENOENT) {
-		fprintf(stderr, "mech_bench: rmmod pisteer: %s\n", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* insmod @ko and wait for /dev/pisteer. */
-static int load_module(const char *ko)
-{
-	int kfd = open(ko, O_RDONLY | O_CLOEXEC), fd = -1, i;
-
-	if (kfd < 0 || syscall(SYS_finit_module, kfd, "", 0)) {
-		fprintf(stderr, "mech_bench: insmod %s: %s\n", ko, strerror(errno));
-		if (kfd >= 0)
-			close(kfd);
-		return -1;
-	}
-	close(kfd);
-	for (i = 0; i < 200 && fd < 0; i++) {
-		fd = open("/dev/pisteer", O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			ptvm_sleep_us(10000);
-	}
-	if (fd < 0) {
-		perror("mech_bench: /dev/pisteer");
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
 
 /* pisteer steer --vm <this process> @policy, logged in @r->setup. */
 static int steer(const struct ctx *c, const char *policy, struct result *r)
@@ -426,12 +383,17 @@ static int run_config(struct ctx *c, enum config k)
 	const struct config_def *d = &defs[k];
 
 	if (!d->policy) {
-		if (unload_module())
+		if (host_module_unload())
 			return -1;
 		snprintf(r->setup, sizeof(r->setup), "rmmod pisteer");
 	} else {
-		if (access("/dev/pisteer", F_OK) && load_module(c->ko))
-			return -1;
+		if (access("/dev/pisteer", F_OK)) {
+			int mfd = host_module_load(c->ko);
+
+			if (mfd < 0)
+				return -1;
+			close(mfd);
+		}
 		if (steer(c, d->policy, r))
 			return -1;
 	}
@@ -742,9 +704,9 @@ static int setup(struct ctx *c)
 		fprintf(stderr, "mech_bench: no 82574L bound to vfio-pci\n");
 		return -1;
 	}
-	if (unload_module())
+	if (host_module_unload())
 		return -1;
-	if (pin(0, HK_CPU)) {
+	if (host_pin_thread(0, HK_CPU)) {
 		perror("mech_bench: pinning the VMM thread");
 		return -1;
 	}
@@ -756,7 +718,7 @@ static int setup(struct ctx *c)
 	for (i = 0; i < NR_VCPUS; i++) {
 		c->st[i] = kvmstats_open(ptvm_vcpu_stats_fd(c->vm, i));
 		if (!c->st[i] || ptvm_vcpu_tid(c->vm, i) <= 0 ||
-		    pin(ptvm_vcpu_tid(c->vm, i), vcpu_cpu[i])) {
+		    host_pin_thread(ptvm_vcpu_tid(c->vm, i), vcpu_cpu[i])) {
 			fprintf(stderr, "mech_bench: vCPU %d: stats or pinning: %s\n", i,
 				strerror(errno));
 			return -1;
@@ -847,7 +809,7 @@ out:
 		ptdev_close(c.dev);
 	}
 	ptvm_destroy(c.vm);
-	unload_module();
+	host_module_unload();
 	return rc;
 bad:
 	usage(argv[0]);
