@@ -285,7 +285,6 @@ static void fill_guest(struct kvm *kvm, enum pst_apicv apicv,
 	msg.address_lo = e->msi.address_lo;
 	msg.address_hi = e->msi.address_hi;
 	msg.data = e->msi.data;
-	r->msi = true;
 	r->addr_lo = msg.address_lo;
 	r->addr_hi = msg.address_hi;
 	r->data = msg.data;

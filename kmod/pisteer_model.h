@@ -40,11 +40,14 @@ struct pst_vec_host {
 	DECLARE_BITMAP(affinity, PST_AFFINITY_BITS);
 };
 
-/* The guest's side: its irqfd and the MSI route of its GSI. */
+/*
+ * The guest's side: its irqfd and the MSI route of its GSI (the fields
+ * after @paired stay zero when the GSI is no MSI route; dlv.reason then
+ * says so).
+ */
 struct pst_vec_route {
 	u32 gsi;
 	bool paired;		/* irq-bypass producer paired */
-	bool msi;		/* the GSI is an MSI route: the rest is set */
 	bool logical;
 	bool redir_hint;
 	u8 vector;
