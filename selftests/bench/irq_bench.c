@@ -26,7 +26,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +33,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "../lib/hostctl.h"
 #include "../lib/kvmstats.h"
 #include "../lib/procirq.h"
 #include "../lib/ptvm.h"
@@ -60,15 +60,6 @@ static struct phase phases[MAX_PHASES];
 static int nr_phases;
 static char ratios[MAX_RATIOS][2][32];
 static int nr_ratios;
-
-static int pin(pid_t tid, int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(tid, sizeof(set), &set);
-}
 
 static int effective_cpu(int irq)
 {
@@ -327,8 +318,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "irq_bench: vCPU threads did not start\n");
 		goto out;
 	}
-	if (pin(0, 0) || pin(ptvm_vcpu_tid(vm, 0), 0) ||
-	    pin(ptvm_vcpu_tid(vm, TARGET_VCPU), 1)) {
+	if (host_pin_thread(0, 0) || host_pin_thread(ptvm_vcpu_tid(vm, 0), 0) ||
+	    host_pin_thread(ptvm_vcpu_tid(vm, TARGET_VCPU), 1)) {
 		perror("irq_bench: sched_setaffinity");
 		goto out;
 	}
