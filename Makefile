@@ -38,14 +38,17 @@ CFLAGS ?= -O2 -g
 USER_CFLAGS := $(CPPFLAGS) $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Iuapi \
 	-DPISTEER_RELEASE='"$(RELEASE)"'
 LDLIBS_JSON := -ljson-c -lm
-LDLIBS_CLI := $(LDLIBS_JSON) -lhwloc
+# pisteer pin --domain: libvirt's C API, its headers (libvirt-dev) at
+# build time; libvirt.so.0 is dlopen()ed when a domain is named.
+LDLIBS_CLI := $(LDLIBS_JSON) -lhwloc -ldl
 
 CLI_SRCS := tools/pisteer.c tools/cmdline.c tools/cmd_version.c tools/cmd_status.c tools/status_prom.c \
 	tools/cmd_check.c tools/cmd_steer.c tools/cmd_config.c tools/cmd_pin.c tools/cmd_isolate.c tools/cmd_guest.c tools/cmd_lat.c \
 	tools/lat_hist.c \
 	tools/lib/pisteer_dev.c tools/lib/guest_sysfs.c tools/lib/cpus.c tools/lib/topo.c \
 	tools/lib/place.c tools/lib/qmp.c tools/lib/vmproc.c tools/lib/cgcpuset.c \
-	tools/lib/state.c tools/lib/irqs.c tools/lib/sysfile.c tools/lib/hostfacts.c
+	tools/lib/state.c tools/lib/irqs.c tools/lib/sysfile.c tools/lib/hostfacts.c \
+	tools/lib/lvpin.c
 CLI_LIB_SRCS := $(filter-out tools/pisteer.c,$(CLI_SRCS))
 CLI_HDRS := tools/commands.h $(wildcard tools/lib/*.h) uapi/linux/pisteer.h tools/lat_hist.h
 # pisteer rdma-lat: only the CLI links libibverbs; the unit tests take the

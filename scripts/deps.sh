@@ -33,6 +33,8 @@ pkgs=(
 	qemu-system-x86 busybox-static util-linux iproute2 hostname
 	# selftests/lib/realvm.sh: the nested guest's agent, and the QMP/QGA client
 	qemu-guest-agent socat
+	# pisteer pin --domain (libvirt's C API); realvm.sh's libvirt domain
+	libvirt-dev libvirt-daemon libvirt-daemon-system libvirt-clients
 	libibverbs-dev rdma-core ibverbs-providers perftest libnuma-dev libhwloc-dev
 	"linux-headers-$KVER_61=$PKGVER_61"
 	"linux-headers-$KVER_612=$PKGVER_612"

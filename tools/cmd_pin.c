@@ -3,6 +3,9 @@
  * pisteer pin: pin a VM's vCPU threads 1:1 to physical CPUs near its
  * passthrough devices, its emulator threads to the housekeeping CPUs, and
  * have the module steer its host IRQs to follow; --undo puts it all back.
+ * A libvirt domain (--domain) is pinned through libvirt's API, so that
+ * libvirt's cgroups and live XML say what pin did, and --undo gives back
+ * libvirt's own pinning.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,6 +17,7 @@
 
 #include "commands.h"
 #include "lib/cgcpuset.h"
+#include "lib/lvpin.h"
 #include "lib/pisteer_dev.h"
 #include "lib/place.h"
 #include "lib/qmp.h"
@@ -44,6 +48,7 @@ struct plan {
 	struct pst_thread *th;		/* vCPUs first, by index */
 	struct pst_pin_thread *pt;	/* same order */
 	bool *exited;
+	struct pst_lv *lv;		/* --domain: pinned through libvirt */
 };
 
 static void usage(FILE *out)
@@ -60,7 +65,10 @@ static void usage(FILE *out)
 		"                       'CPU n/TCG')\n"
 		"  --qmp SOCKET         ask QEMU's QMP unix socket (query-cpus-fast); the\n"
 		"                       process is the socket's peer unless --vm names it\n"
-		"  --domain NAME        a libvirt domain (its pid file in /run/libvirt/qemu)\n"
+		"  --domain NAME        a running libvirt domain, pinned through libvirt\n"
+		"                       (virsh vcpupin/emulatorpin show it; --undo gives\n"
+		"                       back libvirt's pinning); the URI: $LIBVIRT_DEFAULT_URI,\n"
+		"                       else qemu:///system\n"
 		"  --device BDF         passthrough device whose NUMA node is preferred\n"
 		"                       (repeatable; default: the VM's devices in the\n"
 		"                       module's vector table)\n"
@@ -75,7 +83,8 @@ static void usage(FILE *out)
 		"Placement: CPUs on the devices' NUMA node first, one vCPU per core before\n"
 		"SMT siblings, never a housekeeping CPU or a CPU another pinned VM holds.\n"
 		"Each thread's cpuset cgroup must allow its target; a libvirt-managed\n"
-		"thread is refused with the virsh command that moves it.\n"
+		"thread named by --vm or --qmp is refused with the virsh command that\n"
+		"moves it (--domain does it through libvirt).\n"
 		"State: $PISTEER_STATE_DIR (default /run/pisteer), pin-PID.json.\n");
 }
 
@@ -189,6 +198,7 @@ static int find_vm(const struct pin_opts *o, struct plan *p, bool need_threads)
 			fprintf(stderr, "pisteer pin: %s\n", why);
 			return PST_EXIT_FAIL;
 		}
+
 	} else {
 		p->pid = o->pid;
 	}
@@ -218,6 +228,14 @@ static int find_vm(const struct pin_opts *o, struct plan *p, bool need_threads)
 	}
 	for (p->nr_vcpus = 0; p->nr_vcpus < p->nr && p->th[p->nr_vcpus].vcpu >= 0;)
 		p->nr_vcpus++;
+	if (o->domain) {
+		p->lv = pst_lv_open(NULL, o->domain, why, sizeof(why));
+		if (!p->lv) {
+			fprintf(stderr, "pisteer pin: %s\n", why);
+			free(q);
+			return PST_EXIT_FAIL;
+		}
+	}
 out:
 	free(q);
 	return 0;
@@ -372,7 +390,8 @@ static void print_table(const struct plan *p, const struct pst_topo *topo,
 }
 
 static void print_json(const struct plan *p, const struct pst_topo *topo,
-		       const struct pst_cpus *hk, bool dry_run, const char *steer)
+		       const struct pst_cpus *hk, bool dry_run, const char *steer,
+		       const char *domain)
 {
 	json_object *root = json_object_new_object(), *vc, *em, *t;
 	char buf[256];
@@ -382,6 +401,7 @@ static void print_json(const struct plan *p, const struct pst_topo *topo,
 	vc = json_object_new_array();
 	em = json_object_new_array();
 	json_object_object_add(root, "pid", json_object_new_int(p->pid));
+	json_object_object_add(root, "domain", domain ? json_object_new_string(domain) : NULL);
 	json_object_object_add(root, "dry_run", json_object_new_boolean(dry_run));
 	json_object_object_add(root, "node", p->node >= 0 ? json_object_new_int(p->node) : NULL);
 	json_object_object_add(root, "node_from", json_object_new_string(p->node_from));
@@ -471,8 +491,62 @@ static void rollback(const struct plan *p, unsigned int upto)
 			pst_cpus_set_affinity(p->th[i].tid, &p->pt[i].prev);
 }
 
+/* Give libvirt back its pinning of vCPUs below @upto, and the emulator's. */
+static void rollback_lv(const struct plan *p, unsigned int upto, bool emulator)
+{
+	char why[512];
+	unsigned int i;
+
+	for (i = 0; i < upto && i < p->nr_vcpus; i++)
+		if (pst_lv_pin_vcpu(p->lv, (unsigned int)p->th[i].vcpu, &p->pt[i].prev, why,
+				    sizeof(why)))
+			fprintf(stderr, "pisteer pin: rollback: %s\n", why);
+	if (emulator && p->nr > p->nr_vcpus &&
+	    pst_lv_pin_emulator(p->lv, &p->pt[p->nr_vcpus].prev, why, sizeof(why)))
+		fprintf(stderr, "pisteer pin: rollback: %s\n", why);
+}
+
+/*
+ * The plan through libvirt: each vCPU, then the emulator threads, and the
+ * vCPU threads must then have their CPUs.  0 or an exit status, nothing
+ * changed then.
+ */
+static int pin_lv(struct plan *p, const struct pst_cpus *hk)
+{
+	char why[512], want[256], got[256];
+	struct pst_cpus now;
+	unsigned int i;
+
+	for (i = 0; i < p->nr_vcpus; i++) {
+		if (pst_lv_pin_vcpu(p->lv, (unsigned int)p->th[i].vcpu, &p->pt[i].cpus, why,
+				    sizeof(why))) {
+			fprintf(stderr, "pisteer pin: %s: undoing\n", why);
+			rollback_lv(p, i, false);
+			return PST_EXIT_FAIL;
+		}
+	}
+	if (pst_lv_pin_emulator(p->lv, hk, why, sizeof(why))) {
+		fprintf(stderr, "pisteer pin: %s: undoing\n", why);
+		rollback_lv(p, p->nr_vcpus, false);
+		return PST_EXIT_FAIL;
+	}
+	for (i = 0; i < p->nr_vcpus; i++) {
+		if (pst_cpus_get_affinity(p->th[i].tid, &now) ||
+		    pst_cpus_equal(&now, &p->pt[i].cpus))
+			continue;
+		pst_cpus_format(&p->pt[i].cpus, want, sizeof(want));
+		pst_cpus_format(&now, got, sizeof(got));
+		fprintf(stderr, "pisteer pin: libvirt pinned vCPU %d but its thread %d has CPUs %s, not %s: undoing\n",
+			p->th[i].vcpu, p->th[i].tid, got, want);
+		rollback_lv(p, p->nr_vcpus, true);
+		return PST_EXIT_FAIL;
+	}
+	return 0;
+}
+
 /* Apply the plan, saving state first.  0 or an exit status. */
-static int apply(struct plan *p, const char **steer_msg)
+static int apply(struct plan *p, const char *domain, const struct pst_cpus *hk,
+		 const char **steer_msg)
 {
 	struct pst_pin_state st = { .pid = p->pid, .start = p->start, .nr = p->nr,
 				    .t = p->pt };
@@ -481,11 +555,20 @@ static int apply(struct plan *p, const char **steer_msg)
 	char path[512], want[256], got[256];
 	int rc;
 
+	if (p->lv)
+		snprintf(st.domain, sizeof(st.domain), "%s", domain);
 	rc = pst_pin_state_save(&st);
 	if (rc)
 		return PST_EXIT_FAIL;
 	pst_pin_state_path(p->pid, path, sizeof(path));
-	for (i = 0; i < p->nr; i++) {
+	if (p->lv) {
+		rc = pin_lv(p, hk);
+		if (rc) {
+			unlink(path);
+			return rc;
+		}
+	}
+	for (i = 0; i < p->nr && !p->lv; i++) {
 		if (p->exited[i])
 			continue;
 		rc = pst_cpus_set_affinity(p->th[i].tid, &p->pt[i].cpus);
@@ -529,6 +612,37 @@ static int apply(struct plan *p, const char **steer_msg)
 			fprintf(stderr, "pisteer pin: warning: the state does not record the steering policy: undo with 'pisteer steer --vm %d none'\n",
 				p->pid);
 	}
+	return 0;
+}
+
+/*
+ * A domain's "before" is libvirt's pinning, what --undo gives back to it:
+ * each vCPU's vcpupin, the emulatorpin for the other threads.  0 or an
+ * exit status.
+ */
+static int lv_prev(struct plan *p)
+{
+	struct pst_cpus *vc = NULL, emu;
+	unsigned int i, nr;
+	char why[512];
+
+	if (pst_lv_get_pins(p->lv, &vc, &nr, &emu, why, sizeof(why))) {
+		fprintf(stderr, "pisteer pin: %s\n", why);
+		return PST_EXIT_FAIL;
+	}
+	for (i = 0; i < p->nr; i++) {
+		if (i >= p->nr_vcpus) {
+			p->pt[i].prev = emu;
+		} else if ((unsigned int)p->th[i].vcpu < nr) {
+			p->pt[i].prev = vc[p->th[i].vcpu];
+		} else {
+			fprintf(stderr, "pisteer pin: libvirt has no vCPU %d (it lists %u)\n",
+				p->th[i].vcpu, nr);
+			free(vc);
+			return PST_EXIT_FAIL;
+		}
+	}
+	free(vc);
 	return 0;
 }
 
@@ -608,11 +722,55 @@ static int make_plan(const struct pin_opts *o, struct plan *p, struct pst_topo *
 		fprintf(stderr, "pisteer pin: VM process %d exited\n", p->pid);
 		return PST_EXIT_FAIL;
 	}
+	if (p->lv)
+		return lv_prev(p);
 	if (check_cgroups(p)) {
 		fprintf(stderr, "pisteer pin: nothing changed\n");
 		return PST_EXIT_FAIL;
 	}
 	return 0;
+}
+
+/*
+ * Give a domain back the pinning libvirt had: each vCPU's, then the
+ * emulator's, through libvirt.  0, or 1 after saying what failed.
+ */
+static int undo_lv(const struct pst_pin_state *st)
+{
+	struct pst_lv *lv;
+	char why[512];
+	bool emu = false;
+	unsigned int i;
+	int bad = 0, pid;
+
+	pid = pst_libvirt_pid(st->domain, why, sizeof(why));
+	if (pid != st->pid) {
+		fprintf(stderr, "pisteer pin: libvirt domain %s: %s\n", st->domain,
+			pid < 0 ? why : "runs as another process now");
+		return 1;
+	}
+	lv = pst_lv_open(NULL, st->domain, why, sizeof(why));
+	if (!lv) {
+		fprintf(stderr, "pisteer pin: %s\n", why);
+		return 1;
+	}
+	for (i = 0; i < st->nr; i++) {
+		if (st->t[i].vcpu >= 0) {
+			if (!pst_lv_pin_vcpu(lv, (unsigned int)st->t[i].vcpu, &st->t[i].prev, why,
+					     sizeof(why)))
+				continue;
+		} else if (!emu) {
+			emu = true;
+			if (!pst_lv_pin_emulator(lv, &st->t[i].prev, why, sizeof(why)))
+				continue;
+		} else {
+			continue;
+		}
+		fprintf(stderr, "pisteer pin: %s\n", why);
+		bad = 1;
+	}
+	pst_lv_close(lv);
+	return bad;
 }
 
 /* Undo one state file.  0 or an exit status. */
@@ -638,7 +796,9 @@ static int undo_one(int pid)
 		pst_pin_state_free(&st);
 		return 0;
 	}
-	for (i = 0; i < st.nr; i++) {
+	if (st.domain[0])
+		bad = undo_lv(&st);
+	for (i = 0; i < st.nr && !st.domain[0]; i++) {
 		rc = pst_cpus_set_affinity(st.t[i].tid, &st.t[i].prev);
 		if (rc == -ESRCH) {
 			gone++;
@@ -708,14 +868,15 @@ int cmd_pin(int argc, char **argv)
 	if (!rc)
 		rc = make_plan(&o, &p, &topo, &hk);
 	if (!rc && !o.dry_run)
-		rc = apply(&p, &steer);
+		rc = apply(&p, o.domain, &hk, &steer);
 	if (!rc) {
 		if (o.json)
 			print_json(&p, &topo, &hk, o.dry_run,
-				   o.dry_run ? NULL : steer ? steer : "follow");
+				   o.dry_run ? NULL : steer ? steer : "follow", o.domain);
 		else
 			print_table(&p, &topo, &hk, o.dry_run);
 	}
+	pst_lv_close(p.lv);
 	free(p.th);
 	free(p.pt);
 	free(p.exited);

@@ -12,6 +12,17 @@
 #   realvm_stop NAME                 quit through QMP (kill on timeout)
 #   realvm_bugs NAME                 the guest console's kernel bug lines
 #
+# The same guest as a libvirt domain (libvirtd of this host's packages,
+# its state on tmpfs; for the rig, where / is read-only):
+#   realvm_libvirtd_start            libvirtd with /etc/libvirt, /var/lib,
+#                                    log and cache dirs on tmpfs; sets virsh_uri
+#   realvm_virt_start NAME [OPTION...]  virsh create of a generated domain
+#                                    with the 82574L as a managed='no'
+#                                    hostdev and <cputune>; sets NAME_pid,
+#                                    NAME_bdf, NAME_console, NAME_boot_s, NAME_xml
+#   realvm_virt_destroy NAME         virsh destroy, wait for QEMU to go
+#   realvm_libvirtd_stop             stop libvirtd, unmount its tmpfs
+#
 # The guest kernel is the rig's own (the pinned vmlinuz in the cache), its
 # modules the rig's; everything the guest runs is in its initramfs: static
 # busybox, e1000e and its dependencies, pisteer_guest.ko from build/modules,
@@ -366,10 +377,291 @@ realvm_bugs() {
 	grep -aE "$bugs" "$log"
 }
 
+# --- the same guest under libvirt ---------------------------------------
+#
+# libvirtd is Debian's (libvirt-daemon-system), its configuration, state,
+# logs and cache on tmpfs mounted over /etc/libvirt, /var/lib/libvirt,
+# /var/log/libvirt, /var/cache/libvirt and /run/libvirt: the rig's root is
+# read-only, and the test must not see (or change) a libvirt of the host.
+# The mounts need a mount namespace of the test's own (unshare -m).
+# cgroup v2 is mounted on /sys/fs/cgroup if it is not, with the cpu and
+# cpuset controllers enabled, so that libvirt makes its machine cgroups
+# (/machine/qemu-N-NAME.libvirt-qemu/{emulator,vcpuN}) as on a host.
+realvm_lv_dirs="/etc/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt /run/libvirt"
+realvm_lv_pid=
+realvm_lv_mounted=
+realvm_lv_domains=
+
+# realvm_libvirtd_start [--hook FILE]: start libvirtd (FILE installed as
+# the QEMU hook /etc/libvirt/hooks/qemu.d/pisteer first: libvirt looks for
+# hooks when it starts).  Exports LIBVIRT_DEFAULT_URI; fails with a
+# message and libvirtd's log.
+realvm_libvirtd_start() {
+	local hook= d i
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--hook) hook=$2; shift 2 ;;
+		*) echo "realvm_libvirtd_start: unknown option $1"; return 2 ;;
+		esac
+	done
+	command -v libvirtd >/dev/null && command -v virsh >/dev/null ||
+		{ echo "no libvirtd or virsh (scripts/deps.sh installs libvirt-daemon-system, libvirt-clients)"; return 1; }
+	[ "$(readlink /proc/self/ns/mnt)" != "$(readlink /proc/1/ns/mnt)" ] ||
+		{ echo "realvm_libvirtd_start: not in a mount namespace of its own (unshare -m): it mounts over /etc/libvirt"; return 1; }
+	if [ ! -e /sys/fs/cgroup/cgroup.controllers ]; then
+		mount -t cgroup2 cgroup2 /sys/fs/cgroup || { echo "cannot mount cgroup2"; return 1; }
+	fi
+	for d in cpuset cpu; do
+		grep -qw "$d" /sys/fs/cgroup/cgroup.subtree_control ||
+			echo "+$d" > /sys/fs/cgroup/cgroup.subtree_control ||
+			{ echo "cannot enable the $d cgroup controller"; return 1; }
+	done
+	for d in $realvm_lv_dirs; do
+		[ -d "$d" ] || mkdir -p "$d" 2>/dev/null ||
+			{ echo "no $d to mount over (libvirt-daemon-system installs it)"; return 1; }
+		mount -t tmpfs -o mode=0755 tmpfs "$d" || { echo "cannot mount tmpfs on $d"; return 1; }
+		realvm_lv_mounted="$d $realvm_lv_mounted"
+	done
+	mkdir -p /etc/libvirt/hooks/qemu.d /var/log/libvirt/qemu || return 1
+	cat > /etc/libvirt/libvirtd.conf <<-EOC
+	unix_sock_group = "root"
+	unix_sock_ro_perms = "0770"
+	unix_sock_rw_perms = "0770"
+	auth_unix_ro = "none"
+	auth_unix_rw = "none"
+	log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
+	EOC
+	# No virtlogd, no security driver, no per-domain /dev namespace: the
+	# rig has none of their prerequisites and the test needs none.
+	cat > /etc/libvirt/qemu.conf <<-EOC
+	user = "root"
+	group = "root"
+	dynamic_ownership = 0
+	remember_owner = 0
+	security_driver = "none"
+	namespaces = [ ]
+	stdio_handler = "file"
+	cgroup_controllers = [ "cpu", "cpuset" ]
+	EOC
+	if [ -n "$hook" ]; then
+		cp "$hook" /etc/libvirt/hooks/qemu.d/pisteer &&
+			chmod 755 /etc/libvirt/hooks/qemu.d/pisteer || return 1
+	fi
+	export LIBVIRT_DEFAULT_URI=qemu:///system
+	libvirtd </dev/null > "$realvm_tmp/libvirtd.out" 2>&1 &
+	realvm_lv_pid=$!
+	for i in $(seq 300); do
+		virsh -q version >/dev/null 2>&1 && break
+		kill -0 "$realvm_lv_pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	if ! virsh -q version >/dev/null 2>&1; then
+		echo "libvirtd did not answer within 60 s:"
+		tail -n 20 "$realvm_tmp/libvirtd.out" /var/log/libvirt/libvirtd.log 2>/dev/null
+		return 1
+	fi
+	realvm__diag "libvirtd $realvm_lv_pid: $(virsh version 2>/dev/null | grep -i 'running hypervisor' | tr -s ' ')"
+}
+
+# realvm_libvirtd_log [N]: the last N (20) lines of libvirtd's log.
+realvm_libvirtd_log() {
+	tail -n "${1:-20}" /var/log/libvirt/libvirtd.log "$realvm_tmp/libvirtd.out" 2>/dev/null
+}
+
+# realvm_libvirtd_stop: destroy what is left, stop libvirtd, unmount.
+realvm_libvirtd_stop() {
+	local name d pid tl
+	for name in $realvm_lv_domains; do
+		eval "pid=\${${name}_pid:-} tl=\${${name}_tail:-}"
+		[ -n "$tl" ] && kill "$tl" 2>/dev/null
+		[ -n "$pid" ] || continue
+		virsh -q destroy "$name" >/dev/null 2>&1
+		grep -qa qemu "/proc/$pid/cmdline" 2>/dev/null && kill -9 "$pid"
+		eval "${name}_pid="
+	done
+	realvm_lv_domains=
+	if [ -n "$realvm_lv_pid" ]; then
+		kill "$realvm_lv_pid" 2>/dev/null
+		wait "$realvm_lv_pid" 2>/dev/null
+		realvm_lv_pid=
+	fi
+	for d in $realvm_lv_mounted; do
+		umount "$d" || umount -l "$d"
+	done
+	realvm_lv_mounted=
+}
+
+# realvm__cpu_xml: <cpu> for $realvm_cpu ("host,FEATURE=off,...").
+realvm__cpu_xml() {
+	local f
+	echo "  <cpu mode='host-passthrough' check='none'>"
+	for f in $(tr ',' ' ' <<<"${realvm_cpu#host}"); do
+		case "$f" in
+		*=off) echo "    <feature policy='disable' name='${f%=off}'/>" ;;
+		*=on) echo "    <feature policy='require' name='${f%=on}'/>" ;;
+		esac
+	done
+	echo "  </cpu>"
+}
+
+# realvm__domain_xml NAME BDF VCPUS "PINS" EMULATORPIN CONSOLE ADDR: the
+# domain's XML (see realvm_virt_start).
+realvm__domain_xml() {
+	local name=$1 bdf=$2 vcpus=$3 pins=$4 emu=$5 log=$6 addr=$7 i c b1 b2 b3 b4
+	read -r b1 b2 b3 b4 <<<"$(tr ':.' '  ' <<<"$bdf")"
+	{
+		echo "<domain type='kvm'>"
+		echo "  <name>$name</name>"
+		echo "  <memory unit='MiB'>384</memory>"
+		echo "  <vcpu placement='static'>$vcpus</vcpu>"
+		echo "  <cputune>"
+		i=0
+		for c in ${pins:-$(printf '0 %.0s' $(seq "$vcpus"))}; do
+			echo "    <vcpupin vcpu='$i' cpuset='$c'/>"
+			i=$((i + 1))
+		done
+		echo "    <emulatorpin cpuset='$emu'/>"
+		echo "  </cputune>"
+		echo "  <os>"
+		echo "    <type arch='x86_64' machine='pc'>hvm</type>"
+		echo "    <kernel>$realvm_kernel</kernel>"
+		echo "    <initrd>$realvm_initrd</initrd>"
+		echo "    <cmdline>console=ttyS0 panic=-1 ${REALVM_APPEND:-quiet} realvm.addr=$addr</cmdline>"
+		echo "  </os>"
+		echo "  <features><acpi/><apic/></features>"
+		realvm__cpu_xml
+		echo "  <clock offset='utc'/>"
+		echo "  <on_poweroff>destroy</on_poweroff>"
+		echo "  <on_reboot>destroy</on_reboot>"
+		echo "  <on_crash>destroy</on_crash>"
+		echo "  <devices>"
+		echo "    <emulator>$(command -v qemu-system-x86_64)</emulator>"
+		echo "    <controller type='usb' model='none'/>"
+		echo "    <serial type='file'><source path='$log'/><target port='0'/></serial>"
+		echo "    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
+		echo "    <hostdev mode='subsystem' type='pci' managed='no'>"
+		echo "      <source><address domain='0x$b1' bus='0x$b2' slot='0x$b3' function='0x$b4'/></source>"
+		echo "      <driver name='vfio'/>"
+		echo "      <rom bar='off'/>"
+		echo "    </hostdev>"
+		echo "    <memballoon model='none'/>"
+		echo "  </devices>"
+		echo "</domain>"
+	}
+}
+
+# realvm_virt_start NAME [--bdf BDF] [--vcpus N] [--vcpupin "CPUS..."]
+# [--emulatorpin CPUS] [--addr CIDR] [--timeout S]: the guest of
+# realvm_start as the transient libvirt domain NAME (virsh create): the
+# 82574L BDF (default: the first) as <hostdev managed='no'> (bound to
+# vfio-pci first if it is not), <cputune> with a vcpupin per vCPU (the
+# words of --vcpupin, default all 0) and an emulatorpin (default: all
+# online CPUs), direct kernel boot, the serial console a file streamed
+# into the output, the guest agent's channel owned by libvirt.  Waits
+# for REALVM-READY.  Sets NAME_pid (QEMU, from libvirt's pid file),
+# NAME_bdf, NAME_console, NAME_xml, NAME_boot_s.
+realvm_virt_start() {
+	local name=$1 bdf= addr=10.0.2.15/24 t=$realvm_boot_timeout vcpus=1 pins= emu dir prev
+	local t0 log i c pid
+	shift
+	emu=$(cat /sys/devices/system/cpu/online)
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--bdf) bdf=$2; shift 2 ;;
+		--vcpus) vcpus=$2; shift 2 ;;
+		--vcpupin) pins=$2; shift 2 ;;
+		--emulatorpin) emu=$2; shift 2 ;;
+		--addr) addr=$2; shift 2 ;;
+		--timeout) t=$2; shift 2 ;;
+		*) echo "realvm_virt_start: unknown option $1"; return 2 ;;
+		esac
+	done
+	case "$name" in
+	[A-Za-z_]*) ;;
+	*) echo "realvm_virt_start: NAME must be a shell name: $name"; return 2 ;;
+	esac
+	[ -n "$realvm_lv_pid" ] || { echo "realvm_virt_start: no libvirtd (realvm_libvirtd_start)"; return 1; }
+	[ -n "$realvm_initrd" ] || realvm_build_initramfs || return 1
+	if [ -z "$bdf" ]; then
+		for d in /sys/bus/pci/devices/*; do
+			[ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x8086:0x10d3 ] &&
+				{ bdf=${d##*/}; break; }
+		done
+		[ -n "$bdf" ] || { echo "realvm_virt_start: no 82574L (8086:10d3) here"; return 1; }
+	fi
+	prev=$(realvm__bind_vfio "$bdf") || { echo "realvm_virt_start: cannot bind $bdf to vfio-pci"; return 1; }
+	dir=$realvm_tmp/$name
+	log=$dir/console.log
+	rm -rf "$dir" && mkdir -p "$dir" && : > "$log" || return 1
+	eval "${name}_dir=\$dir ${name}_bdf=\$bdf ${name}_prev_driver=\$prev ${name}_console=\$log"
+	eval "${name}_xml=\$dir/domain.xml"
+	realvm__domain_xml "$name" "$bdf" "$vcpus" "$pins" "$emu" "$log" "$addr" > "$dir/domain.xml" || return 1
+	t0=$(realvm__now_ms)
+	if ! virsh -q create "$dir/domain.xml" > "$dir/create.out" 2>&1; then
+		echo "realvm_virt_start: virsh create failed: $(cat "$dir/create.out")"
+		tail -n 20 "/var/log/libvirt/qemu/$name.log" 2>/dev/null
+		realvm_libvirtd_log
+		return 1
+	fi
+	realvm_lv_domains="$realvm_lv_domains $name"
+	pid=$(cat "/run/libvirt/qemu/$name.pid" 2>/dev/null)
+	[ -n "$pid" ] || { echo "realvm_virt_start: no /run/libvirt/qemu/$name.pid"; return 1; }
+	eval "${name}_pid=$pid"
+	tail -n +1 -F "$log" 2>/dev/null > >(realvm__stream "$name" /dev/null >&"$realvm_out") &
+	eval "${name}_tail=$!"
+	realvm__diag "$name: libvirt domain, QEMU $pid, $bdf as hostdev${prev:+ (was on $prev)}"
+	while :; do
+		grep -q '^REALVM-READY' "$log" && break
+		if grep -q '^REALVM-FAIL' "$log"; then
+			echo "realvm_virt_start: the guest failed: $(grep '^REALVM-FAIL' "$log")"
+			return 1
+		fi
+		if ! kill -0 "$pid" 2>/dev/null; then
+			echo "realvm_virt_start: QEMU exited before the guest was ready:"
+			tail -n 20 "/var/log/libvirt/qemu/$name.log" 2>/dev/null
+			return 1
+		fi
+		if [ $(( $(realvm__now_ms) - t0 )) -gt $((t * 1000)) ]; then
+			echo "realvm_virt_start: the guest was not ready after $t s"
+			return 1
+		fi
+		sleep 0.5
+	done
+	eval "${name}_boot_s=$(( ($(realvm__now_ms) - t0 + 500) / 1000 ))"
+	eval "realvm__diag \"$name: ready after \$${name}_boot_s s\""
+}
+
+# realvm_virt_destroy NAME [TIMEOUT]: virsh destroy, wait for QEMU to go
+# (TIMEOUT, default 60 s), the console stream stopped, the NIC back on the
+# driver it had.  Fails with a message.
+realvm_virt_destroy() {
+	local name=$1 t=${2:-60} pid bdf prev tl rc=0 deadline d
+	eval "pid=\${${name}_pid:-} bdf=\${${name}_bdf:-} prev=\${${name}_prev_driver:-} tl=\${${name}_tail:-}"
+	[ -n "$pid" ] || { echo "realvm_virt_destroy: $name is not running"; return 1; }
+	virsh -q destroy "$name" || rc=1
+	deadline=$((SECONDS + t))
+	while [ -e "/proc/$pid" ] && [ $SECONDS -lt $deadline ]; do
+		sleep 0.2
+	done
+	[ ! -e "/proc/$pid" ] || { echo "realvm_virt_destroy: QEMU $pid still there after $t s"; rc=1; }
+	[ -n "$tl" ] && { kill "$tl" 2>/dev/null; wait "$tl" 2>/dev/null; }
+	eval "${name}_pid= ${name}_tail="
+	realvm_lv_domains=$(tr ' ' '\n' <<<"$realvm_lv_domains" | grep -vx "$name" | tr '\n' ' ')
+	if [ -n "$prev" ]; then
+		d=/sys/bus/pci/devices/$bdf
+		echo > "$d/driver_override"
+		echo "$bdf" > "$d/driver/unbind"
+		[ "$prev" = - ] || echo "$bdf" > "/sys/bus/pci/drivers/$prev/bind" ||
+			{ echo "realvm_virt_destroy: $bdf not back on $prev"; rc=1; }
+	fi
+	return $rc
+}
+
 # Whatever is still running when the test ends is killed, then the
 # temporary files go; a trap the test had already set still runs.
 realvm__cleanup() {
 	local name pid
+	realvm_libvirtd_stop >/dev/null 2>&1
 	for name in $realvm_names; do
 		eval "pid=\${${name}_pid:-}"
 		[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null && wait "$pid" 2>/dev/null

@@ -2,7 +2,8 @@
 /*
  * Unit tests of the code behind pisteer pin and isolate that needs no VM:
  * CPU lists, placement on fixture topologies, cgroup cpuset checks on
- * fixture trees, state files, QMP conversations with a scripted peer, and
+ * fixture trees, state files, QMP conversations with a scripted peer,
+ * libvirt pinning against libvirt's own test driver (test:///default), and
  * the command lines' refusals.
  *
  * usage: pin_unit PATH-TO-pisteer
@@ -19,6 +20,7 @@
 
 #include "../../tools/lib/cgcpuset.h"
 #include "../../tools/lib/cpus.h"
+#include "../../tools/lib/lvpin.h"
 #include "../../tools/lib/place.h"
 #include "../../tools/lib/qmp.h"
 #include "../../tools/lib/state.h"
@@ -507,6 +509,68 @@ static void test_comm(void)
 		    "thread names: 'CPU n/KVM' and 'CPU n/TCG' are vCPU n, nothing else");
 }
 
+/*
+ * lvpin against libvirt's test driver: its domain "test" runs with 2
+ * vCPUs on a host of 8 CPUs (the driver's own, no daemon needed).
+ */
+static void test_libvirt(void)
+{
+	unsigned char map[3];
+	struct pst_cpus s, back, *vc = NULL, emu, want;
+	struct pst_pin_thread th[1] = { { .tid = 5, .vcpu = -1 } };
+	struct pst_pin_state st = { .pid = 200, .start = 1, .nr = 1, .t = th }, stb;
+	struct pst_lv *lv;
+	unsigned int nr = 0, n;
+	char why[512], path[700], dir[600];
+	bool ok;
+
+	pst_cpus_parse("0,9,15,30", false, &s, why, sizeof(why));
+	n = pst_lv_map_from_cpus(&s, map, 2);
+	pst_lv_map_to_cpus(map, 2, &back);
+	ok = n == 3 && map[0] == 0x01 && map[1] == 0x82 && list_is(&back, "0,9,15");
+	ktap_result(ok, "libvirt cpumap: CPUs 0,9,15,30 in 2 bytes are 01 82 (30 dropped), and back");
+
+	lv = pst_lv_open("test:///default", "test", why, sizeof(why));
+	ok = lv && !pst_lv_get_pins(lv, &vc, &nr, &emu, why, sizeof(why)) && nr == 2;
+	free(vc);
+	vc = NULL;
+	pst_cpus_zero(&want);
+	pst_cpus_set(&want, 1);
+	ok = ok && !pst_lv_pin_vcpu(lv, 0, &want, why, sizeof(why));
+	pst_cpus_set(&want, 3);
+	ok = ok && !pst_lv_pin_emulator(lv, &want, why, sizeof(why)) &&
+	     !pst_lv_get_pins(lv, &vc, &nr, &emu, why, sizeof(why)) && nr == 2 &&
+	     list_is(&vc[0], "1") && list_is(&emu, "1,3");
+	if (!ok)
+		ktap_diag("libvirt test driver: %s", why);
+	free(vc);
+	pst_cpus_zero(&want);
+	pst_cpus_set(&want, 200);
+	ok = ok && pst_lv_pin_vcpu(lv, 1, &want, why, sizeof(why)) && strstr(why, "outside");
+	ktap_result(ok, "libvirt test driver: vcpupin and emulatorpin read back as set; a CPU past the host's refused");
+	pst_lv_close(lv);
+
+	lv = pst_lv_open("test:///default", "nosuchdomain", why, sizeof(why));
+	ktap_result(!lv && strstr(why, "nosuchdomain"), "libvirt: an unknown domain is refused, named");
+	pst_lv_close(lv);
+
+	snprintf(dir, sizeof(dir), "%s/lvstate", tmp);
+	setenv("PISTEER_STATE_DIR", dir, 1);
+	snprintf(st.domain, sizeof(st.domain), "vm-a");
+	pst_cpus_set(&th[0].prev, 0);
+	pst_cpus_set(&th[0].cpus, 0);
+	pst_pin_state_path(200, path, sizeof(path));
+	ok = !pst_pin_state_save(&st) && !pst_pin_state_load(path, &stb) &&
+	     !strcmp(stb.domain, "vm-a");
+	pst_pin_state_free(&stb);
+	write_file("lvstate/pin-201.json",
+		   "{\"pid\":201,\"start\":1,\"steer\":false,\"domain\":7,\"threads\":[]}");
+	pst_pin_state_path(201, path, sizeof(path));
+	ok = ok && pst_pin_state_load(path, &stb) == -EINVAL;
+	ktap_result(ok, "pin state: the libvirt domain round trips; a domain that is not a string is refused");
+	unsetenv("PISTEER_STATE_DIR");
+}
+
 static void test_cli(void)
 {
 	char env[800], pidfile[64];
@@ -580,7 +644,7 @@ int main(int argc, char **argv)
 	tool = argv[1];
 	if (!mkdtemp(tmp))
 		return 1;
-	ktap_plan(36);
+	ktap_plan(40);
 	test_cpulist();
 	test_place();
 	test_cgroup();
@@ -588,6 +652,7 @@ int main(int argc, char **argv)
 	test_qmp();
 	test_qmp_sent();
 	test_comm();
+	test_libvirt();
 	test_cli();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
 	if (system(cmd))

@@ -8,12 +8,27 @@
 # the routes the guest programmed, and the host's target vCPU of each
 # vector must be the guest's CPU for the queue on the same MSI-X index,
 # before and after the guest moves one.  When QEMU quits the records go and
-# the module unloads cleanly.  One VM boot (nested KVM under TCG: minutes).
+# the module unloads cleanly.
+#
+# The libvirt half: Debian's libvirtd (its state on tmpfs) runs the same
+# guest as a transient domain with the 82574L as a managed='no' hostdev
+# and <cputune>; pisteer status lists its vectors, the project's libvirt
+# hook steers it on started, pisteer pin --domain pins it through libvirt
+# (virsh vcpupin shows it, the IRQs follow) and --undo gives libvirt its
+# pinning back; destroy releases it, and with the module gone the hook's
+# failure does not keep a domain from starting.  Two VM boots (nested KVM
+# under TCG: minutes).
+#
+# libvirtd's state is mounted over /etc/libvirt and the like: the test runs
+# in a mount namespace of its own.
+if [ -z "${REALSTACK_NS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+	REALSTACK_NS=1 exec unshare -m --propagation private "$BASH" "$0" "$@"
+fi
 . "$(dirname "$0")/../lib/rigtest.sh"
 # shellcheck source=../lib/realvm.sh
 . "$top/selftests/lib/realvm.sh"
 
-plan=15
+plan=25
 t_start=$SECONDS
 ktap_plan $plan
 skip_rest() {
@@ -102,7 +117,7 @@ check_guest_msix() {
 ktap_check "guest /proc/interrupts: eth0, eth0-rx-0, eth0-tx-0 on MSI-X; ping 10.0.2.2 raises rx and tx" \
 	check_guest_msix
 
-js() { "$cli" status --json --vm "$G_pid"; }
+js() { "$cli" status --json --vm "${js_pid:-$G_pid}"; }
 # The host's vfio-msix IRQs of the device, "index irq" a line.
 host_msix() {
 	awk -v d="($bdf)" 'index($NF, "vfio-msix[") == 1 && index($NF, d) {
@@ -117,7 +132,7 @@ check_exact() {
 	echo "vfio-msix in /proc/interrupts (index irq): $(tr '\n' ',' <<<"$want")"
 	echo "pisteer status: $(tr '\n' ',' <<<"$got")"
 	[ -n "$want" ] && [ "$want" = "$got" ] || return 1
-	jq -e --arg d "$bdf" --argjson p "$G_pid" 'all(.[]; .device == $d and .vm_pid == $p
+	jq -e --arg d "$bdf" --argjson p "${js_pid:-$G_pid}" 'all(.[]; .device == $d and .vm_pid == $p
 		and .irq_type == "msix")' <<<"$out" >/dev/null || { echo "$out"; return 1; }
 	! grep -q "vfio-intx($bdf)" /proc/interrupts || { echo "INTx still enabled"; return 1; }
 }
@@ -224,10 +239,205 @@ check_unload() {
 	rmmod pisteer || return 1
 	! grep -qw pisteer /proc/modules && ! test -e /dev/pisteer && ! test -e /sys/kernel/debug/pisteer
 }
-ktap_check "rmmod pisteer is clean" check_unload
-check_no_bug() {
-	! realvm_bugs G
+# ---- the libvirt half ----
+t_lv=$SECONDS
+lv=$realvm_tmp/lv
+mkdir -p "$lv"
+lv_n=9			# tests before rmmod
+# lv_rest ktap_skip|ktap_fail WHY: this half's remaining tests up to
+# rmmod skip (no libvirt here) or fail (it broke), WHY as their reason.
+lv_stop_at=$((__ktap_n + lv_n))
+lv_rest() {
+	while [ "$__ktap_n" -lt "$lv_stop_at" ]; do "$1" "$2"; done
 }
-ktap_check "the guest's console shows no kernel bug" check_no_bug
-ktap_diag "realstack took $((SECONDS - t_start)) s (guest boot $G_boot_s s)"
+# The project's hook as libvirt runs it (libvirt hands hooks a bare
+# environment): the CLI, its configuration and its log the test's.
+printf 'DEFAULT_POLICY=none\nHOOK_POLICY=follow\n' > "$lv/pisteer.conf"
+cat > "$lv/hook" <<EOH
+#!/bin/sh
+PISTEER=$cli PISTEER_HOOK_CONF=$lv/pisteer.conf PISTEER_HOOK_LOG=$lv/hook.log
+export PISTEER PISTEER_HOOK_CONF PISTEER_HOOK_LOG
+exec $top/tools/hooks/qemu-pisteer "\$@"
+EOH
+chmod 755 "$lv/hook"
+: > "$lv/hook.log"
+lv_up=0
+if ! command -v libvirtd >/dev/null || ! command -v virsh >/dev/null; then
+	lv_rest ktap_skip "needs libvirtd and virsh (scripts/deps.sh: libvirt-daemon-system, libvirt-clients)"
+elif realvm_libvirtd_start --hook "$lv/hook" > "$lv/start.out" 2>&1 &&
+	[ "$(findmnt -n -o FSTYPE /etc/libvirt)" = tmpfs ] &&
+	[ "$(findmnt -n -o FSTYPE /var/lib/libvirt)" = tmpfs ]; then
+	sed 's/^/# /' "$lv/start.out"
+	ktap_ok "libvirtd runs in the rig: its config, state, log and cache dirs on tmpfs, cgroup v2 (cpu, cpuset), the hook in hooks/qemu.d"
+	lv_up=1
+else
+	sed 's/^/# /' "$lv/start.out"
+	ktap_fail "libvirtd runs in the rig: its config, state, log and cache dirs on tmpfs, cgroup v2 (cpu, cpuset), the hook in hooks/qemu.d"
+	lv_rest ktap_fail "not run: no libvirtd"
+fi
+
+# The domain pins its one vCPU to CPU 1 and the emulator to 0-1: pin
+# moves them, --undo must give exactly these back.
+if [ $lv_up = 1 ]; then
+	if realvm_virt_start D --bdf "$bdf" --vcpus 1 --vcpupin 1 --emulatorpin 0-1 \
+		> "$lv/d.out" 2>&1; then
+		lv_up=2
+	else
+		sed 's/^/# /' "$lv/d.out"
+		ktap_fail "virsh create: the domain boots with $bdf as hostdev"
+		lv_rest ktap_fail "not run: no domain"
+	fi
+fi
+if [ $lv_up = 2 ]; then
+	# virsh_pin: "VCPU0-CPUS EMULATOR-CPUS" as libvirt has them live.
+	virsh_pin() {
+		echo "$(virsh vcpupin D | awk '$1 == "0" { print $2 }') $(virsh emulatorpin D | awk '$1 == "*:" { print $2 }')"
+	}
+	lv_agent() {
+		local r i
+		for i in $(seq 30); do
+			r=$(virsh qemu-agent-command D --timeout 10 '{"execute":"guest-ping"}' 2>&1) &&
+				{ echo "guest-ping through libvirt's agent channel: $r"; return 0; }
+			sleep 1
+		done
+		echo "$r"
+		return 1
+	}
+	ktap_check "virsh create: the domain boots with $bdf as hostdev; its agent answers libvirt" lv_agent
+	ktap_diag "domain ready $D_boot_s s after virsh create (QEMU pid $D_pid)"
+
+	vtid=
+	for t in /proc/"$D_pid"/task/*; do
+		[ "$(cat "$t/comm")" = "CPU 0/KVM" ] && vtid=${t##*/}
+	done
+	lv_qemu() {
+		local aff cg
+		tr '\0' ' ' < "/proc/$D_pid/cmdline" | grep -o -- '-name [^ ]*'
+		tr '\0' '\n' < "/proc/$D_pid/cmdline" | grep -qx 'guest=D,debug-threads=on' || return 1
+		[ -n "$vtid" ] || { echo "no thread 'CPU 0/KVM'"; return 1; }
+		aff=$(taskset -pc "$vtid" | sed 's/.*: //')
+		cg=$(cut -d: -f3 < "/proc/$D_pid/task/$vtid/cgroup")
+		echo "vCPU 0: thread $vtid on CPUs $aff, cgroup $cg; libvirt: $(virsh_pin)"
+		[ "$aff" = 1 ] && [ "$(virsh_pin)" = "1 0-1" ] || return 1
+		case "$cg" in
+		/machine/*D*/vcpu0) ;;
+		*) echo "not in libvirt's vcpu0 cgroup"; return 1 ;;
+		esac
+	}
+	ktap_check "libvirt's QEMU: -name guest=D,debug-threads=on, 'CPU 0/KVM' on the vcpupin CPU in libvirt's vcpu0 cgroup" lv_qemu
+
+	lv_hook_started() {
+		local i st
+		for i in $(seq 100); do
+			grep -q "D: pisteer steer --vm $D_pid follow" "$lv/hook.log" && break
+			sleep 0.3
+		done
+		cat "$lv/hook.log"
+		grep -q "D: pisteer steer --vm $D_pid follow" "$lv/hook.log" || return 1
+		st=$(cat /run/pisteer/hook/D 2>/dev/null)
+		[ "${st%% *}" = "$D_pid" ] || { echo "hook state: '$st'"; return 1; }
+	}
+	ktap_check "the hook in libvirt's hooks dir ran on started: pisteer steer --vm PID follow, logged, the process remembered" \
+		lv_hook_started
+
+	js_pid=$D_pid
+	ktap_check "pisteer status --json lists exactly the domain's vfio-msix vectors of $bdf" check_exact
+
+	# lv_irqs_on CPU: every host vector of the domain takes effect on
+	# CPU within 10 s (the module's follow policy).
+	lv_irqs_on() {
+		local i irq bad
+		for i in $(seq 50); do
+			bad=0
+			for irq in $(host_msix | awk '{ print $2 }'); do
+				[ "$(cat "/proc/irq/$irq/effective_affinity_list")" = "$1" ] || bad=1
+			done
+			[ $bad = 0 ] && break
+			sleep 0.2
+		done
+		for irq in $(host_msix | awk '{ print $2 }'); do
+			echo "IRQ $irq: affinity $(cat "/proc/irq/$irq/smp_affinity_list"), effective $(cat "/proc/irq/$irq/effective_affinity_list")"
+		done
+		[ $bad = 0 ] && [ -n "$(host_msix)" ]
+	}
+	lv_follow() {
+		js | jq -e 'length > 0 and all(.[]; .policy == "follow")' >/dev/null ||
+			{ js | jq -c '[.[] | .policy]'; return 1; }
+		lv_irqs_on 1
+	}
+	ktap_check "steer follow (the hook's): the domain's host IRQs take effect on its vCPU's CPU 1" lv_follow
+
+	lv_pin() {
+		local out
+		out=$("$cli" pin --domain D --housekeeping 1 --cpus 0 --json) || { echo "$out"; return 1; }
+		jq -c '{domain, vcpus: [.vcpus[] | {vcpu, cpu, prev}], emulator: [.emulator[] | .cpus] | unique}' <<<"$out"
+		echo "libvirt now: $(virsh_pin); thread $vtid on $(taskset -pc "$vtid" | sed 's/.*: //')"
+		[ "$(jq -r '.domain' <<<"$out")" = D ] && [ "$(jq '.vcpus[0].cpu' <<<"$out")" = 0 ] || return 1
+		[ "$(virsh_pin)" = "0 1" ] || return 1
+		[ "$(taskset -pc "$vtid" | sed 's/.*: //')" = 0 ] || return 1
+		virsh dumpxml D | grep -q "<vcpupin vcpu='0' cpuset='0'/>" ||
+			{ virsh dumpxml D | grep -A3 '<cputune>'; return 1; }
+		jq -e '.domain == "D"' "/run/pisteer/pin-$D_pid.json" >/dev/null || return 1
+		lv_irqs_on 0
+	}
+	ktap_check "pin --domain D --housekeeping 1 --cpus 0: through libvirt (virsh vcpupin 0, emulatorpin 1, live XML), the thread and the IRQs follow" \
+		lv_pin
+
+	lv_undo() {
+		"$cli" pin --undo --domain D || return 1
+		echo "libvirt now: $(virsh_pin); thread $vtid on $(taskset -pc "$vtid" | sed 's/.*: //')"
+		[ "$(virsh_pin)" = "1 0-1" ] || return 1
+		[ "$(taskset -pc "$vtid" | sed 's/.*: //')" = 1 ] || return 1
+		virsh dumpxml D | grep -q "<vcpupin vcpu='0' cpuset='1'/>" || return 1
+		[ ! -e "/run/pisteer/pin-$D_pid.json" ] || { echo "pin state left"; return 1; }
+	}
+	ktap_check "pin --undo --domain D: libvirt's vcpupin 1 and emulatorpin 0-1 are back, in its XML too; no state left" lv_undo
+
+	lv_destroy() {
+		local n
+		realvm_virt_destroy D || return 1
+		for n in $(seq 50); do [ ! -e /run/pisteer/hook/D ] && break; sleep 0.2; done
+		[ ! -e /run/pisteer/hook/D ] || { echo "the hook's state is left: release end did not run"; return 1; }
+		n=$("$cli" status --json | jq length) || return 1
+		[ "$n" -eq 0 ] || { "$cli" status; return 1; }
+		[ "$(grep -c "vfio-msix.*($bdf)" /proc/interrupts)" -eq 0 ]
+	}
+	ktap_check "virsh destroy: QEMU gone, the hook's release forgot it, pisteer status lists no vector" lv_destroy
+fi
+ktap_diag "libvirt half (to destroy): $((SECONDS - t_lv)) s${D_boot_s:+, domain boot $D_boot_s s}"
+ktap_check "rmmod pisteer is clean" check_unload
+
+# The module is gone: the hook's pisteer fails, the domain starts anyway.
+lv_failing_hook() {
+	local pid i st
+	sed -e "s|<name>D</name>|<name>E</name>|" -e "s|$D_console|$lv/E.console|" "$D_xml" > "$lv/E.xml"
+	virsh -q create "$lv/E.xml" || { realvm_libvirtd_log; return 1; }
+	pid=$(cat /run/libvirt/qemu/E.pid)
+	st=$(virsh domstate E)
+	for i in $(seq 100); do
+		grep -q "E: pisteer steer --vm $pid follow failed (exit 3)" "$lv/hook.log" && break
+		sleep 0.3
+	done
+	grep "E:" "$lv/hook.log"
+	echo "domain E (QEMU $pid): $st"
+	virsh -q destroy E || return 1
+	for i in $(seq 100); do [ -e "/proc/$pid" ] || break; sleep 0.2; done
+	[ "$st" = running ] && grep -q "E: pisteer steer --vm $pid follow failed (exit 3)" "$lv/hook.log"
+}
+if [ $lv_up = 2 ]; then
+	ktap_check "no module: the hook's pisteer fails (exit 3, logged), the domain starts all the same" lv_failing_hook
+elif [ $lv_up = 0 ] && ! command -v libvirtd >/dev/null; then
+	ktap_skip "needs libvirtd and virsh"
+else
+	ktap_fail "not run: no libvirt domain"
+fi
+realvm_libvirtd_stop
+check_no_bug() {
+	local bad=0
+	realvm_bugs G && bad=1
+	[ -n "${D_console:-}" ] && realvm_bugs D && bad=1
+	return $bad
+}
+ktap_check "the guests' consoles show no kernel bug" check_no_bug
+ktap_diag "realstack took $((SECONDS - t_start)) s (guest boot $G_boot_s s; libvirt half $((SECONDS - t_lv)) s)"
 ktap_finish

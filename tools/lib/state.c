@@ -161,6 +161,8 @@ int pst_pin_state_save(const struct pst_pin_state *st)
 	json_object_object_add(root, "pid", json_object_new_int(st->pid));
 	json_object_object_add(root, "start", json_object_new_uint64(st->start));
 	json_object_object_add(root, "steer", json_object_new_boolean(st->steer));
+	if (st->domain[0])
+		json_object_object_add(root, "domain", json_object_new_string(st->domain));
 	for (i = 0; i < st->nr; i++) {
 		t = json_object_new_object();
 		json_object_object_add(t, "tid", json_object_new_int(st->t[i].tid));
@@ -207,6 +209,14 @@ int pst_pin_state_load(const char *path, struct pst_pin_state *st)
 	    json_object_get_type(x) != json_type_boolean)
 		goto out;
 	st->steer = json_object_get_boolean(x);
+	if (json_object_object_get_ex(root, "domain", &x)) {
+		if (json_object_get_type(x) != json_type_string ||
+		    !json_object_get_string_len(x) ||
+		    (size_t)json_object_get_string_len(x) >= sizeof(st->domain))
+			goto out;
+		memcpy(st->domain, json_object_get_string(x),
+		       (size_t)json_object_get_string_len(x) + 1);
+	}
 	len = get_array(root, "threads", sizeof(*st->t), &arr, (void **)&st->t);
 	if (len < 0) {
 		rc = (int)len;

@@ -26,6 +26,12 @@ struct pst_pin_state {
 	int pid;
 	unsigned long long start;	/* /proc/PID/stat starttime: pid reuse */
 	bool steer;			/* pin set the module's follow policy */
+	/*
+	 * The libvirt domain pinned through libvirt ("" for none): --undo
+	 * restores its pinning through libvirt, with the vCPU entries' prev
+	 * and the emulator entries' prev (libvirt's emulatorpin).
+	 */
+	char domain[256];
 	unsigned int nr;
 	struct pst_pin_thread *t;
 };
