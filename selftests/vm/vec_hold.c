@@ -10,8 +10,9 @@
  * fixed MSI to vCPU i % VCPUS (default 2) with guest vector 0x40 + i % 160:
  * what a VMM does when the guest enables MSI-X.  The device itself is not
  * driven.  Prints "ready", then answers lines on stdin: "n" prints the
- * number of vectors, "r" moves every vector to the next vCPU in one
- * routing update ("rerouted"); end of input ends it.  The same interface
+ * number of vectors, "r" moves every vector to its next vCPU in one
+ * routing update, "rN" the first N only ("rerouted"); end of input ends
+ * it.  The same interface
  * as ptvm_demo -H, so that selftests/lib/holder.sh starts it with
  * holder=.../vec_hold.
  */
@@ -29,16 +30,19 @@
 static struct ptvm *vm;
 static struct ptvm_dev *dev;
 static int nr_vcpus = 2;
+static int target[PTVM_MAX_DEV_VECS];	/* each vector's vCPU */
 
-/* Every vector i to vCPU (i + @shift) % nr_vcpus, committed at once. */
-static int route_all(int shift)
+/* The first @moved vectors to their next vCPU, all committed at once. */
+static int route_all(int moved)
 {
 	int v, n = ptdev_nr_vectors(dev), ret = ptvm_route_hold(vm, true);
 	int commit;
 
-	for (v = 0; v < n && !ret; v++)
-		ret = ptvm_route_msi(vm, GSI_BASE + v, (v + shift) % nr_vcpus,
-				     GUEST_VEC(v));
+	for (v = 0; v < n && !ret; v++) {
+		if (v < moved)
+			target[v] = (target[v] + 1) % nr_vcpus;
+		ret = ptvm_route_msi(vm, GSI_BASE + v, target[v], GUEST_VEC(v));
+	}
 	commit = ptvm_route_hold(vm, false);
 	return ret ? ret : commit;
 }
@@ -52,7 +56,7 @@ static void usage(const char *prog)
 int main(int argc, char **argv)
 {
 	const char *bdf = NULL;
-	int opt, max = 0, shift = 0, rc = 1;
+	int opt, max = 0, v, rc = 1;
 	bool held = false;
 	char line[64];
 
@@ -87,6 +91,8 @@ int main(int argc, char **argv)
 		usage(argv[0]);
 		return 2;
 	}
+	for (v = 0; v < PTVM_MAX_DEV_VECS; v++)
+		target[v] = v % nr_vcpus;
 	vm = ptvm_create(nr_vcpus);
 	dev = vm ? ptdev_open_count(bdf, max) : NULL;
 	if (!dev || ptdev_map_guest(dev, vm) || ptdev_drain(dev) < 0 ||
@@ -100,8 +106,9 @@ int main(int argc, char **argv)
 		if (line[0] == 'n') {
 			printf("%d\n", ptdev_nr_vectors(dev));
 		} else if (line[0] == 'r') {
-			shift++;
-			if (route_all(shift)) {
+			v = line[1] >= '0' && line[1] <= '9' ? atoi(line + 1) :
+							       PTVM_MAX_DEV_VECS;
+			if (route_all(v)) {
 				fprintf(stderr, "reroute: %s\n", ptvm_strerror());
 				goto out;
 			}
