@@ -102,7 +102,7 @@ scale() {
 		[ -s "$sweep" ] && figures=$(jq -c '{device, load_processes, load_files,
 			costs: [.counts[] | {vectors, list_us: .list.p50_us, event_us: .event.p50_us,
 				list_load_us: .["list+load"].p50_us,
-				event_load_us: .["event+load"].p50_us}],
+				event_load_us: .["event+load"].p50_us, event_walks}],
 			per_vector_ratio: .per_vector_ratio_p50}' "$sweep")
 		rm -f "$sweep"
 	fi
