@@ -73,7 +73,8 @@ VM_TESTS := passthrough_irq passthrough_multi version_ioctl list_ioctl lat_ioctl
 VM_TEST_BINS := $(addprefix $(B)/selftests/,$(VM_TESTS)) $(B)/selftests/ptvm_demo \
 	$(B)/selftests/irq_bench $(B)/selftests/scan_bench $(B)/selftests/entry_bench \
 	$(B)/selftests/mech_bench $(B)/selftests/rdma_fakepeer \
-	$(B)/selftests/thread_bounce $(B)/selftests/repin_lat $(B)/selftests/with_pid
+	$(B)/selftests/thread_bounce $(B)/selftests/repin_lat $(B)/selftests/with_pid \
+	$(B)/selftests/vec_hold
 UNIT_TEST_BINS := $(B)/selftests/cli_unit $(B)/selftests/guest_unit $(B)/selftests/pin_unit \
 	$(B)/selftests/pin_qemu $(B)/selftests/rdma_unit
 
@@ -154,6 +155,10 @@ $(B)/selftests/entry_bench: selftests/bench/entry_bench.c tools/lib/pisteer_dev.
 	$(CC) $(USER_CFLAGS) -pthread -o $@ $< tools/lib/pisteer_dev.c $(PTVM_SRCS) $(LDLIBS_JSON)
 
 $(B)/selftests/ptvm_demo: selftests/demo/ptvm_demo.c $(PTVM_SRCS) $(TEST_LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -pthread -o $@ $< $(PTVM_SRCS)
+
+$(B)/selftests/vec_hold: selftests/vm/vec_hold.c $(PTVM_SRCS) $(TEST_LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -pthread -o $@ $< $(PTVM_SRCS)
 

@@ -27,7 +27,16 @@
  * table).  The goal: loaded within 2x of idle, no walk of every file.
  * -o writes JSON.
  *
+ * With -V BDF it measures instead what the same costs grow with in
+ * vectors: for each count of -C (default 16,64,128,256) a VM gets the
+ * first that many MSI-X vectors of the vfio-pci device BDF (an NVMe
+ * controller has hundreds), then N list ioctls and E events are timed,
+ * first on the idle host, then again with the H x D load of processes and
+ * files there.  The goal: cost per vector flat (cost(last)/cost(first)
+ * per vector near 1), and the load changing nothing.
+ *
  * usage: scan_bench [-n N] [-f F] [-p P] [-e E] [-H H] [-D D] [-o FILE]
+ *        scan_bench -V BDF [-C COUNT,...] [-n N] [-e E] [-H H] [-D D] [-o FILE]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -102,26 +111,32 @@ static int call(int fd, enum config c, struct pisteer_vector *buf,
 /* Time @n calls; the list calls must see the VM's @want vectors. */
 static int measure(int fd, enum config c, int n, int want)
 {
-	struct pisteer_vector buf[64];
+	unsigned int cap = (unsigned int)want + 64;
+	struct pisteer_vector *buf = calloc(cap, sizeof(*buf));
 	uint64_t *ns = calloc(n, sizeof(*ns));
 	int i, got;
 
-	if (!ns)
+	if (!ns || !buf) {
+		free(ns);
+		free(buf);
 		return -ENOMEM;
+	}
 	for (i = 0; i < n; i++) {
 		uint64_t t0 = ptvm_now_ns();
 
-		got = call(fd, c, buf, 64);
+		got = call(fd, c, buf, cap);
 		ns[i] = ptvm_now_ns() - t0;
 		if (got < 0 || (c != C_VERSION && got != want)) {
 			fprintf(stderr, "%s: call %d returned %d, expected %d\n",
 				config_name[c], i, got, c == C_VERSION ? 0 : want);
 			free(ns);
+			free(buf);
 			return -EIO;
 		}
 	}
 	result[c] = stats_summary(ns, n);
 	free(ns);
+	free(buf);
 	return 0;
 }
 
@@ -401,23 +416,245 @@ static int write_json(const char *path, int n, int fds, int procs,
 	return ret;
 }
 
+/* -V: the costs by vector count, idle and loaded. */
+#define MAX_COUNTS	16
+
+struct sweep_point {
+	int vectors;
+	struct stats list[NR_EV], event[NR_EV];
+	long long walks[NR_EV];
+};
+
+static struct sweep_point sweep[MAX_COUNTS];
+static int nr_sweep;
+
+/* "16,64,128": the counts, ascending, each 1..PTVM_MAX_DEV_VECS. */
+static int parse_counts(const char *arg)
+{
+	char *copy = strdup(arg), *tok, *save = NULL, *end;
+	long v;
+
+	if (!copy)
+		return -ENOMEM;
+	nr_sweep = 0;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		v = strtol(tok, &end, 10);
+		if (*end || v < 1 || v > PTVM_MAX_DEV_VECS || nr_sweep == MAX_COUNTS ||
+		    (nr_sweep && v <= sweep[nr_sweep - 1].vectors)) {
+			free(copy);
+			return -EINVAL;
+		}
+		sweep[nr_sweep++].vectors = (int)v;
+	}
+	free(copy);
+	return nr_sweep ? 0 : -EINVAL;
+}
+
+/* The list ioctl's count now (every VM's vectors): with no room, ENOSPC. */
+static int list_count(int fd)
+{
+	struct pisteer_list_vectors req = {
+		.size = sizeof(req),
+		.entry_size = sizeof(struct pisteer_vector),
+	};
+
+	if (ioctl(fd, PISTEER_IOC_LIST_VECTORS, &req) && errno != ENOSPC)
+		return -errno;
+	return (int)req.count;
+}
+
+/* One point of the sweep: a VM with the first @p->vectors of @bdf. */
+static int sweep_one(int fd, const char *bdf, struct sweep_point *p, int n,
+		     int events, int which)
+{
+	struct ptvm_dev *d = NULL;
+	struct ptvm *vm;
+	int base, v, got, ret = -EIO;
+
+	base = list_count(fd);
+	vm = base >= 0 ? ptvm_create(2) : NULL;
+	d = vm ? ptdev_open_count(bdf, p->vectors) : NULL;
+	if (!d || ptdev_map_guest(d, vm) || ptdev_drain(d) < 0 ||
+	    ptdev_attach(d, vm, GSI_BASE) || ptvm_route_hold(vm, true)) {
+		fprintf(stderr, "%s, %d vectors: %s\n", bdf, p->vectors, ptvm_strerror());
+		goto out;
+	}
+	if (ptdev_nr_vectors(d) != p->vectors) {
+		fprintf(stderr, "%s has %d MSI-X vectors, not %d\n", bdf,
+			ptdev_nr_vectors(d), p->vectors);
+		goto out;
+	}
+	for (v = 0; v < p->vectors; v++)
+		if (ptvm_route_msi(vm, GSI_BASE + v, v % 2, 0x40 + v % 160))
+			break;
+	if (v < p->vectors || ptvm_route_hold(vm, false)) {
+		fprintf(stderr, "route: %s\n", ptvm_strerror());
+		goto out;
+	}
+	got = list_count(fd);
+	if (got != base + p->vectors) {
+		fprintf(stderr, "%d vectors listed with %d routed (%d before)\n",
+			got, p->vectors, base);
+		goto out;
+	}
+	ev_walks[which] = 0;
+	if (measure(fd, C_LIST, n, got) || measure_events(vm, events, which))
+		goto out;
+	p->list[which] = result[C_LIST];
+	p->event[which] = ev_result[which];
+	p->walks[which] = ev_walks[which];
+	ret = 0;
+out:
+	if (d)
+		ptdev_detach(d, vm, GSI_BASE);
+	ptdev_close(d);
+	ptvm_destroy(vm);
+	return ret;
+}
+
+/* Cost per vector at the last count over that at the first. */
+static double per_vector_ratio(const struct stats *last, const struct stats *first)
+{
+	const struct sweep_point *a = &sweep[0], *b = &sweep[nr_sweep - 1];
+
+	if (first->p50_us <= 0)
+		return 0;
+	return (last->p50_us / b->vectors) / (first->p50_us / a->vectors);
+}
+
+static json_object *stats_json(const struct stats *st)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "p50_us", json_object_new_double(st->p50_us));
+	json_object_object_add(o, "p99_us", json_object_new_double(st->p99_us));
+	return o;
+}
+
+static int write_sweep_json(const char *path, const char *bdf, int n, int events,
+			    int load_procs, int load_fds)
+{
+	const struct sweep_point *a = &sweep[0], *b = &sweep[nr_sweep - 1];
+	json_object *root = json_object_new_object(), *arr, *o;
+	struct utsname u;
+	int i, w, ret;
+
+	uname(&u);
+	json_object_object_add(root, "kernel", json_object_new_string(u.release));
+	json_object_object_add(root, "device", json_object_new_string(bdf));
+	json_object_object_add(root, "calls", json_object_new_int(n));
+	json_object_object_add(root, "events", json_object_new_int(events));
+	json_object_object_add(root, "load_processes", json_object_new_int(load_procs));
+	json_object_object_add(root, "load_files",
+			       json_object_new_int64((int64_t)load_procs * load_fds));
+	arr = json_object_new_array();
+	for (i = 0; i < nr_sweep; i++) {
+		o = json_object_new_object();
+		json_object_object_add(o, "vectors", json_object_new_int(sweep[i].vectors));
+		for (w = 0; w < NR_EV; w++) {
+			json_object_object_add(o, w ? "list+load" : "list",
+					       stats_json(&sweep[i].list[w]));
+			json_object_object_add(o, ev_name[w], stats_json(&sweep[i].event[w]));
+		}
+		json_object_object_add(o, "event_walks",
+				       json_object_new_int64(sweep[i].walks[EV_IDLE] +
+							     sweep[i].walks[EV_LOADED]));
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(root, "counts", arr);
+	o = json_object_new_object();
+	json_object_object_add(o, "first", json_object_new_int(a->vectors));
+	json_object_object_add(o, "last", json_object_new_int(b->vectors));
+	json_object_object_add(o, "list", json_object_new_double(
+		per_vector_ratio(&b->list[EV_IDLE], &a->list[EV_IDLE])));
+	json_object_object_add(o, "event", json_object_new_double(
+		per_vector_ratio(&b->event[EV_IDLE], &a->event[EV_IDLE])));
+	json_object_object_add(o, "list+load", json_object_new_double(
+		per_vector_ratio(&b->list[EV_LOADED], &a->list[EV_LOADED])));
+	json_object_object_add(o, "event+load", json_object_new_double(
+		per_vector_ratio(&b->event[EV_LOADED], &a->event[EV_LOADED])));
+	json_object_object_add(root, "per_vector_ratio_p50", o);
+	ret = json_object_to_file_ext(path, root, JSON_C_TO_STRING_PRETTY);
+	json_object_put(root);
+	return ret;
+}
+
+/* -V: every count idle, then every count again with the load there. */
+static int run_sweep(int fd, const char *bdf, int n, int events, int load_procs,
+		     int load_fds, const char *json)
+{
+	const struct sweep_point *a, *b;
+	int i, w;
+
+	printf("Vector sweep on %s: %d list calls and %d events per count; loaded: %d processes x %d files\n",
+	       bdf, n, events, load_procs, load_fds);
+	for (w = 0; w < NR_EV; w++) {
+		if (w == EV_LOADED && spawn_load(load_procs, load_fds)) {
+			fprintf(stderr, "%d processes with %d files each: %s\n",
+				load_procs, load_fds, strerror(errno));
+			return -EIO;
+		}
+		for (i = 0; i < nr_sweep; i++)
+			if (sweep_one(fd, bdf, &sweep[i], n, events, w))
+				return -EIO;
+	}
+	reap_load();
+	printf("  %8s %12s %12s %12s %12s %10s %10s\n", "vectors", "list p50", "event p50",
+	       "list+load", "event+load", "list/vec", "event/vec");
+	for (i = 0; i < nr_sweep; i++) {
+		const struct sweep_point *p = &sweep[i];
+
+		printf("  %8d %9.1f us %9.1f us %9.1f us %9.1f us %7.2f us %7.2f us\n",
+		       p->vectors, p->list[EV_IDLE].p50_us, p->event[EV_IDLE].p50_us,
+		       p->list[EV_LOADED].p50_us, p->event[EV_LOADED].p50_us,
+		       p->list[EV_IDLE].p50_us / p->vectors,
+		       p->event[EV_IDLE].p50_us / p->vectors);
+	}
+	a = &sweep[0];
+	b = &sweep[nr_sweep - 1];
+	printf("  cost(%d)/cost(%d) per vector (p50; goal: near 1, linear): list %.2f, event %.2f; loaded: list %.2f, event %.2f\n",
+	       b->vectors, a->vectors,
+	       per_vector_ratio(&b->list[EV_IDLE], &a->list[EV_IDLE]),
+	       per_vector_ratio(&b->event[EV_IDLE], &a->event[EV_IDLE]),
+	       per_vector_ratio(&b->list[EV_LOADED], &a->list[EV_LOADED]),
+	       per_vector_ratio(&b->event[EV_LOADED], &a->event[EV_LOADED]));
+	if (json && write_sweep_json(json, bdf, n, events, load_procs, load_fds)) {
+		fprintf(stderr, "%s: cannot write\n", json);
+		return -EIO;
+	}
+	return 0;
+}
+
 static void usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s [-n CALLS] [-f FDS] [-p PROCESSES] [-e EVENTS] [-H LOAD_PROCESSES] [-D FILES_EACH] [-o FILE]\n",
-		prog);
+	fprintf(stderr, "usage: %s [-n CALLS] [-f FDS] [-p PROCESSES] [-e EVENTS] [-H LOAD_PROCESSES] [-D FILES_EACH] [-o FILE]\n"
+		"       %s -V BDF [-C COUNT,...] [-n CALLS] [-e EVENTS] [-H LOAD_PROCESSES] [-D FILES_EACH] [-o FILE]\n",
+		prog, prog);
 }
 
 int main(int argc, char **argv)
 {
 	int n = 2000, fds = 20000, procs = 500, opt, fd, v, c, rc = 1;
 	int events = 50, load_procs = 10000, load_fds = 20;
-	const char *json = NULL;
+	const char *json = NULL, *sweep_bdf = NULL;
 	struct ptvm_dev *dev = NULL;
 	struct ptvm *vm = NULL;
 	char bdfs[4][16];
 
-	while ((opt = getopt(argc, argv, "n:f:p:e:H:D:o:")) != -1) {
+	if (parse_counts("16,64,128,256"))
+		return 1;
+	while ((opt = getopt(argc, argv, "n:f:p:e:H:D:o:V:C:")) != -1) {
 		switch (opt) {
+		case 'V':
+			sweep_bdf = optarg;
+			break;
+		case 'C':
+			if (parse_counts(optarg)) {
+				fprintf(stderr, "-C: ascending counts 1..%d, at most %d\n",
+					PTVM_MAX_DEV_VECS, MAX_COUNTS);
+				return 2;
+			}
+			break;
 		case 'e':
 			events = atoi(optarg);
 			break;
@@ -454,6 +691,10 @@ int main(int argc, char **argv)
 	if (fd < 0) {
 		perror("/dev/pisteer");
 		return 1;
+	}
+	if (sweep_bdf) {
+		rc = run_sweep(fd, sweep_bdf, n, events, load_procs, load_fds, json) ? 1 : 0;
+		goto out;
 	}
 	if (ptdev_find(E1000E_VENDOR, E1000E_DEVICE, bdfs, 4) < 1) {
 		fprintf(stderr, "no 82574L bound to vfio-pci\n");

@@ -32,7 +32,8 @@ struct ptvm_dev {
 	struct vfio_region_info config;
 	volatile uint32_t *bar0_map;
 	enum ptdev_irq_mode mode;
-	int nr_vectors;		/* the device's, or 1 for MSI */
+	int max_vectors;	/* asked for at open (0: all) */
+	int nr_vectors;		/* the device's (at most max_vectors), or 1 for MSI */
 	int nr_enabled;		/* vectors on eventfds now */
 	int efd[PTVM_MAX_DEV_VECS];
 	int req_efd;
@@ -261,6 +262,8 @@ static int open_device(struct ptvm_dev *dev)
 	dev->nr_vectors = dev->mode == PTDEV_MSI ? 1 :
 			  irq.count < PTVM_MAX_DEV_VECS ? (int)irq.count :
 							  PTVM_MAX_DEV_VECS;
+	if (dev->max_vectors > 0 && dev->nr_vectors > dev->max_vectors)
+		dev->nr_vectors = dev->max_vectors;
 	for (i = 0; i < dev->nr_vectors; i++) {
 		dev->efd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (dev->efd[i] < 0)
@@ -272,12 +275,30 @@ static int open_device(struct ptvm_dev *dev)
 	return set_vectors(dev, dev->nr_vectors);
 }
 
+static struct ptvm_dev *open_max(const char *bdf, enum ptdev_irq_mode mode,
+				 int max);
+
 struct ptvm_dev *ptdev_open(const char *bdf)
 {
 	return ptdev_open_mode(bdf, PTDEV_MSIX);
 }
 
 struct ptvm_dev *ptdev_open_mode(const char *bdf, enum ptdev_irq_mode mode)
+{
+	return open_max(bdf, mode, 0);
+}
+
+struct ptvm_dev *ptdev_open_count(const char *bdf, int max)
+{
+	if (max < 0 || max > PTVM_MAX_DEV_VECS) {
+		ptvm_fail(EINVAL, "%d vectors: 0..%d", max, PTVM_MAX_DEV_VECS);
+		return NULL;
+	}
+	return open_max(bdf, PTDEV_MSIX, max);
+}
+
+static struct ptvm_dev *open_max(const char *bdf, enum ptdev_irq_mode mode,
+				 int max)
 {
 	struct ptvm_dev *dev;
 	int ret, i;
@@ -294,6 +315,7 @@ struct ptvm_dev *ptdev_open_mode(const char *bdf, enum ptdev_irq_mode mode)
 	snprintf(dev->bdf, sizeof(dev->bdf), "%s", bdf);
 	dev->container = dev->group = dev->fd = dev->req_efd = -1;
 	dev->mode = mode;
+	dev->max_vectors = max;
 	for (i = 0; i < PTVM_MAX_DEV_VECS; i++)
 		dev->efd[i] = -1;
 	ret = open_device(dev);

@@ -53,6 +53,7 @@ struct ptvm {
 	pthread_mutex_t lock;
 	struct kvm_irq_routing_entry routes[PTVM_MAX_GSIS];
 	int nr_routes;
+	bool hold_routes;	/* ptvm_route_hold(): record, commit later */
 };
 
 static __thread char err_buf[256];
@@ -555,7 +556,19 @@ int ptvm_route_msi_mode(struct ptvm *vm, uint32_t gsi, int vcpu, uint8_t vector,
 			      (logical ? 1U << 2 : 0);
 	e->u.msi.address_hi = 0;
 	e->u.msi.data = vector;
-	ret = commit_routes(vm);
+	ret = vm->hold_routes ? 0 : commit_routes(vm);
+	pthread_mutex_unlock(&vm->lock);
+	return ret;
+}
+
+int ptvm_route_hold(struct ptvm *vm, bool hold)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&vm->lock);
+	if (vm->hold_routes && !hold)
+		ret = commit_routes(vm);
+	vm->hold_routes = hold;
 	pthread_mutex_unlock(&vm->lock);
 	return ret;
 }

@@ -20,8 +20,9 @@
 
 #include "ptvm_layout.h"
 
-#define PTVM_MAX_GSIS		64
-#define PTVM_MAX_DEV_VECS	32
+/* MSI-X allows 2048 vectors a function; GSIs: those and a few more. */
+#define PTVM_MAX_DEV_VECS	2048
+#define PTVM_MAX_GSIS		(PTVM_MAX_DEV_VECS + 64)
 
 struct ptvm;
 struct ptvm_dev;
@@ -92,6 +93,13 @@ int ptvm_route_msi(struct ptvm *vm, uint32_t gsi, int vcpu, uint8_t vector);
 int ptvm_route_msi_mode(struct ptvm *vm, uint32_t gsi, int vcpu, uint8_t vector,
 			bool logical);
 
+/*
+ * With @hold, route changes are only recorded; turning it off commits the
+ * whole table once.  A VMM setting up hundreds of vectors does so in one
+ * KVM_SET_GSI_ROUTING, not in one per vector.
+ */
+int ptvm_route_hold(struct ptvm *vm, bool hold);
+
 /* The APIC ID @gsi is routed to (the vCPU, as vCPU i has APIC ID i), or -1. */
 int ptvm_route_target(struct ptvm *vm, uint32_t gsi);
 
@@ -115,6 +123,8 @@ int ptdev_find(uint16_t vendor, uint16_t device, char bdfs[][16], int max);
  */
 struct ptvm_dev *ptdev_open(const char *bdf);
 struct ptvm_dev *ptdev_open_mode(const char *bdf, enum ptdev_irq_mode mode);
+/* MSI-X with the first @max vectors only (0: all the device has). */
+struct ptvm_dev *ptdev_open_count(const char *bdf, int max);
 void ptdev_close(struct ptvm_dev *dev);
 
 const char *ptdev_bdf(const struct ptvm_dev *dev);

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # The preamble of the rig's shell tests; source it as
-#   . "$(dirname "$0")/../lib/rigtest.sh" [holder] [irqaff]
+#   . "$(dirname "$0")/../lib/rigtest.sh" [holder] [irqaff] [scale]
 # It sets -u, $top (the tree), $mods (this kernel's built modules), $cli
 # (the pisteer CLI), $tracing, and sources ktap.sh and the helpers named.
 set -u
@@ -14,7 +14,7 @@ tracing=/sys/kernel/tracing
 # helpers' names count.)
 for __lib in "$@"; do
 	case $__lib in
-	holder | irqaff)
+	holder | irqaff | scale)
 		# shellcheck disable=SC1090
 		. "$top/selftests/lib/$__lib.sh" ;;
 	esac

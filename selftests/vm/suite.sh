@@ -53,6 +53,8 @@ tests() {
 	t passthrough_multi "$bin/passthrough_multi"
 	t status_cli "$top/selftests/vm/status_cli.sh"
 	t status_devices "$top/selftests/vm/status_devices.sh"
+	# 64 vectors of the NVMe controller vm-run --nvme adds (vm_suite).
+	t scale "$top/selftests/vm/scale.sh"
 	t check_cli "$top/selftests/vm/check_cli.sh"
 	t steer "$top/selftests/vm/steer.sh"
 	t irq_owner "$top/selftests/vm/irq_owner.sh"
