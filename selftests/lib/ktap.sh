@@ -6,11 +6,20 @@
 # indented, and reports it by its exit status (4: skipped).
 
 __ktap_n=0 __ktap_pass=0 __ktap_fail=0 __ktap_skip=0 __ktap_plan=0
+__ktap_t=$SECONDS
+
+# Where a test's time goes: a result that came 5 s or more after the one
+# before it (or the plan) says so, for finding what to make faster.
+__ktap_took() {
+	[ $((SECONDS - __ktap_t)) -lt 5 ] || echo "# took $((SECONDS - __ktap_t)) s"
+	__ktap_t=$SECONDS
+}
 
 ktap_plan() {
 	__ktap_plan=$1
 	echo "KTAP version 1"
 	echo "1..$1"
+	__ktap_t=$SECONDS
 }
 
 ktap_diag() { echo "# $*"; }
@@ -18,16 +27,19 @@ ktap_diag() { echo "# $*"; }
 ktap_ok() {
 	__ktap_n=$((__ktap_n + 1)) __ktap_pass=$((__ktap_pass + 1))
 	echo "ok $__ktap_n $*"
+	__ktap_took
 }
 
 ktap_fail() {
 	__ktap_n=$((__ktap_n + 1)) __ktap_fail=$((__ktap_fail + 1))
 	echo "not ok $__ktap_n $*"
+	__ktap_took
 }
 
 ktap_skip() {
 	__ktap_n=$((__ktap_n + 1)) __ktap_skip=$((__ktap_skip + 1))
 	echo "ok $__ktap_n $* # SKIP"
+	__ktap_took
 }
 
 # ktap_check DESC CMD...: pass when CMD succeeds; its output becomes diagnostics.

@@ -395,6 +395,8 @@ rdma link delete pgrxe0
 # Attach in a tight loop while the driver is unbound and bound again: an
 # attach either completes before the unbind (which then detaches it) or
 # finds no driver; it never leaves the device attached without one.
+# Four rounds (an e1000e bind takes seconds under TCG); make soak's
+# guest_fuzz stage unbinds and binds for as long as it fuzzes.
 attach_race() {
 	local i rc=0 stop log bg n
 	stop=$(mktemp -u) log=$(mktemp)
@@ -408,7 +410,7 @@ attach_race() {
 		echo "ok $n" >>"$log"
 	) &
 	bg=$!
-	for i in $(seq 10); do
+	for i in $(seq 4); do
 		echo "$a" > /sys/bus/pci/drivers/e1000e/unbind || { echo "unbind failed"; rc=1; break; }
 		sleep 0.2
 		if test -e "$pg/devices/$a"; then
@@ -426,7 +428,7 @@ attach_race() {
 	if grep -v '^ok ' "$log" | grep -qv 'File exists\|No such device$'; then
 		echo "attach failed otherwise:"; grep -v '^ok ' "$log" | sort -u; rc=1
 	fi
-	[ "${n:-0}" -ge 10 ] || { echo "only ${n:-0} attaches succeeded in 10 rounds"; rc=1; }
+	[ "${n:-0}" -ge 4 ] || { echo "only ${n:-0} attaches succeeded in 4 rounds"; rc=1; }
 	if dmesg | grep -E 'BUG|WARNING|Oops|general protection|refcount_t|list_(add|del) corruption|INFO: task'; then
 		echo "kernel log shows a bug"; rc=1
 	fi
@@ -439,7 +441,7 @@ attach_race() {
 	ip link set "$nd" up
 	return $rc
 }
-ktap_check "attach racing driver unbind/bind x10: never attached without a driver, no splat, balanced" attach_race
+ktap_check "attach racing driver unbind/bind x4: never attached without a driver, no splat, balanced" attach_race
 
 unbind_with_reader() {
 	local m q rc=0

@@ -160,60 +160,110 @@ ktap_check "a VM started after load is found too; --vm and --device select each"
 # Reduced to JSON: the family types, one record per vector (key
 # vm/device/index) with its labels and the value of each series, the
 # histograms by host IRQ.
-metrics_json() {
+metrics_parser() {
 	/usr/bin/python3 -c '
 import json, sys
-fmt = sys.argv[1]
-if fmt == "prom":
-    from prometheus_client.parser import text_string_to_metric_families
-    allowed = {"gauge", "counter", "histogram"}
-else:
-    from prometheus_client.openmetrics.parser import text_string_to_metric_families
-    allowed = {"info", "gauge", "counter", "histogram"}
-text = sys.stdin.read()
-for line in text.splitlines():
-    if line.startswith("# TYPE "):
-        _, _, name, typ = line.split(" ", 3)
-        if typ not in allowed:
-            sys.exit(f"{fmt}: TYPE {typ}: {line}")
-        if fmt == "prom" and typ == "counter" and not name.endswith("_total"):
-            sys.exit(f"prom: a counter TYPE line names its _total sample: {line}")
-    if fmt == "prom" and (line.startswith("# UNIT") or line.startswith("# EOF")):
-        sys.exit(f"prom: not in text format 0.0.4: {line}")
-if fmt == "openmetrics" and not text.endswith("\n# EOF\n"):
-    sys.exit("openmetrics: does not end in # EOF")
-series = {"pisteer_vector_info": "info", "pisteer_vector_posted": "posted",
-          "pisteer_steer_moves_total": "moves", "pisteer_steer_overrides_total": "overrides",
-          "pisteer_irq_interrupts_total": "irqs"}
-types, vecs, hist = {}, {}, {}
-for fam in text_string_to_metric_families(text):
-    if fam.name in types:
-        sys.exit(f"{fmt}: family {fam.name} twice")
-    types[fam.name] = fam.type
-    if fam.type not in allowed:
-        sys.exit(f"{fmt}: {fam.name} is {fam.type}: {[s.name for s in fam.samples][:3]}")
-    for s in fam.samples:
-        key = "/".join((s.labels["vm"], s.labels["device"], s.labels["index"]))
-        if s.name in series:
-            v = vecs.setdefault(key, {})
-            for l in ("vm", "vm_pid", "device", "index", "irq", "vcpu"):
-                if v.setdefault(l, s.labels[l]) != s.labels[l]:
-                    sys.exit(f"{fmt}: {key}: label {l} differs between series")
-            if s.name == "pisteer_vector_info":
-                v.update({l: s.labels[l] for l in ("mode", "reason", "policy")})
-            if series[s.name] in v:
-                sys.exit(f"{fmt}: {key}: {s.name} twice")
-            v[series[s.name]] = s.value
-        elif s.name.startswith("pisteer_delivery_latency_seconds_"):
-            h = hist.setdefault(s.labels["irq"], {"buckets": []})
-            if s.name.endswith("_bucket"):
-                h["buckets"].append([float(s.labels["le"]), s.value])
+try:
+    from prometheus_client.parser import text_string_to_metric_families as parse_prom
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_om
+except ImportError:
+    parse_prom = parse_om = None
+
+def reduce(fmt, text):
+    if parse_prom is None:
+        sys.exit("no python3-prometheus-client (scripts/deps.sh)")
+    if fmt == "prom":
+        text_string_to_metric_families = parse_prom
+        allowed = {"gauge", "counter", "histogram"}
+    else:
+        text_string_to_metric_families = parse_om
+        allowed = {"info", "gauge", "counter", "histogram"}
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, typ = line.split(" ", 3)
+            if typ not in allowed:
+                sys.exit(f"{fmt}: TYPE {typ}: {line}")
+            if fmt == "prom" and typ == "counter" and not name.endswith("_total"):
+                sys.exit(f"prom: a counter TYPE line names its _total sample: {line}")
+        if fmt == "prom" and (line.startswith("# UNIT") or line.startswith("# EOF")):
+            sys.exit(f"prom: not in text format 0.0.4: {line}")
+    if fmt == "openmetrics" and not text.endswith("\n# EOF\n"):
+        sys.exit("openmetrics: does not end in # EOF")
+    series = {"pisteer_vector_info": "info", "pisteer_vector_posted": "posted",
+              "pisteer_steer_moves_total": "moves", "pisteer_steer_overrides_total": "overrides",
+              "pisteer_irq_interrupts_total": "irqs"}
+    types, vecs, hist = {}, {}, {}
+    for fam in text_string_to_metric_families(text):
+        if fam.name in types:
+            sys.exit(f"{fmt}: family {fam.name} twice")
+        types[fam.name] = fam.type
+        if fam.type not in allowed:
+            sys.exit(f"{fmt}: {fam.name} is {fam.type}: {[s.name for s in fam.samples][:3]}")
+        for s in fam.samples:
+            key = "/".join((s.labels["vm"], s.labels["device"], s.labels["index"]))
+            if s.name in series:
+                v = vecs.setdefault(key, {})
+                for l in ("vm", "vm_pid", "device", "index", "irq", "vcpu"):
+                    if v.setdefault(l, s.labels[l]) != s.labels[l]:
+                        sys.exit(f"{fmt}: {key}: label {l} differs between series")
+                if s.name == "pisteer_vector_info":
+                    v.update({l: s.labels[l] for l in ("mode", "reason", "policy")})
+                if series[s.name] in v:
+                    sys.exit(f"{fmt}: {key}: {s.name} twice")
+                v[series[s.name]] = s.value
+            elif s.name.startswith("pisteer_delivery_latency_seconds_"):
+                h = hist.setdefault(s.labels["irq"], {"buckets": []})
+                if s.name.endswith("_bucket"):
+                    h["buckets"].append([float(s.labels["le"]), s.value])
+                else:
+                    h[s.name.rsplit("_", 1)[1]] = s.value
             else:
-                h[s.name.rsplit("_", 1)[1]] = s.value
-        else:
-            sys.exit(f"{fmt}: unexpected sample {s.name}")
-print(json.dumps({"types": types, "vectors": vecs, "hist": hist}))
-' "$1"
+                sys.exit(f"{fmt}: unexpected sample {s.name}")
+    return {"types": types, "vectors": vecs, "hist": hist}
+
+# Requests: "FMT BYTES\n" and BYTES of text; one JSON line back each, or
+# {"error": ...}.
+while True:
+    hdr = sys.stdin.buffer.readline()
+    if not hdr:
+        break
+    fmt, n = hdr.split()
+    text = sys.stdin.buffer.read(int(n)).decode()
+    try:
+        doc = reduce(fmt.decode(), text)
+    except SystemExit as e:
+        doc = {"error": str(e.code)}
+    except Exception as e:
+        doc = {"error": f"{fmt.decode()}: {type(e).__name__}: {e}"}
+    print(json.dumps(doc), flush=True)
+'
+}
+# One parser for the whole test: Python and prometheus_client take
+# seconds to start under TCG.  Requests go in on $metrics_in, answers
+# come back on $metrics_out.
+metrics_fifo=$(mktemp -u)
+mkfifo "$metrics_fifo.in" "$metrics_fifo.out" || exit 1
+# The parser must not hold the holders' FIFO ends (closing a holder's
+# input would not end it), nor later holders the parser's.
+(
+	for fd in $holder_fds; do eval "exec $fd>&-"; done
+	exec < "$metrics_fifo.in" > "$metrics_fifo.out"
+	metrics_parser
+) &
+exec {metrics_in}>"$metrics_fifo.in" {metrics_out}<"$metrics_fifo.out"
+rm -f "$metrics_fifo.in" "$metrics_fifo.out"
+holder_fds="$holder_fds $metrics_in $metrics_out"
+metrics_json() {
+	local text doc LC_ALL=C
+	text=$(cat; echo x)
+	text=${text%x}
+	printf '%s %d\n%s' "$1" "${#text}" "$text" >&"$metrics_in" || return 1
+	IFS= read -r doc <&"$metrics_out" || { echo "the metrics parser died"; return 1; }
+	if [[ $doc == '{"error": '* ]]; then
+		jq -r .error <<<"$doc"
+		return 1
+	fi
+	printf '%s\n' "$doc"
 }
 
 # The families of each format as prometheus_client names and types them.
@@ -292,8 +342,6 @@ metrics_read() {
 
 check_metrics() {
 	local fmt=$1 text doc js
-	/usr/bin/python3 -c 'import prometheus_client' ||
-		{ echo "no python3-prometheus-client (scripts/deps.sh)"; return 1; }
 	steer_a_once || return 1
 	metrics_read "$fmt" || return 1
 	doc=$(printf '%s' "$text" | metrics_json "$fmt") || { printf '%s' "$text" | head -30; return 1; }
