@@ -74,7 +74,7 @@ VM_TEST_BINS := $(addprefix $(B)/selftests/,$(VM_TESTS)) $(B)/selftests/ptvm_dem
 	$(B)/selftests/irq_bench $(B)/selftests/scan_bench $(B)/selftests/entry_bench \
 	$(B)/selftests/mech_bench $(B)/selftests/rdma_fakepeer \
 	$(B)/selftests/thread_bounce $(B)/selftests/repin_lat $(B)/selftests/with_pid \
-	$(B)/selftests/vec_hold
+	$(B)/selftests/vec_hold $(B)/selftests/guest_fuzz
 UNIT_TEST_BINS := $(B)/selftests/cli_unit $(B)/selftests/guest_unit $(B)/selftests/pin_unit \
 	$(B)/selftests/pin_qemu $(B)/selftests/rdma_unit
 
@@ -173,6 +173,10 @@ $(B)/selftests/repin_lat: selftests/vm/repin_lat.c
 $(B)/selftests/with_pid: selftests/vm/with_pid.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $<
+
+$(B)/selftests/guest_fuzz: selftests/vm/guest_fuzz.c $(KTAP_SRCS) $(TEST_LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -pthread -o $@ $< $(KTAP_SRCS)
 
 $(B)/selftests/list_ioctl: selftests/vm/list_ioctl.c tools/lib/pisteer_dev.c \
 		$(KTAP_SRCS) $(PRIVS_SRCS) $(TEST_LIB_HDRS) $(CLI_HDRS)

@@ -66,14 +66,29 @@ static ssize_t generation_show(struct kobject *kobj,
 	return ret;
 }
 
-/* "all" (the online CPUs) or a CPU list of online CPUs; else -EINVAL. */
-static int parse_spread(const char *buf, struct cpumask *mask)
+/*
+ * "all" (the online CPUs) or a CPU list, blanks around it ignored; else
+ * -EINVAL.  @req (PG_SPREAD_LEN bytes) gets the request without the
+ * blanks, as it reads back.  Blanks inside it are refused: cpulist_parse()
+ * would take them for commas, and the request would read back on several
+ * lines.
+ */
+static int parse_spread(const char *buf, size_t count, struct cpumask *mask,
+			char *req)
 {
-	if (sysfs_streq(buf, "all")) {
+	char *s;
+
+	memcpy(req, buf, count);
+	req[count] = '\0';
+	s = strim(req);
+	if (strpbrk(s, " \t\n\v\f\r"))
+		return -EINVAL;
+	memmove(req, s, strlen(s) + 1);
+	if (!strcmp(req, "all")) {
 		cpumask_copy(mask, cpu_online_mask);
 		return 0;
 	}
-	if (cpulist_parse(buf, mask) || cpumask_empty(mask))
+	if (cpulist_parse(req, mask) || cpumask_empty(mask))
 		return -EINVAL;
 	return 0;
 }
@@ -128,6 +143,7 @@ static ssize_t spread_store(struct kobject *kobj, struct kobj_attribute *attr,
 {
 	struct pg_device *dev = to_dev(kobj);
 	cpumask_var_t mask, *old = NULL;
+	char req[PG_SPREAD_LEN];
 	unsigned int i, nr = 0;
 	int ret;
 
@@ -135,7 +151,7 @@ static ssize_t spread_store(struct kobject *kobj, struct kobj_attribute *attr,
 		return -EINVAL;
 	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
 		return -ENOMEM;
-	ret = parse_spread(buf, mask);
+	ret = parse_spread(buf, count, mask, req);
 	if (ret)
 		goto free_mask;
 	ret = pg_queue_lock(dev);
@@ -160,10 +176,8 @@ static ssize_t spread_store(struct kobject *kobj, struct kobj_attribute *attr,
 	else
 		ret = apply_spread(dev, mask, old);
 	cpus_read_unlock();
-	if (!ret) {
-		strscpy(dev->spread, buf, sizeof(dev->spread));
-		strim(dev->spread);
-	}
+	if (!ret)
+		strscpy(dev->spread, req, sizeof(dev->spread));
 unlock:
 	pg_queue_unlock(dev);
 	tree_settle(dev);

@@ -27,7 +27,7 @@ for k in $kernels; do
 		{ echo "soak: KERNEL must be 6.1, 6.12 or $K7_SERIES (got '$k')" >&2; exit 2; }
 done
 
-all_stages="vm_lifetimes module_reloads fuzzing cpu_hotplug scale"
+all_stages="vm_lifetimes module_reloads fuzzing cpu_hotplug scale guest_fuzz"
 stages_run=${SOAK_STAGES:-$all_stages}
 for s in $stages_run; do
 	case " $all_stages " in
@@ -37,9 +37,10 @@ for s in $stages_run; do
 done
 
 # Every stage has a time cap of BASE x SCALE (at least 120 s; rig.sh):
-# 1200 + 900 + 900 + 300 + 900 s at scale 1, plus the boot and the clean-ups.
+# 1200 + 900 + 900 + 300 + 900 + 600 s at scale 1, plus the boot and the
+# clean-ups.
 timeout=$(awk -v s="$scale" 'BEGIN {
-	t = 0; n = split("1200 900 900 300 900", c, " ")
+	t = 0; n = split("1200 900 900 300 900 600", c, " ")
 	for (i = 1; i <= n; i++) { x = c[i] * s; t += x < 120 ? 120 : x }
 	printf "%d", t + 300 }')
 
@@ -88,6 +89,7 @@ soak_kernel() {
 		 vm_cycles: c("vm_lifetimes"), module_reloads: c("module_reloads"),
 		 fuzz_ioctls: c("fuzzing"), device_reattach_cycles: c("device_reattach"),
 		 cpu_hotplug_cycles: c("cpu_hotplug"), vectors: c("scale"),
+		 guest_sysfs_writes: c("guest_fuzz"),
 		 leaks: ([$st[] | .leaks // 0] | add),
 		 splats: (([$st[] | .splats // 0] | add) + (if $rc == 126 then 1 else 0 end)),
 		 verdict: (if ($v | any(. == "fail")) or $rc != 0 then "fail"
@@ -97,7 +99,8 @@ soak_kernel() {
 	rm -f "$d/current"
 	results+=("$d/kernel.json")
 	[ "$(jq -r .verdict "$d/kernel.json")" = fail ] && rc_all=1
-	jq -c '{kernel, verdict, vm_cycles, module_reloads, fuzz_ioctls, cpu_hotplug_cycles, vectors, leaks, splats}' \
+	jq -c '{kernel, verdict, vm_cycles, module_reloads, fuzz_ioctls, cpu_hotplug_cycles,
+		vectors, guest_sysfs_writes, leaks, splats}' \
 		"$d/kernel.json"
 }
 

@@ -93,7 +93,7 @@ irq_affinities() {
 	done
 }
 
-ktap_plan $(( $# > 1 ? $# - 1 : 5 ))
+ktap_plan $(( $# > 1 ? $# - 1 : 6 ))
 ktap_diag "kernel $(uname -r), scale $scale, NICs ${bdfs[*]}"
 if [ "${#bdfs[@]}" -lt 3 ] || [ ! -f "$ko" ]; then
 	ktap_diag "needs 3 82574Ls on vfio-pci (vm-run --nics 3) and $ko"
@@ -375,10 +375,14 @@ cpu_hotplug() {
 # shellcheck source=scale.sh
 . "$top/selftests/soak/scale.sh"
 
+# --- 6. The guest companion's sysfs files fuzzed -------------------------
+# shellcheck source=guest_fuzz.sh
+. "$top/selftests/soak/guest_fuzz.sh"
+
 main() {
 	local s v
 	shift
-	[ $# -gt 0 ] || set -- vm_lifetimes module_reloads fuzzing cpu_hotplug scale
+	[ $# -gt 0 ] || set -- vm_lifetimes module_reloads fuzzing cpu_hotplug scale guest_fuzz
 	for s in "$@"; do
 		echo "$s" > "$out/current"
 		ktap_diag "stage $s"
