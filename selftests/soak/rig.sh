@@ -6,7 +6,7 @@
 #
 #   selftests/soak/rig.sh SCALE [STAGE...]
 #
-# (the stages named, default all four, in their order)
+# (the stages named, default all, in their order)
 # Each stage writes $PISTEER_RIG_DIR/out/STAGE.json (verdict, count,
 # target, seconds, leaks, splats and its own figures, made with jq) and
 # STAGE.log (its output and the kernel log it caused); soak.sh merges them
@@ -93,7 +93,7 @@ irq_affinities() {
 	done
 }
 
-ktap_plan $(( $# > 1 ? $# - 1 : 4 ))
+ktap_plan $(( $# > 1 ? $# - 1 : 5 ))
 ktap_diag "kernel $(uname -r), scale $scale, NICs ${bdfs[*]}"
 if [ "${#bdfs[@]}" -lt 3 ] || [ ! -f "$ko" ]; then
 	ktap_diag "needs 3 82574Ls on vfio-pci (vm-run --nics 3) and $ko"
@@ -371,10 +371,13 @@ cpu_hotplug() {
 			'{interrupts_routed: $r, lost_rounds: $l}')"
 }
 
+# The stages in files of their own.
+. "$(dirname "$0")/device_reattach.sh"
+
 main() {
 	local s v
 	shift
-	[ $# -gt 0 ] || set -- vm_lifetimes module_reloads fuzzing cpu_hotplug
+	[ $# -gt 0 ] || set -- vm_lifetimes module_reloads fuzzing cpu_hotplug device_reattach
 	for s in "$@"; do
 		echo "$s" > "$out/current"
 		ktap_diag "stage $s"
