@@ -27,7 +27,7 @@ for k in $kernels; do
 		{ echo "soak: KERNEL must be 6.1, 6.12 or $K7_SERIES (got '$k')" >&2; exit 2; }
 done
 
-all_stages="vm_lifetimes module_reloads fuzzing cpu_hotplug scale guest_fuzz"
+all_stages="vm_lifetimes module_reloads fuzzing cpu_hotplug device_reattach scale guest_fuzz"
 stages_run=${SOAK_STAGES:-$all_stages}
 for s in $stages_run; do
 	case " $all_stages " in
@@ -37,10 +37,10 @@ for s in $stages_run; do
 done
 
 # Every stage has a time cap of BASE x SCALE (at least 120 s; rig.sh):
-# 1200 + 900 + 900 + 300 + 900 + 600 s at scale 1, plus the boot and the
-# clean-ups.
+# 1200 + 900 + 900 + 300 + 300 + 900 + 600 s at scale 1, plus the boot and
+# the clean-ups.
 timeout=$(awk -v s="$scale" 'BEGIN {
-	t = 0; n = split("1200 900 900 300 900 600", c, " ")
+	t = 0; n = split("1200 900 900 300 300 900 600", c, " ")
 	for (i = 1; i <= n; i++) { x = c[i] * s; t += x < 120 ? 120 : x }
 	printf "%d", t + 300 }')
 
@@ -80,7 +80,6 @@ soak_kernel() {
 				'.[$s] = {verdict: "fail", count: null, reason: $why, rig_exit: $rc}' <<< "$stages")
 		fi
 	done
-	stages=$(jq --argjson nr "$not_run" '. + {device_reattach: $nr}' <<< "$stages")
 	jq -n --arg kver "$kver" --arg k "$k" --argjson rc "$rc" --argjson secs "$secs" \
 		--argjson st "$stages" '
 		def c(s): $st[s].count;
@@ -100,7 +99,7 @@ soak_kernel() {
 	results+=("$d/kernel.json")
 	[ "$(jq -r .verdict "$d/kernel.json")" = fail ] && rc_all=1
 	jq -c '{kernel, verdict, vm_cycles, module_reloads, fuzz_ioctls, cpu_hotplug_cycles,
-		vectors, guest_sysfs_writes, leaks, splats}' \
+		device_reattach_cycles, vectors, guest_sysfs_writes, leaks, splats}' \
 		"$d/kernel.json"
 }
 

@@ -21,7 +21,11 @@
  * ("moved"); end of input ends it.  When VFIO
  * asks for the device back (PCI removal, unbind) the holder deassigns the
  * irqfds and closes it, as QEMU unplugs it, and prints "released"; the VM
- * goes on without it.  -m msi holds the device with MSI (one vector).
+ * goes on without it.  "p" then plugs it back into the same VM, as QEMU's
+ * device_add does: the group and device reopened, its vectors enabled on
+ * new eventfds, new irqfds on the same GSIs, the routes as they were
+ * ("plugged"; "already plugged" while it is held).  -m msi holds the
+ * device with MSI (one vector).
  * -c 1 holds a VM of one vCPU (every vector routed to it); -N names the
  * vCPU threads "CPU n/KVM", as QEMU does with -name ...,debug-threads=on,
  * so that pisteer pin and check find them.
@@ -49,6 +53,8 @@
 
 static struct ptvm *vm;
 static struct ptvm_dev *dev;
+static const char *dev_bdf;	/* the device's, for "p" after a release */
+static enum ptdev_irq_mode dev_mode = PTDEV_MSIX;
 static int per_vector = 20;
 static int nr_vec = NR_VEC;	/* vectors routed: the device's, at most 5 */
 static int nr_vcpus = NR_VCPUS;	/* -c: in the held VM */
@@ -212,6 +218,17 @@ static bool raise_each_once(void)
 }
 
 /*
+ * Plug the device back in after release(): reopened, its vectors on new
+ * eventfds and irqfds, the GSIs routed as @now says (committed again, as
+ * QEMU does when the guest driver enables the vectors).
+ */
+static bool plug(const int *now)
+{
+	dev = e1000e_assign_mode(vm, dev_bdf, dev_mode, GSI_BASE, EITR_US, NULL);
+	return dev && route_all(now);
+}
+
+/*
  * One command of the holder: its answer, or NULL for an unknown one.  Once
  * the device has been released, device commands answer "no device".
  */
@@ -241,6 +258,12 @@ static const char *command(const char *line, const int *split,
 	if (line[0] == 'F') {
 		*ok = !ptvm_move_vm_fd(vm);
 		return "moved";
+	}
+	if (line[0] == 'p') {
+		if (dev)
+			return "already plugged";
+		*ok = plug(*now);
+		return "plugged";
 	}
 	if (!line[0] || !strchr("desuhtM", line[0]))
 		return NULL;
@@ -353,16 +376,15 @@ int main(int argc, char **argv)
 	bool ok, hold_vm = false, named = false;
 	const char *bdf = NULL;
 	char bdfs[8][16];
-	enum ptdev_irq_mode mode = PTDEV_MSIX;
 	int opt, v;
 
 	while ((opt = getopt(argc, argv, "c:d:m:n:HN")) != -1) {
 		switch (opt) {
 		case 'm':
 			if (!strcmp(optarg, "msi")) {
-				mode = PTDEV_MSI;
+				dev_mode = PTDEV_MSI;
 			} else if (!strcmp(optarg, "msix")) {
-				mode = PTDEV_MSIX;
+				dev_mode = PTDEV_MSIX;
 			} else {
 				fprintf(stderr, "-m: msi or msix\n");
 				return 2;
@@ -405,7 +427,7 @@ int main(int argc, char **argv)
 		bdf = bdfs[0];
 	}
 
-	if ((mode == PTDEV_MSI || nr_vcpus != NR_VCPUS || named) && !hold_vm) {
+	if ((dev_mode == PTDEV_MSI || nr_vcpus != NR_VCPUS || named) && !hold_vm) {
 		fprintf(stderr, "-m msi, -c, -N: with -H only\n");
 		return 2;
 	}
@@ -413,8 +435,9 @@ int main(int argc, char **argv)
 		split[v] = v % nr_vcpus;
 		swapped[v] = (v + 1) % nr_vcpus;
 	}
+	dev_bdf = bdf;
 	vm = ptvm_create(nr_vcpus);
-	dev = vm ? e1000e_assign_mode(vm, bdf, mode, GSI_BASE, EITR_US, NULL) :
+	dev = vm ? e1000e_assign_mode(vm, bdf, dev_mode, GSI_BASE, EITR_US, NULL) :
 		   NULL;
 	if (!dev) {
 		fprintf(stderr, "set-up failed: %s\n", ptvm_strerror());

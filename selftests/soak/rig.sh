@@ -93,7 +93,7 @@ irq_affinities() {
 	done
 }
 
-ktap_plan $(( $# > 1 ? $# - 1 : 6 ))
+ktap_plan $(( $# > 1 ? $# - 1 : 7 ))
 ktap_diag "kernel $(uname -r), scale $scale, NICs ${bdfs[*]}"
 if [ "${#bdfs[@]}" -lt 3 ] || [ ! -f "$ko" ]; then
 	ktap_diag "needs 3 82574Ls on vfio-pci (vm-run --nics 3) and $ko"
@@ -371,18 +371,22 @@ cpu_hotplug() {
 			'{interrupts_routed: $r, lost_rounds: $l}')"
 }
 
-# --- 5. Scale ---------------------------------------------------------------
+# --- 5. Detach and re-attach (the migration flow) ------------------------
+# shellcheck source=device_reattach.sh
+. "$top/selftests/soak/device_reattach.sh"
+
+# --- 6. Scale ---------------------------------------------------------------
 # shellcheck source=scale.sh
 . "$top/selftests/soak/scale.sh"
 
-# --- 6. The guest companion's sysfs files fuzzed -------------------------
+# --- 7. The guest companion's sysfs files fuzzed -------------------------
 # shellcheck source=guest_fuzz.sh
 . "$top/selftests/soak/guest_fuzz.sh"
 
 main() {
 	local s v
 	shift
-	[ $# -gt 0 ] || set -- vm_lifetimes module_reloads fuzzing cpu_hotplug scale guest_fuzz
+	[ $# -gt 0 ] || set -- vm_lifetimes module_reloads fuzzing cpu_hotplug device_reattach scale guest_fuzz
 	for s in "$@"; do
 		echo "$s" > "$out/current"
 		ktap_diag "stage $s"

@@ -69,6 +69,7 @@ tests() {
 	t pin_module "$top/selftests/vm/pin_module.sh"
 	t ioctl_fuzz fresh_module "$bin/ioctl_fuzz"
 	t vm_cycles fresh_module "$bin/vm_cycles"
+	t device_reattach "$top/selftests/vm/device_reattach.sh"
 	# Gives the 82574Ls to e1000e and back to vfio-pci at its end.
 	t guest_companion "$top/selftests/vm/guest_companion.sh"
 	# A real QEMU and Linux guest; skips unless the rig runs with --multi.
