@@ -24,7 +24,8 @@
  *
  * Every write must return its whole count or fail with an error the ABI
  * documents for the file (kernfs' own: E2BIG above a page; ENODEV from a
- * file whose device went; ENOENT from an open of a file that went); every
+ * file whose device went; ENOENT from an open of a file that went, ENODEV
+ * from one of a file that is going: kernfs_fop_open()); every
  * read must be well formed.  Every 100 ms (about) everything pauses and
  * a checker writes valid and invalid values: a valid write must read back
  * (cpu, spread, map, /proc/irq), an invalid one must fail with EINVAL and
@@ -516,7 +517,7 @@ static void fuzz_write(uint64_t *s, struct input *in)
 	if (fd < 0) {
 		err = errno;
 		/* Read-only files refuse; a device's files come and go. */
-		if (!(err == EACCES && !writable(k)) && err != ENOENT)
+		if (!(err == EACCES && !writable(k)) && err != ENOENT && err != ENODEV)
 			note_bad(&bad_writes, "open %s for writing: %s", path, strerror(err));
 		count(&open_refused);
 		return;
@@ -592,7 +593,8 @@ static void fuzz_read(uint64_t *s)
 	count(&reads);
 	if (fd < 0) {
 		err = errno;
-		if (!(err == EACCES && (k == K_ATTACH || k == K_DETACH)) && err != ENOENT)
+		if (!(err == EACCES && (k == K_ATTACH || k == K_DETACH)) && err != ENOENT &&
+		    err != ENODEV)
 			note_bad(&bad_reads, "open %s for reading: %s", path, strerror(err));
 		return;
 	}
