@@ -29,3 +29,16 @@ expect_effective() {
 	t=${EPOCHREALTIME/./}
 	[ -z "${aff_log:-}" ] || echo "$(((10#$t - 10#$t0) / 1000))" >> "$aff_log"
 }
+
+# The affinity of IRQs (all when none given), one "IRQ LIST" a line, in
+# the order given (of /proc/irq when none is).
+irq_affinities() {
+	local f a
+	if [ $# -eq 0 ]; then
+		set -- /proc/irq/[0-9]*
+		set -- "${@#/proc/irq/}"
+	fi
+	for f in "$@"; do
+		read -r a < "/proc/irq/$f/smp_affinity_list" && echo "$f $a"
+	done
+}

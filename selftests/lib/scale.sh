@@ -94,11 +94,3 @@ pin_vcpus() {
 	done < <("$cli" status --vm "$1" --json |
 		jq -r '[.[] | select(.vcpu != null) | [.vcpu, .vcpu_tid]] | unique | .[] | "\(.[0]) \(.[1])"')
 }
-
-# The affinity list of IRQs, "IRQ LIST" a line (builtins only).
-affinities_of() {
-	local f a
-	for f in "$@"; do
-		read -r a < "/proc/irq/$f/smp_affinity_list" && echo "$f $a"
-	done
-}

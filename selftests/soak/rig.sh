@@ -80,19 +80,6 @@ allocs_back() {
 # The differing lines of two allocs texts (0 when equal).
 allocs_diff() { diff <(printf '%s\n' "$1") <(printf '%s\n' "$2") | grep -c '^<'; }
 
-# The affinity of IRQs (all when none given), one "IRQ LIST" a line, in
-# the order of /proc/irq (builtins only: a fork costs tens of ms in TCG).
-irq_affinities() {
-	local f a
-	if [ $# -eq 0 ]; then
-		set -- /proc/irq/[0-9]*
-		set -- "${@#/proc/irq/}"
-	fi
-	for f in "$@"; do
-		read -r a < "/proc/irq/$f/smp_affinity_list" && echo "$f $a"
-	done
-}
-
 ktap_plan $(( $# > 1 ? $# - 1 : 7 ))
 ktap_diag "kernel $(uname -r), scale $scale, NICs ${bdfs[*]}"
 if [ "${#bdfs[@]}" -lt 3 ] || [ ! -f "$ko" ]; then

@@ -43,7 +43,7 @@ scale() {
 		nv=$(ask N n)
 		irqs=$(vfio_irqs "$nvme" "${bdfs[@]}")
 		# shellcheck disable=SC2086
-		before=$(affinities_of $irqs)
+		before=$(irq_affinities $irqs)
 		# shellcheck disable=SC2086
 		set -- $irqs
 		echo "NVMe $nvme: $nv vectors in VM $N_pid; NICs in VMs $E0_pid $E1_pid $E2_pid; $# host IRQs" >&3
@@ -73,7 +73,7 @@ scale() {
 			echo "guest reroute: 64 NVMe vectors followed after $steer_ms ms" >&3 || ok=0
 		rmmod pisteer || { echo "rmmod failed" >&3; ok=0; }
 		# shellcheck disable=SC2086
-		now=$(affinities_of $irqs)
+		now=$(irq_affinities $irqs)
 		[ "$now" = "$before" ] ||
 			{ echo "affinities after rmmod differ:" >&3
 			  diff <(echo "$before") <(echo "$now") | head -n 20 >&3; ok=0; }

@@ -8,7 +8,7 @@
 # all 64 when the guest reroutes them), static on the CPU named, unload
 # restores every affinity, and when the VMs exit their records go and
 # the allocation counts are back.  Runs in the rig.
-. "$(dirname "$0")/../lib/rigtest.sh" holder scale
+. "$(dirname "$0")/../lib/rigtest.sh" holder irqaff scale
 
 nv=64
 plan=10
@@ -30,7 +30,7 @@ nvme_holder_start N "$nvme" "$nv"
 holder_start E "$nic"
 irqs=$(vfio_irqs "$nvme" "$nic")
 # shellcheck disable=SC2086
-before=$(affinities_of $irqs)
+before=$(irq_affinities $irqs)
 # shellcheck disable=SC2086
 count() { set -- $irqs; echo $#; }
 ktap_diag "NVMe $nvme ($nv vectors) in VM $N_pid, 82574L $nic in VM $E_pid; $(count) host IRQs; set up in $((SECONDS - t0)) s"
@@ -66,7 +66,7 @@ restored() {
 	local now
 	rmmod pisteer || return 1
 	# shellcheck disable=SC2086
-	now=$(affinities_of $irqs)
+	now=$(irq_affinities $irqs)
 	[ "$now" = "$before" ] || { diff <(echo "$before") <(echo "$now") | head; return 1; }
 }
 ktap_check "rmmod: all $(count) affinities as before the load" restored
